@@ -1,0 +1,111 @@
+"""The ``metavoice`` command: the GUI by default, engine tasks as subcommands.
+
+Subcommands import only what they need, so ``metavoice --help`` is instant
+and headless commands never load Qt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from metavoice_app import __version__
+from metavoice_app.core.device import DEVICE_CHOICES
+from metavoice_app.core.logs import setup_logging
+from metavoice_app.core.paths import HOME_ENV, AppPaths
+
+log = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_NOT_BUILT = 3
+
+# Subcommands whose engine has not landed yet: name -> what it will do.
+PLANNED_COMMANDS: dict[str, str] = {
+    "synth": "speak text or a script in a voice and write WAV files",
+    "adapt": "clone a voice from a folder of recordings into a .mvoice profile",
+    "train": "build the training corpus and train the base and meta-learned models",
+    "bench": "measure synthesis and adaptation speed and quality",
+    "dub": "render SRT/WebVTT subtitles or scripts to timed audio",
+    "profile": "list, show, import, export, rename and delete voice profiles",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="metavoice",
+        description="MetaVoice Studio: read five sentences, then type and hear your own voice. "
+        "With no subcommand the desktop app opens.",
+        epilog=f"Data folders follow your platform's conventions; set {HOME_ENV}=DIR to keep "
+        "everything (voices, recordings, exports, logs, settings) under one folder.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="also log debug messages to stderr"
+    )
+    parser.add_argument(
+        "--device",
+        choices=DEVICE_CHOICES,
+        default=None,
+        help="compute device for model work (default: the saved setting, "
+        "else auto: CUDA when available, otherwise CPU)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    sub.add_parser(
+        "gui",
+        help="open the desktop app (the default)",
+        description="Open the MetaVoice Studio window.",
+    )
+    for name, summary in PLANNED_COMMANDS.items():
+        # add_help=False and parse_known_args: any options given to a command that is
+        # not built yet reach the "not built yet" message instead of a usage error.
+        sub.add_parser(name, help=summary, description=summary.capitalize() + ".", add_help=False)
+    return parser
+
+
+def _not_built(command: str) -> int:
+    print(
+        f"metavoice {command}: not built yet. This version of MetaVoice Studio cannot "
+        f"{PLANNED_COMMANDS[command]}; the command name is reserved for it.",
+        file=sys.stderr,
+    )
+    return EXIT_NOT_BUILT
+
+
+def _run_gui(paths: AppPaths, device: str | None) -> int:
+    try:
+        from metavoice_app.gui.app import run_app
+    except ImportError as exc:
+        print(
+            f"metavoice: cannot start the window: {exc}.\n"
+            "Qt's system libraries may be missing; on Debian/Ubuntu run scripts/setup.sh.",
+            file=sys.stderr,
+        )
+        return EXIT_FAILURE
+    return run_app(paths, device_override=device)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``metavoice`` console script and ``python -m metavoice_app``."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command not in PLANNED_COMMANDS:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    paths = AppPaths.from_env()
+    try:
+        paths.ensure()
+        log_file = setup_logging(paths.logs_dir, verbose=args.verbose)
+    except OSError as exc:
+        print(f"metavoice: cannot create the app's folders: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    log.info("metavoice %s: command %s, log %s", __version__, args.command or "gui", log_file)
+    if args.command in PLANNED_COMMANDS:
+        return _not_built(args.command)
+    return _run_gui(paths, args.device)
+
+
+def main_gui() -> None:
+    """Entry point of the windowed launcher (no console on Windows)."""
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""Audio input/output, file reading and take checks."""

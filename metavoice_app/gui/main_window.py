@@ -1,0 +1,208 @@
+"""The main window: a sidebar of areas (Voices, Clone, Speak, Dub), menus and a status bar."""
+
+from __future__ import annotations
+
+import enum
+import logging
+
+from PySide6.QtCore import QSize, QUrl
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QStyle,
+    QWidget,
+)
+
+from metavoice_app.core.audio.devices import AudioDevice, input_devices
+from metavoice_app.core.device import DeviceError, DeviceInfo, describe_device, resolve_device
+from metavoice_app.core.paths import APP_NAME, AppPaths
+from metavoice_app.core.settings import Settings
+from metavoice_app.gui.about import DEVICE_PENDING, AboutDialog
+from metavoice_app.gui.pages.base import AreaPage
+from metavoice_app.gui.pages.clone import ClonePage
+from metavoice_app.gui.pages.dub import DubPage
+from metavoice_app.gui.pages.speak import SpeakPage
+from metavoice_app.gui.pages.voices import VoicesPage
+from metavoice_app.gui.resources import app_icon
+from metavoice_app.gui.workers import Task, TaskContext
+
+log = logging.getLogger(__name__)
+
+
+class Area(enum.IntEnum):
+    VOICES = 0
+    CLONE = 1
+    SPEAK = 2
+    DUB = 3
+
+
+_AREA_ICONS = {
+    Area.VOICES: QStyle.StandardPixmap.SP_DirHomeIcon,
+    Area.CLONE: QStyle.StandardPixmap.SP_MediaSeekForward,
+    Area.SPEAK: QStyle.StandardPixmap.SP_MediaPlay,
+    Area.DUB: QStyle.StandardPixmap.SP_FileDialogDetailedView,
+}
+
+
+def probe_device(preference: str) -> tuple[DeviceInfo, str]:
+    """Resolve the compute device; an unusable choice falls back to the CPU with a warning."""
+    try:
+        return describe_device(resolve_device(preference)), ""
+    except DeviceError as exc:
+        return describe_device(resolve_device("cpu")), f"{exc} Using the CPU instead."
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self, paths: AppPaths, settings: Settings, device_preference: str | None = None
+    ) -> None:
+        super().__init__()
+        self.paths = paths
+        self.settings = settings
+        self.device_preference = device_preference or settings.compute_device
+        self.device_info: DeviceInfo | None = None
+        self._tasks: list[Task] = []
+        self._about: AboutDialog | None = None
+
+        self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(app_icon())
+        self.resize(1100, 720)
+
+        self.voices_page = VoicesPage()
+        self.clone_page = ClonePage()
+        self.speak_page = SpeakPage()
+        self.dub_page = DubPage()
+        self.pages: dict[Area, AreaPage] = {
+            Area.VOICES: self.voices_page,
+            Area.CLONE: self.clone_page,
+            Area.SPEAK: self.speak_page,
+            Area.DUB: self.dub_page,
+        }
+        self.voices_page.clone_requested.connect(lambda: self.show_area(Area.CLONE))
+
+        self.nav = QListWidget()
+        self.nav.setAccessibleName("Areas")
+        self.nav.setIconSize(QSize(22, 22))
+        self.nav.setFixedWidth(150)
+        self.stack = QStackedWidget()
+        for area, page in self.pages.items():
+            icon = self.style().standardIcon(_AREA_ICONS[area])
+            item = QListWidgetItem(icon, page.title)
+            item.setToolTip(f"{page.summary} (Ctrl+{area.value + 1})")
+            self.nav.addItem(item)
+            self.stack.addWidget(page)
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.stack, stretch=1)
+        self.setCentralWidget(central)
+
+        self.device_status = QLabel(f"Compute: {DEVICE_PENDING}")
+        self.device_status.setAccessibleName("Compute device")
+        self.statusBar().addPermanentWidget(self.device_status)
+        self.statusBar().showMessage("Ready")
+
+        self._build_menus()
+        self.show_area(Area.VOICES)
+        self._start_probes()
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        open_data = QAction("Open &Voices Folder", self)
+        open_data.triggered.connect(lambda: self._open_folder(self.paths.voices_dir))
+        file_menu.addAction(open_data)
+        file_menu.addSeparator()
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        view_menu = self.menuBar().addMenu("&View")
+        for area, page in self.pages.items():
+            action = QAction(page.title, self)
+            action.setShortcut(QKeySequence(f"Ctrl+{area.value + 1}"))
+            action.triggered.connect(lambda _checked=False, a=area: self.show_area(a))
+            view_menu.addAction(action)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        open_logs = QAction("Open &Log Folder", self)
+        open_logs.triggered.connect(lambda: self._open_folder(self.paths.logs_dir))
+        help_menu.addAction(open_logs)
+        self.about_action = QAction(f"&About {APP_NAME}", self)
+        self.about_action.setShortcut(QKeySequence.StandardKey.HelpContents)
+        self.about_action.triggered.connect(self.show_about)
+        help_menu.addAction(self.about_action)
+
+    def _open_folder(self, folder: object) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    # Areas -----------------------------------------------------------------------------
+    def show_area(self, area: Area) -> None:
+        self.nav.setCurrentRow(area.value)
+
+    def current_area(self) -> Area:
+        return Area(self.stack.currentIndex())
+
+    # Background probes -----------------------------------------------------------------
+    def _run_task(self, task: Task) -> Task:
+        self._tasks.append(task)
+        task.finished.connect(lambda: self._tasks.remove(task))
+        task.start()
+        return task
+
+    def _start_probes(self) -> None:
+        preference = self.device_preference
+        device_task = Task(lambda _ctx: probe_device(preference), self)
+        device_task.succeeded.connect(self._on_device)
+        device_task.failed.connect(self._on_device_failed)
+        self._run_task(device_task)
+
+        def find_inputs(_ctx: TaskContext) -> list[AudioDevice]:
+            return input_devices()
+
+        audio_task = Task(find_inputs, self)
+        audio_task.succeeded.connect(self.clone_page.show_input_devices)
+        audio_task.failed.connect(
+            lambda message, _details: self.clone_page.show_audio_problem(message)
+        )
+        self._run_task(audio_task)
+
+    def _on_device(self, result: tuple[DeviceInfo, str]) -> None:
+        info, warning = result
+        self.device_info = info
+        self.device_status.setText(f"Compute: {info}")
+        if self._about is not None:
+            self._about.set_device(str(info))
+        if warning:
+            log.warning(warning)
+            self.statusBar().showMessage(warning, 15_000)
+        log.info("compute device: %s", info)
+
+    def _on_device_failed(self, message: str, _details: str) -> None:
+        self.device_status.setText("Compute: unavailable")
+        self.statusBar().showMessage(f"Could not set up model computation: {message}")
+
+    def device_text(self) -> str:
+        return str(self.device_info) if self.device_info else DEVICE_PENDING
+
+    # Dialogs ---------------------------------------------------------------------------
+    def show_about(self) -> AboutDialog:
+        if self._about is None:
+            self._about = AboutDialog(self.paths, self.device_text(), self)
+        self._about.set_device(self.device_text())
+        self._about.show()
+        self._about.raise_()
+        return self._about
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        for task in list(self._tasks):
+            task.cancel()
+            task.wait(5_000)
+        super().closeEvent(event)

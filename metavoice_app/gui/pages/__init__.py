@@ -1,0 +1,1 @@
+"""One page per area of the main window: Voices, Clone, Speak, Dub."""

@@ -1,0 +1,48 @@
+"""Light and dark themes that follow the system unless the user picks one."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+
+def _dark_palette() -> QPalette:
+    palette = QPalette()
+    colors = {
+        QPalette.ColorRole.Window: QColor(37, 37, 41),
+        QPalette.ColorRole.WindowText: QColor(230, 230, 232),
+        QPalette.ColorRole.Base: QColor(27, 27, 30),
+        QPalette.ColorRole.AlternateBase: QColor(45, 45, 50),
+        QPalette.ColorRole.ToolTipBase: QColor(50, 50, 55),
+        QPalette.ColorRole.ToolTipText: QColor(230, 230, 232),
+        QPalette.ColorRole.Text: QColor(230, 230, 232),
+        QPalette.ColorRole.Button: QColor(48, 48, 53),
+        QPalette.ColorRole.ButtonText: QColor(230, 230, 232),
+        QPalette.ColorRole.BrightText: QColor(255, 90, 90),
+        QPalette.ColorRole.Link: QColor(110, 170, 255),
+        QPalette.ColorRole.Highlight: QColor(64, 128, 224),
+        QPalette.ColorRole.HighlightedText: QColor(255, 255, 255),
+        QPalette.ColorRole.PlaceholderText: QColor(140, 140, 148),
+    }
+    for role, color in colors.items():
+        palette.setColor(role, color)
+    for role in (
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+        QPalette.ColorRole.WindowText,
+    ):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor(120, 120, 126))
+    return palette
+
+
+def system_prefers_dark() -> bool:
+    return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
+
+
+def apply_theme(app: QApplication, theme: str) -> str:
+    """Apply ``system``, ``light`` or ``dark``; returns the scheme actually used."""
+    app.setStyle("Fusion")
+    dark = theme == "dark" or (theme == "system" and system_prefers_dark())
+    app.setPalette(_dark_palette() if dark else app.style().standardPalette())
+    return "dark" if dark else "light"

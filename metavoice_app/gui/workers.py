@@ -1,0 +1,117 @@
+"""Running engine calls on a background QThread.
+
+Every long operation in the app (device probing, adaptation, synthesis,
+rendering) goes through :class:`Task`: the GUI thread only receives signals,
+so it never blocks. A task gets a :class:`TaskContext` through which it reports
+progress and learns that the user pressed Cancel.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+
+class Cancelled(Exception):  # noqa: N818 - reads as "raise Cancelled"
+    """Raised inside a task when the user cancels it."""
+
+
+class TaskContext:
+    """Handed to the task function: progress reporting and cancellation."""
+
+    def __init__(self, report: Callable[[float, str], None]) -> None:
+        self._report = report
+        self._cancel = threading.Event()
+
+    def progress(self, fraction: float, message: str = "") -> None:
+        """Report progress in [0, 1]; also the point where a cancel takes effect."""
+        self.check_cancelled()
+        self._report(min(max(fraction, 0.0), 1.0), message)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def check_cancelled(self) -> None:
+        if self._cancel.is_set():
+            raise Cancelled
+
+
+class _Runner(QObject):
+    progressed = Signal(float, str)
+    succeeded = Signal(object)
+    failed = Signal(str, str)
+    cancelled = Signal()
+    done = Signal()
+
+    def __init__(self, fn: Callable[[TaskContext], Any]) -> None:
+        super().__init__()
+        self._fn = fn
+        self.context = TaskContext(self.progressed.emit)
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            result = self._fn(self.context)
+        except Cancelled:
+            self.cancelled.emit()
+        except Exception as exc:
+            log.exception("background task failed")
+            self.failed.emit(str(exc) or type(exc).__name__, traceback.format_exc())
+        else:
+            self.succeeded.emit(result)
+        finally:
+            self.done.emit()
+
+
+class Task(QObject):
+    """A function run once on its own QThread, reporting back through signals.
+
+    Signals arrive on the thread that created the task (the GUI thread):
+    ``progressed(fraction, message)``, then exactly one of
+    ``succeeded(result)``, ``failed(message, details)`` or ``cancelled()``,
+    then ``finished()`` once the thread has stopped.
+    """
+
+    progressed = Signal(float, str)
+    succeeded = Signal(object)
+    failed = Signal(str, str)
+    cancelled = Signal()
+    finished = Signal()
+
+    def __init__(self, fn: Callable[[TaskContext], Any], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread = QThread()
+        self._runner = _Runner(fn)
+        self._runner.moveToThread(self._thread)
+        self._thread.started.connect(self._runner.run)
+        self._runner.progressed.connect(self.progressed)
+        self._runner.succeeded.connect(self.succeeded)
+        self._runner.failed.connect(self.failed)
+        self._runner.cancelled.connect(self.cancelled)
+        self._runner.done.connect(self._thread.quit)
+        self._thread.finished.connect(self.finished)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def cancel(self) -> None:
+        """Ask the task to stop at its next progress report."""
+        self._runner.context.cancel()
+
+    def is_running(self) -> bool:
+        return self._thread.isRunning()
+
+    def wait(self, timeout_ms: int = 10_000) -> bool:
+        """Block until the thread ends; for shutdown only, never during normal use."""
+        return self._thread.wait(timeout_ms)

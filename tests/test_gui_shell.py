@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from metavoice_app.core.paths import AppPaths
+from metavoice_app.core.settings import Settings, save_settings
+from metavoice_app.gui.app import create_main_window
+from metavoice_app.gui.main_window import Area, MainWindow
+
+
+@pytest.fixture
+def window(qtbot: QtBot, app_paths: AppPaths) -> MainWindow:
+    win = create_main_window(app_paths, device_override="cpu")
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+def test_window_opens_on_the_voices_area(window: MainWindow) -> None:
+    assert window.windowTitle() == "MetaVoice Studio"
+    assert window.isVisible()
+    assert window.current_area() is Area.VOICES
+    assert [window.nav.item(i).text() for i in range(window.nav.count())] == [
+        "Voices",
+        "Clone",
+        "Speak",
+        "Dub",
+    ]
+
+
+@pytest.mark.parametrize("area", list(Area))
+def test_every_area_is_reachable_from_the_sidebar(
+    window: MainWindow, qtbot: QtBot, area: Area
+) -> None:
+    item = window.nav.item(area.value)
+    rect = window.nav.visualItemRect(item)
+    qtbot.mouseClick(window.nav.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert window.current_area() is area
+    assert window.stack.currentWidget() is window.pages[area]
+
+
+@pytest.mark.parametrize("area", list(Area))
+def test_every_area_has_a_keyboard_shortcut(window: MainWindow, qtbot: QtBot, area: Area) -> None:
+    window.activateWindow()
+    key = Qt.Key(Qt.Key.Key_1.value + area.value)
+    qtbot.keyClick(window, key, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_area() is area
+
+
+def test_clone_button_on_voices_opens_the_clone_area(window: MainWindow, qtbot: QtBot) -> None:
+    qtbot.mouseClick(window.voices_page.clone_button, Qt.MouseButton.LeftButton)
+    assert window.current_area() is Area.CLONE
+
+
+def test_about_box_and_status_bar_show_the_compute_device(window: MainWindow, qtbot: QtBot) -> None:
+    qtbot.waitUntil(lambda: window.device_info is not None, timeout=30_000)
+    assert window.device_info is not None
+    assert window.device_info.kind == "cpu"
+    assert str(window.device_info) in window.device_status.text()
+    about = window.show_about()
+    qtbot.addWidget(about)
+    assert about.isVisible()
+    assert about.device_label.text() == str(window.device_info)
+    assert "CPU" in about.details_text()
+    assert "torch:" in about.details_text()
+
+
+def test_about_opened_early_is_updated_when_the_device_is_known(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    about = window.show_about()
+    qtbot.addWidget(about)
+    qtbot.waitUntil(lambda: "CPU" in about.device_label.text(), timeout=30_000)
+
+
+def test_unusable_saved_device_falls_back_to_cpu_with_a_warning(
+    qtbot: QtBot, app_paths: AppPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    save_settings(Settings(compute_device="cuda"), app_paths.settings_file)
+    win = create_main_window(app_paths)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.device_info is not None, timeout=30_000)
+    assert win.device_info is not None and win.device_info.kind == "cpu"
+    assert "Using the CPU instead" in win.statusBar().currentMessage()
+
+
+def test_clone_area_reports_the_microphone_situation(window: MainWindow, qtbot: QtBot) -> None:
+    label = window.clone_page.microphone_label
+    qtbot.waitUntil(lambda: "looking for" not in label.text(), timeout=30_000)
+    assert label.text().startswith(("Microphones found", "No microphone"))

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from metavoice_app.core.atomic import atomic_open, atomic_write_text
+from metavoice_app.core.paths import AppPaths
+from metavoice_app.core.settings import Settings, SettingsError, load_settings, save_settings
+
+
+def test_missing_file_gives_defaults(app_paths: AppPaths) -> None:
+    assert load_settings(app_paths.settings_file) == Settings()
+
+
+def test_round_trip(app_paths: AppPaths) -> None:
+    settings = Settings(
+        theme="dark",
+        compute_device="cpu",
+        export_format="flac",
+        export_sample_rate=22050,
+        prompts_per_voice=12,
+        input_device="USB mic",
+    )
+    save_settings(settings, app_paths.settings_file)
+    assert load_settings(app_paths.settings_file) == settings
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("theme", "purple"),
+        ("compute_device", "tpu"),
+        ("export_format", "aac"),
+        ("export_sample_rate", 12345),
+        ("prompts_per_voice", 0),
+        ("prompts_per_voice", 21),
+    ],
+)
+def test_invalid_values_are_refused_with_the_field_name(
+    field: str, value: object, app_paths: AppPaths
+) -> None:
+    settings = Settings(**{field: value})  # type: ignore[arg-type]
+    with pytest.raises(SettingsError, match=field):
+        save_settings(settings, app_paths.settings_file)
+    assert not app_paths.settings_file.exists()
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"theme": "neon"}'])
+def test_damaged_file_is_kept_aside_and_defaults_used(content: str, app_paths: AppPaths) -> None:
+    app_paths.settings_file.write_text(content, encoding="utf-8")
+    assert load_settings(app_paths.settings_file) == Settings()
+    kept = list(app_paths.config_dir.glob("settings.json.broken-*"))
+    assert len(kept) == 1
+    assert kept[0].read_text(encoding="utf-8") == content
+
+
+def test_unknown_keys_from_newer_versions_are_ignored(app_paths: AppPaths) -> None:
+    app_paths.settings_file.write_text(json.dumps({"theme": "light", "future": 1}))
+    assert load_settings(app_paths.settings_file).theme == "light"
+
+
+def test_atomic_write_replaces_whole_file(tmp_path: Path) -> None:
+    folder = tmp_path / "atomic"
+    target = folder / "a.json"
+    atomic_write_text(target, "old")
+    atomic_write_text(target, "new")
+    assert target.read_text() == "new"
+    assert [p.name for p in folder.iterdir()] == ["a.json"]
+
+
+def test_failed_atomic_write_keeps_old_file_and_leaves_no_temp(tmp_path: Path) -> None:
+    folder = tmp_path / "atomic"
+    target = folder / "voice.json"
+    atomic_write_text(target, "precious")
+    with pytest.raises(RuntimeError), atomic_open(target) as handle:
+        handle.write(b"half-writ")
+        raise RuntimeError("crash in the middle of a write")
+    assert target.read_text() == "precious"
+    assert [p.name for p in folder.iterdir()] == ["voice.json"]

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import threading
+
+from pytestqt.qtbot import QtBot
+
+from metavoice_app.gui.workers import Task, TaskContext
+
+
+def test_task_runs_off_the_gui_thread_and_reports(qtbot: QtBot) -> None:
+    seen: dict[str, object] = {}
+
+    def work(ctx: TaskContext) -> str:
+        seen["thread"] = threading.current_thread()
+        for step in range(3):
+            ctx.progress((step + 1) / 3, f"step {step + 1}")
+        return "result"
+
+    task = Task(work)
+    progress: list[tuple[float, str]] = []
+    task.progressed.connect(lambda f, m: progress.append((f, m)))
+    with qtbot.waitSignal(task.succeeded, timeout=10_000) as blocker:
+        task.start()
+    qtbot.waitSignal(task.finished, timeout=10_000)
+    assert blocker.args == ["result"]
+    assert seen["thread"] is not threading.main_thread()
+    qtbot.waitUntil(lambda: len(progress) == 3)
+    assert progress[-1] == (1.0, "step 3")
+
+
+def test_cancel_stops_at_the_next_progress_report(qtbot: QtBot) -> None:
+    started = threading.Event()
+    steps: list[int] = []
+
+    def work(ctx: TaskContext) -> None:
+        started.set()
+        for step in range(10_000):
+            ctx.progress(step / 10_000)
+            steps.append(step)
+            threading.Event().wait(0.001)
+
+    task = Task(work)
+    succeeded: list[object] = []
+    task.succeeded.connect(succeeded.append)
+    with qtbot.waitSignal(task.cancelled, timeout=10_000):
+        task.start()
+        assert started.wait(5)
+        task.cancel()
+    assert task.wait()
+    assert not succeeded
+    assert len(steps) < 10_000
+
+
+def test_errors_arrive_as_a_message_with_details(qtbot: QtBot) -> None:
+    def work(_ctx: TaskContext) -> None:
+        raise ValueError("the take is silent")
+
+    task = Task(work)
+    with qtbot.waitSignal(task.failed, timeout=10_000) as blocker:
+        task.start()
+    message, details = blocker.args
+    assert message == "the take is silent"
+    assert "Traceback" in details and "ValueError" in details
+    assert task.wait()
