@@ -19,9 +19,11 @@ def test_task_runs_off_the_gui_thread_and_reports(qtbot: QtBot) -> None:
     task = Task(work)
     progress: list[tuple[float, str]] = []
     task.progressed.connect(lambda f, m: progress.append((f, m)))
-    with qtbot.waitSignal(task.succeeded, timeout=10_000) as blocker:
+    with (
+        qtbot.waitSignal(task.finished, timeout=10_000),
+        qtbot.waitSignal(task.succeeded, timeout=10_000) as blocker,
+    ):
         task.start()
-    qtbot.waitSignal(task.finished, timeout=10_000)
     assert blocker.args == ["result"]
     assert seen["thread"] is not threading.main_thread()
     qtbot.waitUntil(lambda: len(progress) == 3)
@@ -62,3 +64,24 @@ def test_errors_arrive_as_a_message_with_details(qtbot: QtBot) -> None:
     assert message == "the take is silent"
     assert "Traceback" in details and "ValueError" in details
     assert task.wait()
+
+
+def test_a_dropped_task_finishes_safely(qtbot: QtBot) -> None:
+    """Losing the last reference to a running task must not destroy its thread."""
+    release = threading.Event()
+    results: list[object] = []
+
+    def work(_ctx: TaskContext) -> int:
+        release.wait(5)
+        return 42
+
+    task = Task(work)
+    task.succeeded.connect(results.append)
+    task.start()
+    del task
+    import gc
+
+    gc.collect()
+    release.set()
+    qtbot.waitUntil(lambda: results == [42], timeout=10_000)
+    qtbot.waitUntil(lambda: not Task._running, timeout=10_000)

@@ -12,7 +12,7 @@ import logging
 import threading
 import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -81,7 +81,13 @@ class Task(QObject):
     ``progressed(fraction, message)``, then exactly one of
     ``succeeded(result)``, ``failed(message, details)`` or ``cancelled()``,
     then ``finished()`` once the thread has stopped.
+
+    A started task holds a reference to itself until its thread has stopped:
+    destroying a running QThread aborts the whole process, so a caller that
+    drops its reference early must not be able to cause that.
     """
+
+    _running: ClassVar[set[Task]] = set()
 
     progressed = Signal(float, str)
     succeeded = Signal(object)
@@ -100,10 +106,15 @@ class Task(QObject):
         self._runner.failed.connect(self.failed)
         self._runner.cancelled.connect(self.cancelled)
         self._runner.done.connect(self._thread.quit)
-        self._thread.finished.connect(self.finished)
+        self._thread.finished.connect(self._on_thread_finished)
 
     def start(self) -> None:
+        Task._running.add(self)
         self._thread.start()
+
+    def _on_thread_finished(self) -> None:
+        Task._running.discard(self)
+        self.finished.emit()
 
     def cancel(self) -> None:
         """Ask the task to stop at its next progress report."""
