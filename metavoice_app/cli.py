@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from metavoice_app import __version__
+from metavoice_app.commands import train
 from metavoice_app.core.device import DEVICE_CHOICES
 from metavoice_app.core.logs import setup_logging
 from metavoice_app.core.paths import HOME_ENV, AppPaths
@@ -26,7 +27,6 @@ EXIT_NOT_BUILT = 3
 PLANNED_COMMANDS: dict[str, str] = {
     "synth": "speak text or a script in a voice and write WAV files",
     "adapt": "clone a voice from a folder of recordings into a .mvoice profile",
-    "train": "build the training corpus and train the base and meta-learned models",
     "bench": "measure synthesis and adaptation speed and quality",
     "dub": "render SRT/WebVTT subtitles or scripts to timed audio",
     "profile": "list, show, import, export, rename and delete voice profiles",
@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="open the desktop app (the default)",
         description="Open the MetaVoice Studio window.",
     )
+    train.register(sub)
     for name, summary in PLANNED_COMMANDS.items():
         # add_help=False and parse_known_args: any options given to a command that is
         # not built yet reach the "not built yet" message instead of a usage error.
@@ -103,6 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.info("metavoice %s: command %s, log %s", __version__, args.command or "gui", log_file)
     if args.command in PLANNED_COMMANDS:
         return _not_built(args.command)
+    handler = getattr(args, "handler", None)
+    if handler is not None:
+        return int(handler(args, paths))
     return _run_gui(paths, args.device)
 
 

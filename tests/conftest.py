@@ -28,3 +28,32 @@ def app_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppPaths:
     paths = AppPaths.from_env()
     paths.ensure()
     return paths
+
+
+@pytest.fixture(scope="session")
+def flite_speech(tmp_path_factory: pytest.TempPathFactory):
+    """A function that makes real speech (16 kHz float32) with flite, or skips."""
+    import shutil
+    import subprocess
+
+    import soundfile as sf
+
+    if shutil.which("flite") is None:
+        pytest.skip("flite is not installed (apt-get install flite)")
+    folder = tmp_path_factory.mktemp("flite")
+
+    def speak(text: str, voice: str = "slt"):
+        path = folder / f"{abs(hash((text, voice)))}.wav"
+        subprocess.run(["flite", "-voice", voice, "-t", text, "-o", str(path)], check=True)
+        wav, rate = sf.read(str(path), dtype="float32")
+        assert rate == 16000
+        return wav
+
+    return speak
+
+
+def shared_data() -> Path | None:
+    """The shared training data beside the checkout, if present."""
+    from metavoice_app.commands.common import default_shared_data
+
+    return default_shared_data()

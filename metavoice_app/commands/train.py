@@ -1,0 +1,127 @@
+"""``metavoice train``: build the corpus and train models."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from metavoice_app.commands.common import default_shared_data, print_progress
+from metavoice_app.core.paths import AppPaths
+
+EXIT_NOT_BUILT = 3
+
+
+def _corpus(args: argparse.Namespace, paths: AppPaths) -> int:
+    from metavoice_app.core.train.corpus.build import CorpusConfig, build
+    from metavoice_app.core.train.corpus.engines import ENGINE_VOICES
+
+    out = args.out or paths.cache_dir / "corpus"
+    shared = None if args.no_real else args.shared or default_shared_data()
+    text = None if args.no_synthetic else args.text
+    if text is None and not args.no_synthetic and shared is not None:
+        text = shared / "text" / "vctk_prompts.txt"
+    if text is None and shared is None:
+        print(
+            "metavoice train corpus: nothing to build: give --text FILE for synthetic "
+            "speakers and/or --shared DIR for real ones.",
+            file=sys.stderr,
+        )
+        return 2
+    if text is not None and not text.is_file():
+        print(f"metavoice train corpus: no sentence file at {text}", file=sys.stderr)
+        return 2
+    voices = ENGINE_VOICES
+    if args.engines:
+        wanted = set(args.engines)
+        voices = tuple(v for v in ENGINE_VOICES if v.engine in wanted or v.name in wanted)
+    config = CorpusConfig(
+        out=out,
+        text_file=text,
+        shared=shared,
+        engine_voices=voices,
+        speakers_per_voice={
+            "flite": args.speakers_per_voice,
+            "festival": args.speakers_per_voice,
+            "espeak": max(1, args.speakers_per_voice // 2),
+        },
+        utterances_per_speaker=args.utterances,
+        real_pseudo_speakers=args.real_pseudo_speakers,
+        max_real_speakers=args.max_real_speakers,
+        jobs=args.jobs,
+        seed=args.seed,
+    )
+    print(f"building the corpus in {out}", file=sys.stderr)
+    corpus = build(config, progress=print_progress)
+    speakers = corpus.speakers()
+    minutes = sum(s.n_frames for s in speakers) / 100 / 60
+    print(
+        f"corpus ready: {len(speakers)} speakers, "
+        f"{sum(len(s.utterances) for s in speakers)} utterances, {minutes:.0f} minutes "
+        f"({sum(s.real for s in speakers)} real or real-derived speakers)"
+    )
+    return 0
+
+
+def _not_built(args: argparse.Namespace, _paths: AppPaths) -> int:
+    print(f"metavoice train {args.stage}: not built yet in this version.", file=sys.stderr)
+    return EXIT_NOT_BUILT
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    train = subparsers.add_parser(
+        "train",
+        help="build the training corpus and train models",
+        description="Build the training corpus and train models.",
+    )
+    stages = train.add_subparsers(dest="stage", metavar="STAGE", required=True)
+    corpus = stages.add_parser(
+        "corpus",
+        help="build the multi-speaker training corpus (resumable)",
+        description="Synthesise sentences with flite, festival and eSpeak NG voices, turn "
+        "them into pseudo-speakers, add the real speakers from the shared data folder, and "
+        "store WORLD features with phone labels. Re-running resumes.",
+    )
+    corpus.add_argument("--out", type=Path, help="corpus folder (default: the app's cache)")
+    corpus.add_argument(
+        "--text", type=Path, help="sentences, one per line (default: the shared VCTK prompts)"
+    )
+    corpus.add_argument(
+        "--shared",
+        type=Path,
+        help="shared data folder with speech/ and text/ (default: "
+        "$METAVOICE_SHARED_DATA or ../shared/data beside the checkout)",
+    )
+    corpus.add_argument(
+        "--engines",
+        nargs="+",
+        metavar="NAME",
+        help="only these engines or voices (flite, festival, espeak, flite-slt…)",
+    )
+    corpus.add_argument(
+        "--speakers-per-voice",
+        type=int,
+        default=22,
+        help="pseudo-speakers per flite/festival voice; eSpeak gets half",
+    )
+    corpus.add_argument(
+        "--utterances", type=int, default=20, help="sentences per synthetic speaker"
+    )
+    corpus.add_argument(
+        "--real-pseudo-speakers",
+        type=int,
+        default=4,
+        help="warped pseudo-speakers made from each VCC2016 speaker",
+    )
+    corpus.add_argument("--max-real-speakers", type=int, help="cap on real speakers (tests)")
+    corpus.add_argument("--no-synthetic", action="store_true", help="skip engine voices")
+    corpus.add_argument("--no-real", action="store_true", help="skip real speakers")
+    corpus.add_argument("--jobs", type=int, default=2, help="worker processes")
+    corpus.add_argument("--seed", type=int, default=0)
+    corpus.set_defaults(handler=_corpus)
+    for stage, summary in (
+        ("base", "train the multi-speaker base model"),
+        ("meta", "meta-train the few-shot initialisation"),
+    ):
+        planned = stages.add_parser(stage, help=f"{summary} (not built yet)", add_help=False)
+        planned.set_defaults(handler=_not_built)

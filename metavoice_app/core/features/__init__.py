@@ -1,0 +1,1 @@
+"""Acoustic features: WORLD vocoder parameters for the model, log-mel for display."""

@@ -1,0 +1,1 @@
+"""Training: corpus building, base-model training and meta-training (CLI ``metavoice train``)."""

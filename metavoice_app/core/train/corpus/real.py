@@ -1,0 +1,74 @@
+"""Real recorded speakers from the shared data folder (never the adaptation dev set).
+
+VCC2016: 10 speakers x 216 read sentences, transcripts made by speech
+recognition (a consensus over speakers). LibriSpeech: 261 speakers, one to ten
+clips each, transcripts by Whisper base. Both are marked ``machine``.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+DEV_SET = "vctk_4spk"
+
+
+@dataclass(frozen=True)
+class RealClip:
+    path: Path
+    text: str
+
+
+@dataclass(frozen=True)
+class RealSpeaker:
+    source: str
+    name: str
+    sex: str | None
+    clips: tuple[RealClip, ...]
+
+
+def _read_tsv(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [row for row in csv.reader(handle, delimiter="\t") if len(row) >= 3]
+
+
+def vcc2016_speakers(shared: Path) -> list[RealSpeaker]:
+    root = shared / "speech" / "vcc2016"
+    meta = root / "metadata.tsv"
+    if not meta.exists():
+        return []
+    clips: dict[str, list[RealClip]] = {}
+    for relpath, speaker, text, *_ in _read_tsv(meta):
+        clips.setdefault(speaker, []).append(RealClip(root / relpath, text))
+    # Names are S/T (source/target) + F/M + number.
+    return [
+        RealSpeaker("vcc2016", name, name[1].lower() if len(name) > 1 else None, tuple(items))
+        for name, items in sorted(clips.items())
+    ]
+
+
+def _libri_sexes(root: Path) -> dict[str, str]:
+    sexes: dict[str, str] = {}
+    for table in root.glob("*/SPEAKERS.TXT"):
+        for line in table.read_text(encoding="utf-8", errors="replace").splitlines():
+            parts = [p.strip() for p in line.split("|")]
+            if len(parts) >= 2 and not line.startswith(";") and parts[1] in {"F", "M"}:
+                sexes[parts[0]] = parts[1].lower()
+    return sexes
+
+
+def librispeech_speakers(shared: Path) -> list[RealSpeaker]:
+    root = shared / "speech" / "librispeech_untranscribed"
+    meta = root / "metadata.whisper_base.tsv"
+    if not meta.exists():
+        return []
+    sexes = _libri_sexes(root)
+    clips: dict[str, list[RealClip]] = {}
+    for relpath, speaker, text, *_ in _read_tsv(meta):
+        if text.strip():
+            clips.setdefault(speaker, []).append(RealClip(root / relpath, text.strip()))
+    return [
+        RealSpeaker("librispeech", name, sexes.get(name), tuple(items))
+        for name, items in sorted(clips.items(), key=lambda kv: kv[0])
+    ]
