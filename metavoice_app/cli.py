@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from metavoice_app import __version__
-from metavoice_app.commands import train
+from metavoice_app.commands import synth, train
 from metavoice_app.core.device import DEVICE_CHOICES
 from metavoice_app.core.logs import setup_logging
 from metavoice_app.core.paths import HOME_ENV, AppPaths
@@ -25,7 +25,6 @@ EXIT_NOT_BUILT = 3
 
 # Subcommands whose engine has not landed yet: name -> what it will do.
 PLANNED_COMMANDS: dict[str, str] = {
-    "synth": "speak text or a script in a voice and write WAV files",
     "adapt": "clone a voice from a folder of recordings into a .mvoice profile",
     "bench": "measure synthesis and adaptation speed and quality",
     "dub": "render SRT/WebVTT subtitles or scripts to timed audio",
@@ -58,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="open the desktop app (the default)",
         description="Open the MetaVoice Studio window.",
     )
+    synth.register(sub)
     train.register(sub)
     for name, summary in PLANNED_COMMANDS.items():
         # add_help=False and parse_known_args: any options given to a command that is

@@ -21,9 +21,14 @@ def repo_root() -> Path:
 
 
 @pytest.fixture(autouse=True)
-def app_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppPaths:
-    """Point the app at a fresh home folder so no test touches the real one."""
-    home = tmp_path / "metavoice-home"
+def app_paths(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> AppPaths:
+    """Point the app at a fresh home folder so no test touches the real one.
+
+    It lives outside ``tmp_path`` so tests can assert on exactly what they wrote there.
+    """
+    home = tmp_path_factory.mktemp("metavoice-home")
     monkeypatch.setenv(HOME_ENV, str(home))
     paths = AppPaths.from_env()
     paths.ensure()
@@ -57,3 +62,61 @@ def shared_data() -> Path | None:
     from metavoice_app.commands.common import default_shared_data
 
     return default_shared_data()
+
+
+TINY_SENTENCES = [
+    "Please call Stella and ask her to bring these things with her.",
+    "The rainbow is a division of white light into many beautiful colors.",
+    "We also need a small plastic snake and a big toy frog for the kids.",
+    "She can scoop these things into three red bags, and we will go meet her.",
+    "When the sunlight strikes raindrops in the air, they act as a prism.",
+    "These take the shape of a long round arch, with its path high above.",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real corpus: two flite pseudo-speakers reading three sentences each."""
+    import shutil
+
+    from metavoice_app.core.train.corpus.build import CorpusConfig, build
+    from metavoice_app.core.train.corpus.engines import EngineVoice
+
+    if shutil.which("flite") is None:
+        pytest.skip("flite is not installed (apt-get install flite)")
+    root = tmp_path_factory.mktemp("tiny-corpus")
+    text = root / "sentences.txt"
+    text.write_text("\n".join(TINY_SENTENCES) + "\n", encoding="utf-8")
+    config = CorpusConfig(
+        out=root / "corpus",
+        text_file=text,
+        engine_voices=(EngineVoice("flite-slt", "flite", "slt"),),
+        speakers_per_voice={"flite": 2},
+        utterances_per_speaker=3,
+        jobs=1,
+    )
+    build(config)
+    return root / "corpus"
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tiny_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny model briefly trained on the tiny corpus, exported as a model folder."""
+    from metavoice_app.core.model.config import ModelConfig
+    from metavoice_app.core.train.base import BEST_DIR, TrainConfig, Trainer
+
+    out = tmp_path_factory.mktemp("tiny-training")
+    config = TrainConfig(
+        corpus=tiny_corpus,
+        out=out,
+        model=ModelConfig.tiny(),
+        steps=40,
+        batch_frames=2000,
+        validate_every=20,
+        holdout=1,
+        learning_rate=3e-3,
+        warmup_steps=5,
+        device="cpu",
+    )
+    Trainer(config).run()
+    return out / BEST_DIR

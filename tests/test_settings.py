@@ -79,3 +79,14 @@ def test_failed_atomic_write_keeps_old_file_and_leaves_no_temp(tmp_path: Path) -
         raise RuntimeError("crash in the middle of a write")
     assert target.read_text() == "precious"
     assert [p.name for p in folder.iterdir()] == ["voice.json"]
+
+
+def test_atomic_files_get_ordinary_permissions(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    target = tmp_path / "atomic" / "export.wav"
+    atomic_write_text(target, "x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask

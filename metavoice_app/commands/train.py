@@ -63,6 +63,45 @@ def _corpus(args: argparse.Namespace, paths: AppPaths) -> int:
     return 0
 
 
+def _base(args: argparse.Namespace, _paths: AppPaths) -> int:
+    import shutil
+
+    from metavoice_app.core.model.config import ModelConfig
+    from metavoice_app.core.train.base import BEST_DIR, StepReport, TrainConfig, Trainer
+
+    model = ModelConfig.tiny() if args.tiny else ModelConfig()
+    config = TrainConfig(
+        corpus=args.corpus,
+        out=args.out,
+        model=model,
+        steps=args.steps,
+        batch_frames=args.batch_frames,
+        max_minutes=args.max_minutes,
+        device=args.device or "auto",
+        threads=args.threads,
+        validate_every=args.validate_every,
+        seed=args.seed,
+    )
+
+    def report(r: StepReport) -> None:
+        losses = " ".join(f"{k}={v:.3f}" for k, v in r.losses.items())
+        valid = f" validation={r.validation:.4f}" if r.validation is not None else ""
+        print_progress(r.step, r.steps, f"{losses} ({r.frames_per_second:.0f} frames/s){valid}")
+
+    trainer = Trainer(config)
+    trainer.run(report)
+    best = args.out / BEST_DIR
+    if not (best / "config.json").exists():
+        trainer.export(best)
+    if args.export is not None:
+        if args.export.exists():
+            shutil.rmtree(args.export)
+        shutil.copytree(best, args.export)
+        print(f"exported the best weights to {args.export}")
+    print(f"stopped at step {trainer.step}; best validation loss {trainer.best:.4f}")
+    return 0
+
+
 def _not_built(args: argparse.Namespace, _paths: AppPaths) -> int:
     print(f"metavoice train {args.stage}: not built yet in this version.", file=sys.stderr)
     return EXIT_NOT_BUILT
@@ -119,9 +158,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     corpus.add_argument("--jobs", type=int, default=2, help="worker processes")
     corpus.add_argument("--seed", type=int, default=0)
     corpus.set_defaults(handler=_corpus)
-    for stage, summary in (
-        ("base", "train the multi-speaker base model"),
-        ("meta", "meta-train the few-shot initialisation"),
-    ):
-        planned = stages.add_parser(stage, help=f"{summary} (not built yet)", add_help=False)
-        planned.set_defaults(handler=_not_built)
+    base = stages.add_parser(
+        "base",
+        help="train the multi-speaker base model (resumable)",
+        description="Train the acoustic model on a corpus. State is checkpointed in --out "
+        "every few minutes and on interruption; re-running resumes. The best weights by "
+        "validation loss are kept in OUT/best.",
+    )
+    base.add_argument("--corpus", type=Path, required=True, help="corpus folder")
+    base.add_argument("--out", type=Path, required=True, help="training folder")
+    base.add_argument("--steps", type=int, default=100_000, help="total optimiser steps")
+    base.add_argument(
+        "--batch-frames",
+        type=int,
+        default=6000,
+        help="frames per batch (padded), trades memory for speed",
+    )
+    base.add_argument("--max-minutes", type=float, help="stop (and checkpoint) after this long")
+    base.add_argument("--validate-every", type=int, default=250)
+    base.add_argument("--threads", type=int, help="CPU threads for torch")
+    base.add_argument("--device", choices=("auto", "cpu", "cuda"))
+    base.add_argument("--tiny", action="store_true", help="a tiny model (tests, smoke runs)")
+    base.add_argument("--export", type=Path, help="copy the best weights to this model folder")
+    base.add_argument("--seed", type=int, default=0)
+    base.set_defaults(handler=_base)
+    meta = stages.add_parser(
+        "meta", help="meta-train the few-shot initialisation (not built yet)", add_help=False
+    )
+    meta.set_defaults(handler=_not_built)

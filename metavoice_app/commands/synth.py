@@ -1,0 +1,100 @@
+"""``metavoice synth``: speak text or a script into audio files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from metavoice_app.core.device import DEVICE_CHOICES
+from metavoice_app.core.paths import AppPaths
+
+if TYPE_CHECKING:  # torch loads only when a command runs, not for --help
+    from metavoice_app.core.model.acoustic import Controls
+
+
+def _controls(args: argparse.Namespace) -> Controls:
+    from metavoice_app.core.model.acoustic import Controls
+
+    if not 0.25 <= args.speed <= 4.0:
+        raise ValueError("--speed must be between 0.25 and 4")
+    if not -24 <= args.pitch <= 24:
+        raise ValueError("--pitch must be between -24 and 24 semitones")
+    return Controls(speed=args.speed, pitch_semitones=args.pitch, energy=args.energy)
+
+
+def _run(args: argparse.Namespace, _paths: AppPaths) -> int:
+    from metavoice_app.core.audio.export import ExportError, ExportOptions, format_for, write_audio
+    from metavoice_app.core.model.checkpoint import ModelLoadError
+    from metavoice_app.core.synth.engine import SpeechEngine, VoiceNotFoundError
+    from metavoice_app.core.text.frontend import TextError
+
+    try:
+        engine = SpeechEngine(args.model, device=args.device or "auto")
+        if args.list_voices:
+            default = engine.info.default_voice
+            for voice in engine.info.voices:
+                mark = " (default)" if voice.id == default else ""
+                kind = "real" if voice.real else "synthetic"
+                print(f"{voice.id}\t{voice.source}\t{kind}\t{voice.sex or '-'}{mark}")
+            return 0
+        controls = _controls(args)
+        rate = args.sample_rate or engine.sample_rate
+        if args.text is not None:
+            if args.out is None:
+                raise ValueError("--text needs --out FILE")
+            jobs = [(args.text, args.out)]
+        elif args.script is not None:
+            if args.out_dir is None:
+                raise ValueError("--script needs --out-dir DIR")
+            lines = [line.strip() for line in args.script.read_text(encoding="utf-8").splitlines()]
+            texts = [line for line in lines if line]
+            if not texts:
+                raise ValueError(f"{args.script} has no text lines")
+            jobs = [(text, args.out_dir / f"{i:04d}.wav") for i, text in enumerate(texts, 1)]
+        else:
+            raise ValueError("give --text TEXT (with --out) or --script FILE (with --out-dir)")
+        voice_name = args.voice or engine.info.default_voice
+        for text, out in jobs:
+            result = engine.speak(text, voice=args.voice, controls=controls)
+            for warning in result.warnings:
+                print(f"warning: {warning}", file=sys.stderr)
+            options = ExportOptions(format_for(out), rate, voice_name, title=text[:120])
+            write_audio(out, result.audio, result.sample_rate, options)
+            print(f"{out}\t{result.duration:.2f} s of audio in {result.seconds_to_make:.2f} s")
+        return 0
+    except (ValueError, TextError, ModelLoadError, VoiceNotFoundError, ExportError, OSError) as exc:
+        print(f"metavoice synth: {exc}", file=sys.stderr)
+        return 1
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "synth",
+        help="speak text or a script in a voice and write audio files",
+        description="Speak text in a voice. Output is 16-bit PCM WAV at the model's rate "
+        "(16 kHz) unless --sample-rate or the file extension (.flac, .ogg, .mp3) says "
+        "otherwise.",
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--text", help="the text to speak")
+    source.add_argument(
+        "--script", type=Path, help="a text file: one clip per line, written as 0001.wav, 0002.wav…"
+    )
+    source.add_argument("--list-voices", action="store_true", help="list the model's voices")
+    parser.add_argument("--out", type=Path, help="output file for --text")
+    parser.add_argument("--out-dir", type=Path, help="output folder for --script")
+    parser.add_argument("--voice", help="voice to speak with (see --list-voices)")
+    parser.add_argument("--model", type=Path, help="model folder (default: the bundled model)")
+    parser.add_argument("--speed", type=float, default=1.0, help="speaking rate, 1 = normal")
+    parser.add_argument("--pitch", type=float, default=0.0, help="pitch shift in semitones")
+    parser.add_argument(
+        "--energy",
+        type=float,
+        default=0.0,
+        help="loudness emphasis, in standard deviations (e.g. -1 to 1)",
+    )
+    parser.add_argument("--sample-rate", type=int, choices=(16000, 22050, 44100, 48000))
+    parser.add_argument("--device", choices=DEVICE_CHOICES, help="compute device")
+    parser.set_defaults(handler=_run)

@@ -1,0 +1,1 @@
+"""The acoustic model: phones + speaker -> WORLD feature frames (FastSpeech2 family)."""

@@ -1,0 +1,275 @@
+"""The acoustic model: phones and a speaker vector in, WORLD feature frames out.
+
+FastSpeech2 family, non-autoregressive: a Transformer phone encoder; duration,
+pitch and energy predictors (one value per phone) that give explicit speed,
+pitch and energy controls; a length regulator; and a Transformer decoder whose
+layer norms are conditioned on the speaker. Alignment is learned jointly
+(:mod:`.aligner`), so real recordings need no external phone timings.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from metavoice_app.core.features.world import LF0, VUV
+from metavoice_app.core.model.aligner import (
+    Aligner,
+    alignment_prior,
+    bin_loss,
+    durations_to_attention,
+    forward_sum_loss,
+    hard_durations,
+)
+from metavoice_app.core.model.config import ModelConfig
+from metavoice_app.core.model.layers import FFTBlock, VariancePredictor, sinusoidal_positions
+
+ENERGY = 0  # the 0th envelope coefficient tracks loudness
+
+
+@dataclass
+class Batch:
+    """Padded training data; ``features`` are raw (the model normalises them)."""
+
+    phones: torch.Tensor  # (B, N) long, 0 = padding
+    phone_lengths: torch.Tensor  # (B,)
+    features: torch.Tensor  # (B, T, F)
+    frame_lengths: torch.Tensor  # (B,)
+    speakers: torch.Tensor  # (B,) long
+
+    def to(self, device: torch.device) -> Batch:
+        return Batch(
+            *(
+                t.to(device)
+                for t in (
+                    self.phones,
+                    self.phone_lengths,
+                    self.features,
+                    self.frame_lengths,
+                    self.speakers,
+                )
+            )
+        )
+
+
+@dataclass
+class Controls:
+    """User controls at synthesis time."""
+
+    speed: float = 1.0  # >1 is faster
+    pitch_semitones: float = 0.0
+    energy: float = 0.0  # offset in standard deviations of the phone energy
+
+
+def padding_mask(lengths: torch.Tensor, max_length: int) -> torch.Tensor:
+    """True at padding positions."""
+    return torch.arange(max_length, device=lengths.device)[None, :] >= lengths[:, None]
+
+
+class AcousticModel(nn.Module):
+    feature_mean: torch.Tensor
+    feature_std: torch.Tensor
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        d = config.d_model
+        self.phone_embedding = nn.Embedding(config.n_phones, d, padding_idx=0)
+        self.encoder = nn.ModuleList(
+            FFTBlock(d, config.n_heads, config.ffn_dim, config.ffn_kernel, config.dropout)
+            for _ in range(config.encoder_layers)
+        )
+        self.speaker_embedding = nn.Embedding(config.n_speakers, config.speaker_dim)
+        nn.init.normal_(self.speaker_embedding.weight, std=0.1)
+        self.speaker_to_hidden = nn.Linear(config.speaker_dim, d)
+        variance = (d, config.variance_channels, config.variance_kernel, config.dropout)
+        self.duration_predictor = VariancePredictor(*variance)
+        self.pitch_predictor = VariancePredictor(*variance)
+        self.energy_predictor = VariancePredictor(*variance)
+        self.pitch_embedding = nn.Conv1d(1, d, 3, padding=1)
+        self.energy_embedding = nn.Conv1d(1, d, 3, padding=1)
+        self.decoder = nn.ModuleList(
+            FFTBlock(
+                d,
+                config.n_heads,
+                config.ffn_dim,
+                config.ffn_kernel,
+                config.dropout,
+                speaker_dim=config.speaker_dim,
+            )
+            for _ in range(config.decoder_layers)
+        )
+        self.output = nn.Linear(d, config.feature_dim)
+        self.aligner = Aligner(d, config.feature_dim, config.aligner_dim)
+        self.register_buffer("feature_mean", torch.zeros(config.feature_dim))
+        self.register_buffer("feature_std", torch.ones(config.feature_dim))
+
+    # Normalisation -----------------------------------------------------------------------
+    def set_feature_stats(self, mean: torch.Tensor, std: torch.Tensor) -> None:
+        """Per-dimension statistics of the training features; voicing stays 0/1."""
+        mean, std = mean.clone().float(), std.clone().float().clamp(min=1e-3)
+        mean[VUV], std[VUV] = 0.0, 1.0
+        self.feature_mean.copy_(mean)
+        self.feature_std.copy_(std)
+
+    def normalize(self, features: torch.Tensor) -> torch.Tensor:
+        return (features - self.feature_mean) / self.feature_std
+
+    def denormalize(self, output: torch.Tensor) -> torch.Tensor:
+        features = output * self.feature_std + self.feature_mean
+        features[..., VUV] = torch.sigmoid(output[..., VUV])
+        return features
+
+    # Shared pieces -----------------------------------------------------------------------
+    def encode(
+        self, phones: torch.Tensor, text_pad: torch.Tensor, speaker: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Phone embeddings and speaker-aware phone encodings."""
+        embedded = self.phone_embedding(phones)
+        h = embedded * math.sqrt(self.config.d_model)
+        h = h + sinusoidal_positions(h.shape[1], h.shape[2], h.device)[None]
+        for block in self.encoder:
+            h = block(h, text_pad)
+        return embedded, h + self.speaker_to_hidden(speaker)[:, None, :]
+
+    def decode(
+        self,
+        h: torch.Tensor,
+        attention: torch.Tensor,
+        frame_pad: torch.Tensor,
+        speaker: torch.Tensor,
+    ) -> torch.Tensor:
+        """Expand phones to frames by ``attention`` (B, T, N) and decode to normalised features."""
+        x = torch.bmm(attention, h)
+        x = x + sinusoidal_positions(x.shape[1], x.shape[2], x.device)[None]
+        for block in self.decoder:
+            x = block(x, frame_pad, speaker)
+        out: torch.Tensor = self.output(x)
+        return out
+
+    def _add_variance(
+        self, h: torch.Tensor, pitch: torch.Tensor, energy: torch.Tensor
+    ) -> torch.Tensor:
+        return (
+            h
+            + self.pitch_embedding(pitch[:, None, :]).transpose(1, 2)
+            + self.energy_embedding(energy[:, None, :]).transpose(1, 2)
+        )
+
+    def speaker_vectors(self, speakers: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.speaker_embedding(speakers)
+        return out
+
+    # Alignment ---------------------------------------------------------------------------
+    def align(
+        self,
+        batch: Batch,
+        speaker: torch.Tensor | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Log attention and MAS durations of each utterance in ``batch``."""
+        text_pad = padding_mask(batch.phone_lengths, batch.phones.shape[1])
+        frame_pad = padding_mask(batch.frame_lengths, batch.features.shape[1])
+        embedded = self.phone_embedding(batch.phones)
+        prior = alignment_prior(
+            batch.phone_lengths.cpu(),
+            batch.frame_lengths.cpu(),
+            batch.phones.shape[1],
+            batch.features.shape[1],
+        )
+        log_attn = self.aligner(
+            embedded,
+            self.normalize(batch.features),
+            text_pad,
+            frame_pad,
+            prior.to(batch.features.device),
+        )
+        return log_attn, hard_durations(log_attn, batch.phone_lengths, batch.frame_lengths)
+
+    # Training ----------------------------------------------------------------------------
+    def losses(
+        self, batch: Batch, speaker: torch.Tensor | None = None, bin_weight: float = 0.0
+    ) -> dict[str, torch.Tensor]:
+        """All training losses for a batch; ``speaker`` overrides the embedding table."""
+        if speaker is None:
+            speaker = self.speaker_vectors(batch.speakers)
+        text_pad = padding_mask(batch.phone_lengths, batch.phones.shape[1])
+        frame_pad = padding_mask(batch.frame_lengths, batch.features.shape[1])
+        target = self.normalize(batch.features)
+
+        log_attn, durations = self.align(batch)
+        hard = durations_to_attention(durations, batch.features.shape[1])
+        frames_per_phone = hard.sum(1).clamp(min=1.0)
+        pitch = (hard * target[..., LF0 : LF0 + 1]).sum(1) / frames_per_phone
+        energy = (hard * target[..., ENERGY : ENERGY + 1]).sum(1) / frames_per_phone
+
+        _, h = self.encode(batch.phones, text_pad, speaker)
+        log_duration = self.duration_predictor(h, text_pad)
+        pitch_pred = self.pitch_predictor(h, text_pad)
+        energy_pred = self.energy_predictor(h, text_pad)
+        output = self.decode(self._add_variance(h, pitch, energy), hard, frame_pad, speaker)
+
+        frame_ok = (~frame_pad).float()[..., None]
+        phone_ok = (~text_pad).float()
+        n_frames = frame_ok.sum().clamp(min=1.0)
+        n_phone = phone_ok.sum().clamp(min=1.0)
+        continuous = [i for i in range(self.config.feature_dim) if i != VUV]
+        feature_l1 = ((output[..., continuous] - target[..., continuous]).abs() * frame_ok).sum()
+        feature_l1 = feature_l1 / (n_frames * len(continuous))
+        vuv = F.binary_cross_entropy_with_logits(
+            output[..., VUV], target[..., VUV], reduction="none"
+        )
+        losses = {
+            "features": feature_l1,
+            "vuv": (vuv * frame_ok[..., 0]).sum() / n_frames,
+            "duration": (((log_duration - torch.log1p(durations.float())) ** 2) * phone_ok).sum()
+            / n_phone,
+            "pitch": (((pitch_pred - pitch) ** 2) * phone_ok).sum() / n_phone,
+            "energy": (((energy_pred - energy) ** 2) * phone_ok).sum() / n_phone,
+            "align": forward_sum_loss(log_attn, batch.phone_lengths, batch.frame_lengths),
+        }
+        if bin_weight > 0:
+            losses["bin"] = bin_weight * bin_loss(hard, log_attn)
+        return losses
+
+    # Synthesis ---------------------------------------------------------------------------
+    @torch.no_grad()
+    def predict_durations(
+        self, phones: torch.Tensor, speaker: torch.Tensor, speed: float = 1.0
+    ) -> torch.Tensor:
+        """Frames per phone for one sentence ``(1, N)``; every sound gets at least a frame."""
+        text_pad = torch.zeros_like(phones, dtype=torch.bool)
+        _, h = self.encode(phones, text_pad, speaker)
+        frames = torch.expm1(self.duration_predictor(h, text_pad)).clamp(min=0.0) / speed
+        frames = torch.round(frames).long().clamp(max=self.config.max_duration_frames)
+        speech = phones > 2  # not padding, silence or short pause
+        return torch.where(speech, frames.clamp(min=1), frames)
+
+    @torch.no_grad()
+    def synthesize(
+        self,
+        phones: torch.Tensor,
+        speaker: torch.Tensor,
+        controls: Controls | None = None,
+        durations: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Feature frames ``(T, F)`` (denormalised, ready for the vocoder) for one sentence."""
+        controls = controls or Controls()
+        if controls.speed <= 0:
+            raise ValueError("speed must be positive")
+        text_pad = torch.zeros_like(phones, dtype=torch.bool)
+        _, h = self.encode(phones, text_pad, speaker)
+        if durations is None:
+            durations = self.predict_durations(phones, speaker, controls.speed)
+        n_frames = max(1, int(durations.sum()))
+        pitch = self.pitch_predictor(h, text_pad)
+        energy = self.energy_predictor(h, text_pad) + controls.energy
+        attention = durations_to_attention(durations, n_frames)
+        frame_pad = torch.zeros(1, n_frames, dtype=torch.bool, device=phones.device)
+        output = self.decode(self._add_variance(h, pitch, energy), attention, frame_pad, speaker)
+        features = self.denormalize(output)[0]
+        features[:, LF0] += controls.pitch_semitones * math.log(2.0) / 12.0
+        return features

@@ -1,0 +1,1 @@
+"""Text to speech with the acoustic model and the WORLD vocoder."""

@@ -1,0 +1,122 @@
+"""The speech engine: the one object the CLI and the GUI use to speak text.
+
+It loads a model folder (the bundled one by default), prepares text with the
+front end, runs the acoustic model sentence by sentence, vocodes with WORLD
+and joins the sentences with short pauses.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from metavoice_app.core.device import resolve_device
+from metavoice_app.core.features import world
+from metavoice_app.core.model.acoustic import AcousticModel, Controls
+from metavoice_app.core.model.checkpoint import ModelInfo, ModelLoadError, load_model
+from metavoice_app.core.paths import resources_dir
+from metavoice_app.core.text.frontend import PreparedText, TextFrontend
+
+log = logging.getLogger(__name__)
+
+SENTENCE_GAP_S = 0.15
+
+# (fraction done, message) -> None; raise inside to cancel.
+ProgressFn = Callable[[float, str], None]
+
+
+def bundled_model_dir() -> Path:
+    return resources_dir() / "models" / "base"
+
+
+class VoiceNotFoundError(KeyError):
+    """The requested voice is not one the model knows."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+@dataclass
+class SpeechResult:
+    audio: np.ndarray  # float32 mono
+    sample_rate: int
+    sentences: list[str]
+    warnings: list[str] = field(default_factory=list)
+    seconds_to_make: float = 0.0
+
+    @property
+    def duration(self) -> float:
+        return len(self.audio) / self.sample_rate
+
+
+class SpeechEngine:
+    """Speaks text in any of the model's voices (or a given speaker vector)."""
+
+    def __init__(self, model_dir: Path | None = None, device: str = "auto") -> None:
+        self.model_dir = model_dir or bundled_model_dir()
+        self.device = resolve_device(device)
+        if not (self.model_dir / "config.json").exists():
+            raise ModelLoadError(
+                f"No speech model at {self.model_dir}. The bundled model may be missing from "
+                "this installation; give another model folder with --model."
+            )
+        self.model: AcousticModel
+        self.info: ModelInfo
+        self.model, self.info = load_model(self.model_dir, self.device)
+        self.frontend = TextFrontend()
+
+    @property
+    def sample_rate(self) -> int:
+        return world.SAMPLE_RATE
+
+    def voice_ids(self) -> list[str]:
+        return [v.id for v in self.info.voices]
+
+    def speaker_vector(self, voice: str | None = None) -> torch.Tensor:
+        """The embedding of a built-in voice (the default voice when ``None``)."""
+        voice_id = voice or self.info.default_voice
+        try:
+            index = self.info.voice_index(voice_id)
+        except KeyError:
+            raise VoiceNotFoundError(
+                f"unknown voice {voice_id!r}; list the voices with `metavoice synth --list-voices`"
+            ) from None
+        return self.model.speaker_vectors(torch.tensor([index], device=self.device))
+
+    def speak(
+        self,
+        text: str,
+        voice: str | None = None,
+        controls: Controls | None = None,
+        speaker: torch.Tensor | None = None,
+        progress: ProgressFn | None = None,
+    ) -> SpeechResult:
+        """Speech for ``text``; raises ``TextError`` for text that cannot be spoken."""
+        started = time.perf_counter()
+        prepared: PreparedText = self.frontend.prepare(text)
+        vector = speaker if speaker is not None else self.speaker_vector(voice)
+        gap = np.zeros(int(SENTENCE_GAP_S * self.sample_rate), dtype=np.float32)
+        pieces: list[np.ndarray] = []
+        count = len(prepared.sentences)
+        for index, sentence in enumerate(prepared.sentences):
+            if progress is not None:
+                progress(index / count, f"sentence {index + 1} of {count}")
+            ids = torch.tensor([sentence.ids], device=self.device)
+            features = self.model.synthesize(ids, vector, controls)
+            pieces += [world.vocode(features.float().cpu().numpy()), gap]
+        if progress is not None:
+            progress(1.0, "done")
+        audio = np.concatenate(pieces[:-1]) if pieces else np.zeros(0, np.float32)
+        return SpeechResult(
+            audio,
+            self.sample_rate,
+            [s.text for s in prepared.sentences],
+            prepared.warnings,
+            time.perf_counter() - started,
+        )

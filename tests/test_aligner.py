@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from metavoice_app.core.model.aligner import (
+    beta_binomial_prior,
+    durations_to_attention,
+    forward_sum_loss,
+    hard_durations,
+    monotonic_alignment,
+)
+
+
+def _diagonal_log_attention(durations: list[int], sharpness: float = 8.0) -> np.ndarray:
+    frames = sum(durations)
+    owner = np.repeat(np.arange(len(durations)), durations)
+    logits = np.full((frames, len(durations)), -sharpness)
+    logits[np.arange(frames), owner] = 0.0
+    return logits - np.log(np.exp(logits).sum(1, keepdims=True))
+
+
+def test_mas_recovers_the_true_durations() -> None:
+    truth = [3, 1, 7, 2, 5, 1, 4]
+    assert monotonic_alignment(_diagonal_log_attention(truth)).tolist() == truth
+
+
+def test_mas_gives_every_phone_a_frame_even_when_unlikely() -> None:
+    log_attn = np.log(np.full((10, 4), 1e-6))
+    log_attn[:, 0] = 0.0  # everything "wants" phone 0
+    durations = monotonic_alignment(log_attn)
+    assert durations.sum() == 10 and (durations >= 1).all()
+
+
+def test_mas_refuses_too_few_frames() -> None:
+    with pytest.raises(ValueError, match="cannot cover"):
+        monotonic_alignment(np.zeros((3, 5)))
+
+
+def test_prior_is_a_distribution_along_the_diagonal() -> None:
+    prior = beta_binomial_prior(6, 30)
+    assert torch.allclose(prior.exp().sum(1), torch.ones(30), atol=1e-5)
+    peaks = prior.argmax(1)
+    assert peaks[0] == 0 and peaks[-1] == 5
+    assert (peaks[1:] >= peaks[:-1]).all()
+
+
+def test_hard_attention_matches_durations() -> None:
+    durations = torch.tensor([[2, 3, 1, 0], [1, 1, 1, 1]])
+    attention = durations_to_attention(durations, 6)
+    assert attention.shape == (2, 6, 4)
+    assert attention[0].sum(0).tolist() == [2, 3, 1, 0]
+    assert attention[0].sum(1).tolist() == [1] * 6
+    assert attention[1, 4:].sum() == 0  # past the end of a shorter utterance
+
+
+def test_forward_sum_prefers_monotonic_attention() -> None:
+    truth = [4, 4, 4]
+    good = torch.from_numpy(_diagonal_log_attention(truth)).float()[None]
+    bad = good.flip(2)  # reversed order: not monotonic in the phone sequence
+    lengths = (torch.tensor([3]), torch.tensor([12]))
+    assert forward_sum_loss(good, *lengths) < forward_sum_loss(bad, *lengths)
+    assert hard_durations(good, *lengths).tolist() == [truth]

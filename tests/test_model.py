@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from metavoice_app.core.features.world import LF0
+from metavoice_app.core.model.acoustic import AcousticModel, Controls
+from metavoice_app.core.model.config import ModelConfig
+from metavoice_app.core.train.corpus.store import Corpus
+from metavoice_app.core.train.data import CorpusData
+
+
+@pytest.fixture
+def data(tiny_corpus: Path) -> CorpusData:
+    corpus = Corpus(tiny_corpus)
+    return CorpusData(corpus, corpus.speakers())
+
+
+def _model(data: CorpusData) -> AcousticModel:
+    torch.manual_seed(0)
+    model = AcousticModel(ModelConfig.tiny(n_speakers=len(data.speakers)))
+    model.set_feature_stats(*data.feature_stats())
+    return model
+
+
+def test_batches_cover_every_item_once_within_the_frame_budget(data: CorpusData) -> None:
+    indices = list(range(len(data.items)))
+    batches = list(data.batches(indices, 1200, np.random.default_rng(0)))
+    assert sorted(i for b in batches for i in b) == indices
+    for batch in batches:
+        longest = max(data.items[i].n_frames for i in batch)
+        assert longest * len(batch) <= 1200 or len(batch) == 1
+    collated = data.collate(batches[0])
+    assert collated.features.shape[0] == len(batches[0])
+    assert int(collated.frame_lengths.max()) == collated.features.shape[1]
+
+
+def test_training_reduces_the_loss_on_real_speech(data: CorpusData) -> None:
+    model = _model(data)
+    batch = data.collate(list(range(len(data.items))))
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    first = None
+    for _ in range(100):
+        losses = model.losses(batch)
+        total = sum(losses.values())
+        optimizer.zero_grad()
+        total.backward()
+        optimizer.step()
+        first = first if first is not None else {k: float(v.detach()) for k, v in losses.items()}
+    final = {k: float(v) for k, v in model.losses(batch).items()}
+    assert all(math.isfinite(v) for v in final.values())
+    assert final["features"] < 0.8 * first["features"]
+    assert final["duration"] < first["duration"]
+    assert final["align"] < first["align"]
+
+
+def test_controls_change_speed_pitch_and_energy(data: CorpusData) -> None:
+    model = _model(data).eval()
+    phones = torch.from_numpy(data.items[0].phones)[None]
+    speaker = model.speaker_vectors(torch.tensor([0]))
+    durations = torch.full_like(phones, 6)
+    plain = model.synthesize(phones, speaker, durations=durations)
+    assert plain.shape == (6 * phones.shape[1], model.config.feature_dim)
+    higher = model.synthesize(phones, speaker, Controls(pitch_semitones=12), durations=durations)
+    assert torch.allclose(higher[:, LF0] - plain[:, LF0], torch.tensor(math.log(2.0)), atol=1e-4)
+    louder = model.synthesize(phones, speaker, Controls(energy=2.0), durations=durations)
+    assert not torch.allclose(louder, plain)
+    slow = model.predict_durations(phones, speaker, speed=0.5)
+    fast = model.predict_durations(phones, speaker, speed=2.0)
+    assert int(slow.sum()) >= int(fast.sum())
+    with pytest.raises(ValueError, match="speed"):
+        model.synthesize(phones, speaker, Controls(speed=0))
+
+
+def test_every_sound_gets_a_frame(data: CorpusData) -> None:
+    model = _model(data).eval()
+    phones = torch.from_numpy(data.items[0].phones)[None]
+    durations = model.predict_durations(phones, model.speaker_vectors(torch.tensor([1])), 8.0)
+    speech = phones > 2
+    assert (durations[speech] >= 1).all()

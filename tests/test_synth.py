@@ -1,0 +1,204 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from metavoice_app.cli import main
+from metavoice_app.core.audio.export import ExportError, ExportOptions, write_audio
+from metavoice_app.core.synth.engine import SpeechEngine, VoiceNotFoundError
+from metavoice_app.core.text.frontend import TextError
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_model_dir: Path) -> SpeechEngine:
+    return SpeechEngine(tiny_model_dir, device="cpu")
+
+
+def test_engine_speaks_every_sentence(engine: SpeechEngine) -> None:
+    one = engine.speak("Hello there.")
+    two = engine.speak("Hello there. Hello there.")
+    assert one.sample_rate == 16000 and one.audio.dtype == np.float32
+    assert one.duration > 0 and np.isfinite(one.audio).all()
+    assert two.sentences == ["Hello there.", "Hello there."]
+    assert len(two.audio) > 2 * len(one.audio)  # both sentences and the pause between
+
+
+def test_each_voice_sounds_different(engine: SpeechEngine) -> None:
+    a, b = engine.voice_ids()[:2]
+    audio_a = engine.speak("The rainbow is a division of white light.", voice=a).audio
+    audio_b = engine.speak("The rainbow is a division of white light.", voice=b).audio
+    assert not (len(audio_a) == len(audio_b) and np.allclose(audio_a, audio_b))
+
+
+def test_unknown_voice_and_unspeakable_text(engine: SpeechEngine) -> None:
+    with pytest.raises(VoiceNotFoundError, match="list-voices"):
+        engine.speak("Hello.", voice="nobody")
+    with pytest.raises(TextError):
+        engine.speak("   ")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "rate"),
+    [("wav", 16000), ("wav", 44100), ("flac", 22050), ("ogg", 48000), ("mp3", 44100)],
+)
+def test_exports_are_tagged_as_synthetic(tmp_path: Path, fmt: str, rate: int) -> None:
+    tone = (0.3 * np.sin(np.arange(16000) / 16000 * 2 * np.pi * 220)).astype(np.float32)
+    path = tmp_path / f"clip.{fmt}"
+    write_audio(path, tone, 16000, ExportOptions(fmt, rate, voice_name="Ada"))
+    info = sf.info(str(path))
+    assert info.samplerate == rate and info.channels == 1
+    assert abs(info.duration - 1.0) < 0.1
+    if fmt in ("wav", "flac", "ogg"):
+        with sf.SoundFile(str(path)) as handle:
+            assert "Synthetic speech" in handle.comment and "Ada" in handle.comment
+
+
+def test_export_rejects_unsupported_choices(tmp_path: Path) -> None:
+    audio = np.zeros(1600, dtype=np.float32)
+    with pytest.raises(ExportError, match="sample rate"):
+        write_audio(tmp_path / "a.wav", audio, 16000, ExportOptions("wav", 12345))
+    with pytest.raises(ExportError, match="Opus"):
+        write_audio(tmp_path / "a.ogg", audio, 16000, ExportOptions("ogg", 22050))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_text_to_wav(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "hello.wav"
+    code = main(
+        [
+            "synth",
+            "--model",
+            str(tiny_model_dir),
+            "--text",
+            "Hello world.",
+            "--out",
+            str(out),
+            "--speed",
+            "1.1",
+            "--pitch",
+            "2",
+            "--device",
+            "cpu",
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    info = sf.info(str(out))
+    assert (info.samplerate, info.subtype, info.channels) == (16000, "PCM_16", 1)
+    main(
+        [
+            "synth",
+            "--model",
+            str(tiny_model_dir),
+            "--text",
+            "Hello world.",
+            "--out",
+            str(tmp_path / "hi.wav"),
+            "--sample-rate",
+            "48000",
+        ]
+    )
+    assert sf.info(str(tmp_path / "hi.wav")).samplerate == 48000
+
+
+def test_cli_script_to_numbered_files(tiny_model_dir: Path, tmp_path: Path) -> None:
+    script = tmp_path / "lines.txt"
+    script.write_text("First line.\n\nSecond line, with 2 numbers.\nThird.\n", encoding="utf-8")
+    assert (
+        main(
+            [
+                "synth",
+                "--model",
+                str(tiny_model_dir),
+                "--script",
+                str(script),
+                "--out-dir",
+                str(tmp_path / "out"),
+            ]
+        )
+        == 0
+    )
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "0001.wav",
+        "0002.wav",
+        "0003.wav",
+    ]
+
+
+def test_cli_lists_voices_and_explains_errors(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["synth", "--model", str(tiny_model_dir), "--list-voices"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert len(listed) == 2 and "(default)" in "".join(listed)
+    assert (
+        main(
+            [
+                "synth",
+                "--model",
+                str(tiny_model_dir),
+                "--text",
+                "Hi.",
+                "--out",
+                str(tmp_path / "x.wav"),
+                "--voice",
+                "nobody",
+            ]
+        )
+        == 1
+    )
+    assert "unknown voice 'nobody'" in capsys.readouterr().err
+    assert (
+        main(["synth", "--model", str(tmp_path), "--text", "Hi.", "--out", str(tmp_path / "x.wav")])
+        == 1
+    )
+    assert "No speech model" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "synth",
+                "--model",
+                str(tiny_model_dir),
+                "--text",
+                "😀",
+                "--out",
+                str(tmp_path / "x.wav"),
+            ]
+        )
+        == 1
+    )
+    assert "Nothing in this text can be spoken" in capsys.readouterr().err
+    assert main(["synth", "--model", str(tiny_model_dir), "--text", "Hi."]) == 1
+    assert "--out" in capsys.readouterr().err
+
+
+def test_training_resumes_where_it_stopped(tiny_corpus: Path, tmp_path: Path) -> None:
+    from metavoice_app.core.train.base import STATE_FILE
+
+    args = [
+        "train",
+        "base",
+        "--corpus",
+        str(tiny_corpus),
+        "--out",
+        str(tmp_path / "run"),
+        "--tiny",
+        "--batch-frames",
+        "2000",
+        "--validate-every",
+        "3",
+        "--device",
+        "cpu",
+    ]
+    assert main([*args, "--steps", "4"]) == 0
+    assert (tmp_path / "run" / STATE_FILE).exists()
+    assert main([*args, "--steps", "6", "--export", str(tmp_path / "exported")]) == 0
+    import torch
+
+    state = torch.load(tmp_path / "run" / STATE_FILE, weights_only=True)
+    assert state["step"] == 6
+    assert (tmp_path / "exported" / "model.safetensors").exists()
