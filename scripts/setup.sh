@@ -76,12 +76,14 @@ if [ ! -x "$venv/bin/python" ]; then
 fi
 
 stamp="$venv/.metavoice-$profile.stamp"
-want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+want="$(cat pyproject.toml scripts/constraints.txt | sha256sum | cut -d' ' -f1)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   echo "setup: $venv is up to date ($profile)"
   exit 0
 fi
 
+# The constraints reach pip's isolated build environments too (pyworld builds from source).
+export PIP_CONSTRAINT="$root/scripts/constraints.txt"
 pip=("$venv/bin/python" -m pip install --disable-pip-version-check -q)
 # torch first and pinned, so nothing later can pull a newer (CUDA) build.
 if [ -n "${TORCH_INDEX_URL:-}" ]; then
