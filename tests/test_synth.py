@@ -202,3 +202,26 @@ def test_training_resumes_where_it_stopped(tiny_corpus: Path, tmp_path: Path) ->
     state = torch.load(tmp_path / "run" / STATE_FILE, weights_only=True)
     assert state["step"] == 6
     assert (tmp_path / "exported" / "model.safetensors").exists()
+
+
+def test_warm_start_keeps_known_voices(
+    tiny_corpus: Path, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    import torch
+
+    from metavoice_app.core.model.checkpoint import load_model
+    from metavoice_app.core.model.config import ModelConfig
+    from metavoice_app.core.train.base import TrainConfig, Trainer
+
+    trainer = Trainer(
+        TrainConfig(
+            corpus=tiny_corpus,
+            out=tmp_path / "warm",
+            model=ModelConfig.tiny(),
+            init_from=tiny_model_dir,
+            device="cpu",
+        )
+    )
+    source, _ = load_model(tiny_model_dir)
+    assert torch.allclose(trainer.model.speaker_embedding.weight, source.speaker_embedding.weight)
+    assert torch.allclose(trainer.model.feature_mean, source.feature_mean)

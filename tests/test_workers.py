@@ -85,3 +85,10 @@ def test_a_dropped_task_finishes_safely(qtbot: QtBot) -> None:
     release.set()
     qtbot.waitUntil(lambda: results == [42], timeout=10_000)
     qtbot.waitUntil(lambda: not Task._running, timeout=10_000)
+
+
+def test_wait_returns_without_the_event_loop(qtbot: QtBot) -> None:
+    """Closing the window waits for tasks with the event loop blocked: that must not hang."""
+    task = Task(lambda _ctx: 1)
+    task.start()
+    assert task.wait(5_000)

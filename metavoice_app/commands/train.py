@@ -81,6 +81,7 @@ def _base(args: argparse.Namespace, _paths: AppPaths) -> int:
         threads=args.threads,
         validate_every=args.validate_every,
         seed=args.seed,
+        init_from=args.init_from,
     )
 
     def report(r: StepReport) -> None:
@@ -180,6 +181,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     base.add_argument("--device", choices=("auto", "cpu", "cuda"))
     base.add_argument("--tiny", action="store_true", help="a tiny model (tests, smoke runs)")
     base.add_argument("--export", type=Path, help="copy the best weights to this model folder")
+    base.add_argument(
+        "--init-from",
+        type=Path,
+        help="start from this model folder's weights (when --out has no state)",
+    )
     base.add_argument("--seed", type=int, default=0)
     base.set_defaults(handler=_base)
     meta = stages.add_parser(

@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,9 @@ class Task(QObject):
         self._runner.succeeded.connect(self.succeeded)
         self._runner.failed.connect(self.failed)
         self._runner.cancelled.connect(self.cancelled)
-        self._runner.done.connect(self._thread.quit)
+        # Direct: quit() is thread-safe, and a queued call would never arrive while the
+        # GUI thread sits in wait() (closing the window), which would then time out.
+        self._runner.done.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
         self._thread.finished.connect(self._on_thread_finished)
 
     def start(self) -> None:

@@ -23,7 +23,7 @@ import torch
 from metavoice_app.core.atomic import atomic_open
 from metavoice_app.core.device import resolve_device
 from metavoice_app.core.model.acoustic import AcousticModel, Batch
-from metavoice_app.core.model.checkpoint import Voice, save_model
+from metavoice_app.core.model.checkpoint import Voice, load_model, save_model
 from metavoice_app.core.model.config import ModelConfig
 from metavoice_app.core.train.corpus.store import Corpus
 from metavoice_app.core.train.data import CorpusData
@@ -52,6 +52,7 @@ class TrainConfig:
     device: str = "auto"
     seed: int = 0
     threads: int | None = None
+    init_from: Path | None = None  # start from an exported model folder's weights
 
 
 @dataclass
@@ -109,8 +110,11 @@ class Trainer:
         self.seconds = 0.0
         self._stop = False
         if not self._resume():
-            mean, std = self.data.feature_stats()
-            self.model.set_feature_stats(mean.to(self.device), std.to(self.device))
+            if config.init_from is not None:
+                self._warm_start(config.init_from)
+            else:
+                mean, std = self.data.feature_stats()
+                self.model.set_feature_stats(mean.to(self.device), std.to(self.device))
         log.info(
             "training on %s: %d speakers, %d utterances (%.0f min), %d parameters",
             self.device,
@@ -140,6 +144,26 @@ class Trainer:
             "resumed at step %d (epoch %d, best validation %.4f)", self.step, self.epoch, self.best
         )
         return True
+
+    def _warm_start(self, folder: Path) -> None:
+        """Take an exported model's weights. Speakers are matched by id; speakers new to
+        this corpus start from the mean of the known embeddings."""
+        model, info = load_model(folder, self.device)
+        if model.config.to_dict() | {"n_speakers": 0} != self.model.config.to_dict() | {
+            "n_speakers": 0
+        }:
+            raise RuntimeError(f"{folder} has another model configuration")
+        state = model.state_dict()
+        old_table = state.pop("speaker_embedding.weight")
+        known = {v.id: i for i, v in enumerate(info.voices)}
+        table = old_table.mean(0, keepdim=True).repeat(len(self.voices), 1)
+        for index, voice in enumerate(self.voices):
+            if voice.id in known:
+                table[index] = old_table[known[voice.id]]
+        state["speaker_embedding.weight"] = table
+        self.model.load_state_dict(state)
+        matched = sum(v.id in known for v in self.voices)
+        log.info("warm start from %s: %d of %d speakers known", folder, matched, len(self.voices))
 
     def save_state(self) -> None:
         state = {

@@ -1,0 +1,84 @@
+"""``metavoice bench``: measure the engine; results go into docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+from metavoice_app.commands.common import default_shared_data
+from metavoice_app.core.paths import AppPaths
+
+EXIT_NOT_BUILT = 3
+
+
+def _tts(args: argparse.Namespace, _paths: AppPaths) -> int:
+    from metavoice_app.core.bench.judge import JudgeUnavailableError
+    from metavoice_app.core.bench.report import update_section
+    from metavoice_app.core.bench.tts import TtsBenchConfig, run, to_markdown
+
+    shared = args.shared or default_shared_data()
+    if shared is None:
+        print(
+            "metavoice bench tts: needs the shared data folder (--shared DIR) for held-out "
+            "sentences and the real dev recordings.",
+            file=sys.stderr,
+        )
+        return 2
+    config = TtsBenchConfig(
+        model_dir=args.model,
+        shared=shared,
+        sentences=args.sentences,
+        voices=args.voices,
+        corpus=args.corpus,
+        threads=args.threads,
+        device=args.device,
+    )
+    try:
+        result = run(config, progress=lambda m: print(m, file=sys.stderr, flush=True))
+    except JudgeUnavailableError as exc:
+        print(f"metavoice bench tts: {exc}", file=sys.stderr)
+        return 2
+    command = (
+        "metavoice " + shlex.join(sys.argv[1:])
+        if sys.argv[1:2] == ["bench"]
+        else "metavoice bench tts"
+    )
+    markdown = to_markdown(result, command)
+    print(markdown)
+    if args.report is not None:
+        update_section(args.report, "tts", markdown)
+        print(f"updated {args.report}", file=sys.stderr)
+    return 0
+
+
+def _not_built(args: argparse.Namespace, _paths: AppPaths) -> int:
+    print(f"metavoice bench {args.suite}: not built yet in this version.", file=sys.stderr)
+    return EXIT_NOT_BUILT
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    bench = subparsers.add_parser(
+        "bench",
+        help="measure synthesis and adaptation speed and quality",
+        description="Measure speed and quality.",
+    )
+    suites = bench.add_subparsers(dest="suite", metavar="SUITE", required=True)
+    tts = suites.add_parser(
+        "tts",
+        help="intelligibility (Whisper WER) and speed of synthesis",
+        description="Needs the bench extra: pip install -e '.[bench]'.",
+    )
+    tts.add_argument("--model", type=Path, help="model folder (default: the bundled model)")
+    tts.add_argument("--shared", type=Path, help="shared data folder")
+    tts.add_argument("--corpus", type=Path, help="training corpus, to prove sentences unseen")
+    tts.add_argument("--sentences", type=int, default=100)
+    tts.add_argument("--voices", nargs="+", help="model voices to test (default: four)")
+    tts.add_argument("--threads", type=int, default=2)
+    tts.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"))
+    tts.add_argument("--report", type=Path, help="update this markdown file's tts section")
+    tts.set_defaults(handler=_tts)
+    for suite in ("adapt", "dub"):
+        planned = suites.add_parser(suite, help="(not built yet)", add_help=False)
+        planned.set_defaults(handler=_not_built)

@@ -1,0 +1,1 @@
+"""Benchmarks: speed and quality of synthesis and adaptation (CLI ``metavoice bench``)."""
