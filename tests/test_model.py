@@ -82,3 +82,18 @@ def test_every_sound_gets_a_frame(data: CorpusData) -> None:
     durations = model.predict_durations(phones, model.speaker_vectors(torch.tensor([1])), 8.0)
     speech = phones > 2
     assert (durations[speech] >= 1).all()
+
+
+def test_reference_durations_drive_the_decoder(data: CorpusData) -> None:
+    """Engine timings, where trusted, replace the aligner's durations in training."""
+    assert all(item.durations is not None for item in data.items)
+    batch = data.collate([0, 1])
+    assert batch.durations is not None
+    for row, index in enumerate([0, 1]):
+        item = data.items[index]
+        assert int(batch.durations[row].clamp(min=0).sum()) == item.n_frames
+    model = _model(data)
+    with_reference = model.losses(batch)
+    batch.durations = None
+    with_aligner = model.losses(batch)
+    assert not torch.isclose(with_reference["features"], with_aligner["features"])

@@ -40,19 +40,17 @@ class Batch:
     features: torch.Tensor  # (B, T, F)
     frame_lengths: torch.Tensor  # (B,)
     speakers: torch.Tensor  # (B,) long
+    # Known phone durations in frames (engine timings), or -1 where the aligner decides.
+    durations: torch.Tensor | None = None
 
     def to(self, device: torch.device) -> Batch:
         return Batch(
-            *(
-                t.to(device)
-                for t in (
-                    self.phones,
-                    self.phone_lengths,
-                    self.features,
-                    self.frame_lengths,
-                    self.speakers,
-                )
-            )
+            self.phones.to(device),
+            self.phone_lengths.to(device),
+            self.features.to(device),
+            self.frame_lengths.to(device),
+            self.speakers.to(device),
+            None if self.durations is None else self.durations.to(device),
         )
 
 
@@ -201,6 +199,9 @@ class AcousticModel(nn.Module):
         target = self.normalize(batch.features)
 
         log_attn, durations = self.align(batch)
+        if batch.durations is not None:
+            known = batch.durations[:, 0] >= 0
+            durations = torch.where(known[:, None], batch.durations, durations)
         hard = durations_to_attention(durations, batch.features.shape[1])
         frames_per_phone = hard.sum(1).clamp(min=1.0)
         pitch = (hard * target[..., LF0 : LF0 + 1]).sum(1) / frames_per_phone

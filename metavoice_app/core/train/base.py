@@ -43,7 +43,7 @@ class TrainConfig:
     steps: int = 100_000
     batch_frames: int = 6000
     learning_rate: float = 1e-3
-    warmup_steps: int = 1000
+    warmup_steps: int = 500
     bin_loss_start: int = 1500
     validate_every: int = 250
     holdout: int = 64

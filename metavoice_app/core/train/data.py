@@ -19,20 +19,30 @@ from metavoice_app.core.train.corpus.store import Corpus, Speaker
 MAX_UTTERANCE_FRAMES = 2000  # 20 s
 
 
+MIN_REFERENCE_AGREEMENT = 0.9
+
+
 @dataclass(frozen=True)
 class Item:
     speaker: int
     utterance_id: str
     phones: np.ndarray
     n_frames: int
+    durations: np.ndarray | None  # trusted engine timings, frames per phone
 
 
 class CorpusData:
     """The utterances of some speakers of a corpus, with their features in memory."""
 
     def __init__(
-        self, corpus: Corpus, speakers: list[Speaker], max_frames: int = MAX_UTTERANCE_FRAMES
+        self,
+        corpus: Corpus,
+        speakers: list[Speaker],
+        max_frames: int = MAX_UTTERANCE_FRAMES,
+        use_reference_durations: bool = True,
     ) -> None:
+        """Engine timings that agree with the labels serve as durations, so the decoder
+        learns from exact alignments while the aligner is still forming."""
         self.speakers = speakers
         self.features: dict[str, np.ndarray] = {}
         self.items: list[Item] = []
@@ -44,7 +54,15 @@ class CorpusData:
                 if not len(ids) < utt.n_frames <= max_frames:
                     continue
                 self.features[utt.id] = stored[utt.id]
-                self.items.append(Item(index, utt.id, ids, utt.n_frames))
+                durations = None
+                if (
+                    use_reference_durations
+                    and utt.ref_durations is not None
+                    and (utt.ref_agreement or 0.0) >= MIN_REFERENCE_AGREEMENT
+                    and sum(utt.ref_durations) == utt.n_frames
+                ):
+                    durations = np.array(utt.ref_durations, dtype=np.int64)
+                self.items.append(Item(index, utt.id, ids, utt.n_frames, durations))
         if not self.items:
             raise ValueError("the corpus has no usable utterances")
 
@@ -98,9 +116,13 @@ class CorpusData:
         max_frames = max(item.n_frames for item in items)
         dim = self.features[items[0].utterance_id].shape[1]
         phones = torch.zeros(len(items), max_phones, dtype=torch.long)
+        durations = torch.full((len(items), max_phones), -1, dtype=torch.long)
         features = torch.zeros(len(items), max_frames, dim)
         for row, item in enumerate(items):
             phones[row, : len(item.phones)] = torch.from_numpy(item.phones)
+            if item.durations is not None:
+                durations[row] = 0
+                durations[row, : len(item.phones)] = torch.from_numpy(item.durations)
             features[row, : item.n_frames] = torch.from_numpy(
                 self.features[item.utterance_id].astype(np.float32)
             )
@@ -110,4 +132,5 @@ class CorpusData:
             features=features,
             frame_lengths=torch.tensor([item.n_frames for item in items]),
             speakers=torch.tensor([item.speaker for item in items]),
+            durations=durations,
         )
