@@ -62,3 +62,28 @@ def test_forward_sum_prefers_monotonic_attention() -> None:
     lengths = (torch.tensor([3]), torch.tensor([12]))
     assert forward_sum_loss(good, *lengths) < forward_sum_loss(bad, *lengths)
     assert hard_durations(good, *lengths).tolist() == [truth]
+
+
+def test_force_align_on_real_speech(tiny_model_dir, tiny_corpus) -> None:
+    from metavoice_app.core.model.checkpoint import load_model
+    from metavoice_app.core.text.phones import phone_ids
+    from metavoice_app.core.train.corpus.store import Corpus
+
+    model, _ = load_model(tiny_model_dir)
+    corpus = Corpus(tiny_corpus)
+    speaker = corpus.speakers()[0]
+    utt = speaker.utterances[0]
+    feats = torch.from_numpy(corpus.features(speaker.id)[utt.id].astype(np.float32))[None]
+    durations, confidence = model.force_align(torch.tensor([phone_ids(utt.phones)]), feats)
+    assert int(durations.sum()) == utt.n_frames
+    assert (durations >= 1).all()
+    assert confidence <= 0.0
+
+
+def test_align_benchmark_compares_with_engine_timings(tiny_model_dir, tiny_corpus) -> None:
+    from metavoice_app.core.bench.align import run, to_markdown
+
+    result = run(tiny_model_dir, tiny_corpus, utterances=2, threads=1)
+    assert result.utterances == 2 and result.boundaries > 20
+    assert 0 <= result.within_20ms <= result.within_50ms <= 1
+    assert "mean boundary error" in to_markdown(result, "metavoice bench align")

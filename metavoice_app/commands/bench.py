@@ -53,6 +53,21 @@ def _tts(args: argparse.Namespace, _paths: AppPaths) -> int:
     return 0
 
 
+def _align(args: argparse.Namespace, _paths: AppPaths) -> int:
+    from metavoice_app.core.bench.align import run, to_markdown
+    from metavoice_app.core.bench.report import update_section
+    from metavoice_app.core.synth.engine import bundled_model_dir
+
+    result = run(
+        args.model or bundled_model_dir(), args.corpus, args.utterances, threads=args.threads
+    )
+    markdown = to_markdown(result, "metavoice " + shlex.join(sys.argv[1:]))
+    print(markdown)
+    if args.report is not None:
+        update_section(args.report, "align", markdown)
+    return 0
+
+
 def _not_built(args: argparse.Namespace, _paths: AppPaths) -> int:
     print(f"metavoice bench {args.suite}: not built yet in this version.", file=sys.stderr)
     return EXIT_NOT_BUILT
@@ -79,6 +94,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     tts.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"))
     tts.add_argument("--report", type=Path, help="update this markdown file's tts section")
     tts.set_defaults(handler=_tts)
+    align = suites.add_parser(
+        "align",
+        help="phone-boundary error of the forced aligner",
+        description="Compare the aligner's phone boundaries with the "
+        "engines' own timings on synthetic corpus utterances.",
+    )
+    align.add_argument("--corpus", type=Path, required=True, help="corpus folder")
+    align.add_argument("--model", type=Path, help="model folder (default: the bundled model)")
+    align.add_argument("--utterances", type=int, default=200)
+    align.add_argument("--threads", type=int, default=2)
+    align.add_argument("--report", type=Path, help="update this markdown file's align section")
+    align.set_defaults(handler=_align)
     for suite in ("adapt", "dub"):
         planned = suites.add_parser(suite, help="(not built yet)", add_help=False)
         planned.set_defaults(handler=_not_built)

@@ -187,6 +187,25 @@ class AcousticModel(nn.Module):
         )
         return log_attn, hard_durations(log_attn, batch.phone_lengths, batch.frame_lengths)
 
+    @torch.no_grad()
+    def force_align(
+        self, phones: torch.Tensor, features: torch.Tensor
+    ) -> tuple[torch.Tensor, float]:
+        """Frames per phone for one recording ``(1, T, F)`` of known phones ``(1, N)``, and
+        the mean log-probability of the chosen path (near 0: confident; very low: the
+        audio probably does not say these phones)."""
+        batch = Batch(
+            phones,
+            torch.tensor([phones.shape[1]], device=phones.device),
+            features,
+            torch.tensor([features.shape[1]], device=phones.device),
+            torch.zeros(1, dtype=torch.long, device=phones.device),
+        )
+        log_attn, durations = self.align(batch)
+        hard = durations_to_attention(durations, features.shape[1])
+        confidence = float((log_attn * hard).sum() / features.shape[1])
+        return durations[0], confidence
+
     # Training ----------------------------------------------------------------------------
     def losses(
         self, batch: Batch, speaker: torch.Tensor | None = None, bin_weight: float = 0.0
