@@ -103,6 +103,21 @@ def _base(args: argparse.Namespace, _paths: AppPaths) -> int:
     return 0
 
 
+def _split(args: argparse.Namespace, _paths: AppPaths) -> int:
+    from metavoice_app.core.model.checkpoint import load_model
+    from metavoice_app.core.train.corpus.split import SplitConfig, split_corpus
+    from metavoice_app.core.train.corpus.store import Corpus
+
+    model, info = load_model(args.model)
+    config = SplitConfig(min_confidence=args.min_confidence)
+    report = split_corpus(Corpus(args.corpus), model, info.model_id, config, print_progress)
+    print(
+        f"split {report.clips} clips of {report.speakers} speakers into {report.pieces} "
+        f"pieces; {report.dropped} clips dropped for failed alignment"
+    )
+    return 0
+
+
 def _not_built(args: argparse.Namespace, _paths: AppPaths) -> int:
     print(f"metavoice train {args.stage}: not built yet in this version.", file=sys.stderr)
     return EXIT_NOT_BUILT
@@ -188,6 +203,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     base.add_argument("--seed", type=int, default=0)
     base.set_defaults(handler=_base)
+    split = stages.add_parser(
+        "split",
+        help="split long real clips at pauses with a trained model's aligner",
+        description="Cut LibriSpeech clips longer than 6 s into 2-8 s pieces at pauses found "
+        "by the model's aligner, and drop clips whose alignment fails. Resumable.",
+    )
+    split.add_argument("--corpus", type=Path, required=True, help="corpus folder")
+    split.add_argument("--model", type=Path, required=True, help="trained model folder")
+    split.add_argument(
+        "--min-confidence",
+        type=float,
+        default=-4.0,
+        help="drop clips whose alignment path scores below this",
+    )
+    split.set_defaults(handler=_split)
     meta = stages.add_parser(
         "meta", help="meta-train the few-shot initialisation (not built yet)", add_help=False
     )

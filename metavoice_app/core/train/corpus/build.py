@@ -146,15 +146,23 @@ def plan(config: CorpusConfig) -> list[Job]:
     return jobs
 
 
-def utterance_phones(text: str, frontend: TextFrontend) -> tuple[str, ...]:
-    """Phones of a whole (possibly multi-sentence) utterance, pauses merged."""
+def utterance_labels(text: str, frontend: TextFrontend) -> tuple[tuple[str, ...], list[str]]:
+    """Phones of a whole (possibly multi-sentence) utterance, pauses merged, and the word
+    each phone belongs to ("" for pauses)."""
     phones: list[str] = []
+    words: list[str] = []
     for sentence in frontend.prepare(text).sentences:
-        for phone in sentence.phones:
+        for phone, owner in zip(sentence.phones, sentence.word_of_phone, strict=True):
             if phones and phone in PAUSES and phones[-1] in PAUSES:
                 continue
             phones.append(phone)
-    return tuple(phones)
+            words.append(sentence.words[owner].word if owner >= 0 else "")
+    return tuple(phones), words
+
+
+def utterance_phones(text: str, frontend: TextFrontend) -> tuple[str, ...]:
+    """Phones of a whole (possibly multi-sentence) utterance, pauses merged."""
+    return utterance_labels(text, frontend)[0]
 
 
 def _scale_segments(segments: list[Segment], rate: float) -> list[Segment]:

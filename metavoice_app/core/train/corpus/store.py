@@ -52,6 +52,8 @@ class Speaker:
     transform: dict[str, float] = field(default_factory=dict)
     sex: str | None = None
     utterances: list[Utterance] = field(default_factory=list)
+    split_by: str | None = None  # id of the aligner model that split long clips
+    dropped: dict[str, str] = field(default_factory=dict)  # utterance id -> why
 
     @property
     def n_frames(self) -> int:
@@ -112,6 +114,11 @@ class Corpus:
         atomic_write_text(
             self.speakers_dir / f"{speaker.id}.json", json.dumps(asdict(speaker), indent=1) + "\n"
         )
+
+    def remove_speaker(self, speaker_id: str) -> None:
+        """Forget a speaker (its JSON goes first, so a crash leaves no half speaker)."""
+        (self.speakers_dir / f"{speaker_id}.json").unlink(missing_ok=True)
+        (self.features_dir / f"{speaker_id}.safetensors").unlink(missing_ok=True)
 
     def speakers(self) -> list[Speaker]:
         meta = self.root / "corpus.json"
