@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 from PySide6.QtWidgets import QApplication
 
@@ -31,13 +32,15 @@ def ensure_application() -> QApplication:
     return app
 
 
-def create_main_window(paths: AppPaths, device_override: str | None = None) -> MainWindow:
+def create_main_window(
+    paths: AppPaths, device_override: str | None = None, model_dir: Path | None = None
+) -> MainWindow:
     """Build the themed main window from saved settings (used by the app and its tests)."""
     app = ensure_application()
     settings = load_settings(paths.settings_file)
     scheme = apply_theme(app, settings.theme)
     log.info("theme %s (%s)", settings.theme, scheme)
-    return MainWindow(paths, settings, device_preference=device_override)
+    return MainWindow(paths, settings, device_preference=device_override, model_dir=model_dir)
 
 
 def run_app(paths: AppPaths, device_override: str | None = None) -> int:

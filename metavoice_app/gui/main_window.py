@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from pathlib import Path
 
 from PySide6.QtCore import QSize, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
@@ -23,11 +24,14 @@ from metavoice_app.core.device import DeviceError, DeviceInfo, describe_device, 
 from metavoice_app.core.paths import APP_NAME, AppPaths
 from metavoice_app.core.settings import Settings
 from metavoice_app.gui.about import DEVICE_PENDING, AboutDialog
+from metavoice_app.gui.controllers.speak import SpeakController
+from metavoice_app.gui.engine_service import EngineService
 from metavoice_app.gui.pages.base import AreaPage
 from metavoice_app.gui.pages.clone import ClonePage
 from metavoice_app.gui.pages.dub import DubPage
 from metavoice_app.gui.pages.speak import SpeakPage
 from metavoice_app.gui.pages.voices import VoicesPage
+from metavoice_app.gui.player import Player
 from metavoice_app.gui.resources import app_icon
 from metavoice_app.gui.workers import Task, TaskContext
 
@@ -59,7 +63,11 @@ def probe_device(preference: str) -> tuple[DeviceInfo, str]:
 
 class MainWindow(QMainWindow):
     def __init__(
-        self, paths: AppPaths, settings: Settings, device_preference: str | None = None
+        self,
+        paths: AppPaths,
+        settings: Settings,
+        device_preference: str | None = None,
+        model_dir: Path | None = None,
     ) -> None:
         super().__init__()
         self.paths = paths
@@ -109,9 +117,16 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.device_status)
         self.statusBar().showMessage("Ready")
 
+        self.player = Player(self)
+        self.engines = EngineService(model_dir, self.device_preference, self)
+        self.speak_controller = SpeakController(
+            self.speak_page, self.engines, paths, self.player, settings.export_sample_rate
+        )
+
         self._build_menus()
         self.show_area(Area.VOICES)
         self._start_probes()
+        self.engines.start()
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -202,6 +217,7 @@ class MainWindow(QMainWindow):
         return self._about
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.speak_controller.shutdown()
         for task in list(self._tasks):
             task.cancel()
             task.wait(5_000)

@@ -1,0 +1,1 @@
+"""Controllers: connect a page's widgets to engine work running in background tasks."""

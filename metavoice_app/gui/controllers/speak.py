@@ -1,0 +1,240 @@
+"""The Speak area's behaviour: synthesis in a worker, playback, history and export."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QFileDialog, QListWidgetItem
+
+from metavoice_app.core.audio.export import ExportOptions, format_for, write_audio
+from metavoice_app.core.features.mel import log_mel, mel_frequencies
+from metavoice_app.core.features.world import FRAME_PERIOD_MS
+from metavoice_app.core.model.acoustic import Controls
+from metavoice_app.core.paths import AppPaths
+from metavoice_app.core.synth.engine import SpeechEngine
+from metavoice_app.gui.engine_service import EngineService
+from metavoice_app.gui.pages.speak import SpeakPage
+from metavoice_app.gui.player import Player
+from metavoice_app.gui.workers import Task, TaskContext
+
+log = logging.getLogger(__name__)
+
+EXPORT_FILTER = "WAV (*.wav);;FLAC (*.flac);;OGG Opus (*.ogg);;MP3 (*.mp3)"
+
+
+@dataclass
+class Clip:
+    text: str
+    voice: str
+    audio: np.ndarray
+    sample_rate: int
+    mel_db: np.ndarray
+    warnings: list[str] = field(default_factory=list)
+    created: float = field(default_factory=time.time)
+
+    @property
+    def duration(self) -> float:
+        return len(self.audio) / self.sample_rate
+
+    def label(self) -> str:
+        text = self.text if len(self.text) <= 48 else self.text[:47] + "…"
+        return f"{text}  ({self.voice}, {self.duration:.1f} s)"
+
+
+class SpeakController(QObject):
+    def __init__(
+        self,
+        page: SpeakPage,
+        engines: EngineService,
+        paths: AppPaths,
+        player: Player,
+        default_rate: int = 48000,
+    ) -> None:
+        super().__init__(page)
+        self.page = page
+        self.engines = engines
+        self.paths = paths
+        self.player = player
+        self.clips: list[Clip] = []
+        self.current: Clip | None = None
+        self.synthesis: Task | None = None
+        self.export_task: Task | None = None
+        index = page.export_rate.findData(default_rate)
+        page.export_rate.setCurrentIndex(max(index, 0))
+
+        engines.ready.connect(self._engine_ready)
+        engines.failed.connect(
+            lambda message: page.show_status(
+                f"The speech model could not be loaded: {message}", error=True
+            )
+        )
+        page.speak_button.clicked.connect(self.speak)
+        for shortcut in page.speak_shortcuts:
+            shortcut.activated.connect(self.speak)
+        page.stop_button.clicked.connect(self.stop)
+        page.play_button.clicked.connect(self.play_selected)
+        page.export_button.clicked.connect(self.ask_export)
+        page.history.currentRowChanged.connect(self._select)
+        page.history.itemDoubleClicked.connect(lambda _item: self.play_selected())
+        page.view.seek_requested.connect(self._seek)
+        player.position_changed.connect(page.view.set_playhead)
+        player.started.connect(lambda: page.stop_button.setEnabled(True))
+        player.stopped.connect(self._playback_stopped)
+        player.failed.connect(lambda message: page.show_status(message, error=True))
+
+    # Engine ------------------------------------------------------------------------------
+    def _engine_ready(self, engine: SpeechEngine) -> None:
+        combo = self.page.voice_combo
+        combo.clear()
+        for voice in engine.info.voices:
+            kind = "real voice" if voice.real else "synthetic voice"
+            combo.addItem(f"{voice.id} ({kind})", voice.id)
+        combo.setCurrentIndex(max(combo.findData(engine.info.default_voice), 0))
+        self.page.speak_button.setEnabled(True)
+        self.page.show_status(f"Ready. {len(engine.info.voices)} built-in voices.")
+
+    # Synthesis ---------------------------------------------------------------------------
+    def speak(self) -> Task | None:
+        engine = self.engines.engine
+        text = self.page.text_edit.toPlainText()
+        if engine is None:
+            self.page.show_status("The speech model is still loading…")
+            return None
+        if not text.strip():
+            self.page.show_status("Type some text to speak first.", error=True)
+            return None
+        if self.synthesis is not None and self.synthesis.is_running():
+            self.synthesis.cancel()
+        self.player.stop()
+        voice = str(self.page.voice_combo.currentData())
+        controls = Controls(
+            speed=self.page.speed_value(),
+            pitch_semitones=self.page.pitch_value(),
+            energy=self.page.energy_value(),
+        )
+
+        def work(ctx: TaskContext) -> Clip:
+            result = engine.speak(
+                text, voice=voice, controls=controls, progress=lambda f, m: ctx.progress(0.9 * f, m)
+            )
+            ctx.progress(0.95, "drawing the spectrogram")
+            return Clip(
+                text,
+                voice,
+                result.audio,
+                result.sample_rate,
+                log_mel(result.audio),
+                result.warnings,
+            )
+
+        task = Task(work, self)
+        task.progressed.connect(self._progress)
+        task.succeeded.connect(self._spoken)
+        task.failed.connect(lambda message, _d: self._finish(message, error=True))
+        task.cancelled.connect(lambda: self._finish("Stopped."))
+        self.synthesis = task
+        self.page.stop_button.setEnabled(True)
+        self.page.progress.setValue(0)
+        self.page.show_status("Speaking…")
+        task.start()
+        return task
+
+    def _progress(self, fraction: float, message: str) -> None:
+        self.page.progress.setValue(int(100 * fraction))
+        if message:
+            self.page.show_status(f"Speaking: {message}…")
+
+    def _finish(self, message: str, error: bool = False) -> None:
+        self.page.progress.setValue(0)
+        self.page.stop_button.setEnabled(self.player.playing)
+        self.page.show_status(message, error=error)
+
+    def _spoken(self, clip: Clip) -> None:
+        self.clips.append(clip)
+        item = QListWidgetItem(clip.label())
+        item.setToolTip(clip.text)
+        self.page.history.addItem(item)
+        self.page.history.setCurrentRow(self.page.history.count() - 1)
+        note = " ".join(clip.warnings)
+        self._finish(f"{clip.duration:.1f} s of speech." + (f" Note: {note}" if note else ""))
+        self.play_selected()
+
+    # Playback ----------------------------------------------------------------------------
+    def _select(self, row: int) -> None:
+        if not 0 <= row < len(self.clips):
+            return
+        self.player.stop()
+        self.current = self.clips[row]
+        self.page.view.show_audio(
+            self.current.audio,
+            self.current.sample_rate,
+            self.current.mel_db,
+            mel_frequencies(),
+            FRAME_PERIOD_MS / 1000,
+        )
+        self.page.play_button.setEnabled(True)
+        self.page.export_button.setEnabled(True)
+
+    def play_selected(self, start: float = 0.0) -> None:
+        if self.current is not None:
+            self.player.play(self.current.audio, self.current.sample_rate, start)
+
+    def _seek(self, seconds: float) -> None:
+        if self.player.playing:
+            self.player.seek(seconds)
+        else:
+            self.play_selected(seconds)
+
+    def stop(self) -> None:
+        if self.synthesis is not None and self.synthesis.is_running():
+            self.synthesis.cancel()
+        self.player.stop()
+
+    def _playback_stopped(self) -> None:
+        running = self.synthesis is not None and self.synthesis.is_running()
+        self.page.stop_button.setEnabled(running)
+
+    # Export ------------------------------------------------------------------------------
+    def ask_export(self) -> None:
+        if self.current is None:
+            return
+        self.paths.exports_dir.mkdir(parents=True, exist_ok=True)
+        suggested = self.paths.exports_dir / f"metavoice-{time.strftime('%Y%m%d-%H%M%S')}.wav"
+        name, _ = QFileDialog.getSaveFileName(
+            self.page, "Export audio", str(suggested), EXPORT_FILTER
+        )
+        if name:
+            self.export(Path(name))
+
+    def export(self, path: Path) -> Task | None:
+        clip = self.current
+        if clip is None:
+            return None
+        if not path.suffix:
+            path = path.with_suffix(".wav")
+        rate = int(self.page.export_rate.currentData())
+
+        def work(_ctx: TaskContext) -> Path:
+            options = ExportOptions(format_for(path), rate, clip.voice, title=clip.text[:120])
+            write_audio(path, clip.audio, clip.sample_rate, options)
+            return path
+
+        task = Task(work, self)
+        task.succeeded.connect(lambda p: self.page.show_status(f"Saved {p}"))
+        task.failed.connect(
+            lambda message, _d: self.page.show_status(f"Could not export: {message}", error=True)
+        )
+        self.export_task = task
+        task.start()
+        return task
+
+    def shutdown(self) -> None:
+        self.stop()
+        for task in (self.synthesis, self.export_task):
+            if task is not None and task.is_running():
+                task.wait(5_000)

@@ -1,0 +1,1 @@
+"""Reusable widgets: the spectrogram/waveform view and friends."""

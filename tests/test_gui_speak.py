@@ -1,0 +1,182 @@
+"""The Speak area driven end to end with a tiny real model: widgets in, files on disk out."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+from pytestqt.qtbot import QtBot
+
+from metavoice_app.core.paths import AppPaths
+from metavoice_app.gui.app import create_main_window
+from metavoice_app.gui.main_window import Area, MainWindow
+from metavoice_app.gui.player import Player
+
+
+@pytest.fixture
+def window(qtbot: QtBot, app_paths: AppPaths, tiny_model_dir: Path) -> MainWindow:
+    win = create_main_window(app_paths, device_override="cpu", model_dir=tiny_model_dir)
+    qtbot.addWidget(win)
+    win.show()
+    win.show_area(Area.SPEAK)
+    qtbot.waitUntil(lambda: win.speak_page.speak_button.isEnabled(), timeout=60_000)
+    return win
+
+
+def _speak(window: MainWindow, qtbot: QtBot, text: str) -> None:
+    page = window.speak_page
+    page.text_edit.setPlainText(text)
+    before = page.history.count()
+    qtbot.mouseClick(page.speak_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.history.count() == before + 1, timeout=60_000)
+
+
+def test_voices_are_listed_with_the_default_selected(window: MainWindow) -> None:
+    combo = window.speak_page.voice_combo
+    assert combo.count() == 2
+    assert combo.currentData() == window.engines.engine.info.default_voice
+
+
+def test_speaking_shows_the_clip_and_its_spectrogram(window: MainWindow, qtbot: QtBot) -> None:
+    _speak(window, qtbot, "Hello there. This is a test.")
+    page = window.speak_page
+    clip = window.speak_controller.current
+    assert clip is not None and clip.duration > 0
+    assert page.view.image.image is not None
+    assert page.view.image.image.shape == clip.mel_db.shape == (len(clip.mel_db), 80)
+    assert page.view.duration == pytest.approx(clip.duration)
+    assert "Hello there" in page.history.item(0).text()
+    assert page.export_button.isEnabled()
+
+
+def test_ctrl_enter_speaks_and_controls_reach_the_engine(window: MainWindow, qtbot: QtBot) -> None:
+    page = window.speak_page
+    page.text_edit.setPlainText("Speak faster please.")
+    page.speed.setValue(200)
+    page.pitch.setValue(5)
+    page.text_edit.setFocus()
+    qtbot.keyClick(page.text_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: page.history.count() == 1, timeout=60_000)
+    assert page.speed_label.text() == "2.00x" and page.pitch_label.text() == "+5 st"
+
+
+def test_export_writes_the_chosen_format_and_rate(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    _speak(window, qtbot, "Export me.")
+    page = window.speak_page
+    page.export_rate.setCurrentIndex(page.export_rate.findData(22050))
+    task = window.speak_controller.export(tmp_path / "clip.flac")
+    assert task is not None
+    qtbot.waitUntil(
+        lambda: (tmp_path / "clip.flac").exists() and not task.is_running(), timeout=30_000
+    )
+    info = sf.info(str(tmp_path / "clip.flac"))
+    assert info.samplerate == 22050
+    assert "Saved" in page.status.text()
+
+
+def test_bad_text_gets_a_plain_message(window: MainWindow, qtbot: QtBot) -> None:
+    page = window.speak_page
+    page.text_edit.setPlainText("   ")
+    qtbot.mouseClick(page.speak_button, Qt.MouseButton.LeftButton)
+    assert "Type some text" in page.status.text()
+    page.text_edit.setPlainText("😀😀")
+    qtbot.mouseClick(page.speak_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "Nothing in this text" in page.status.text(), timeout=30_000)
+    assert page.history.count() == 0
+
+
+def test_missing_model_is_reported(qtbot: QtBot, app_paths: AppPaths, tmp_path: Path) -> None:
+    win = create_main_window(app_paths, device_override="cpu", model_dir=tmp_path)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: "could not be loaded" in win.speak_page.status.text(), timeout=30_000)
+    assert not win.speak_page.speak_button.isEnabled()
+
+
+def test_gui_stays_responsive_while_speaking(window: MainWindow, qtbot: QtBot) -> None:
+    """The event loop must never stall for more than 100 ms during synthesis."""
+    gaps: list[int] = []
+    clock = QElapsedTimer()
+    clock.start()
+    beat = QTimer()
+    beat.setInterval(10)
+
+    def tick() -> None:
+        gaps.append(clock.restart())
+
+    beat.timeout.connect(tick)
+    beat.start()
+    _speak(window, qtbot, " ".join(["The rainbow is a division of white light."] * 6))
+    beat.stop()
+    assert len(gaps) > 5
+    assert max(gaps[1:]) < 100, f"event loop stalled for {max(gaps[1:])} ms"
+
+
+class _FakeStream:
+    """Stands in for sounddevice.OutputStream: pulls audio through the callback in real time."""
+
+    def __init__(
+        self, samplerate: int, channels: int, dtype: str, device: object, callback
+    ) -> None:
+        self.rate, self.callback = samplerate, callback
+        self.pulled: list[np.ndarray] = []
+        self._running = False
+        _FakeStream.last = self
+
+    def start(self) -> None:
+        self._running = True
+
+        def pump() -> None:
+            while self._running:
+                out = np.zeros((160, 1), dtype=np.float32)
+                self.callback(out, 160, None, None)
+                self.pulled.append(out[:, 0].copy())
+                time.sleep(160 / self.rate)
+
+        threading.Thread(target=pump, daemon=True).start()
+
+    def stop(self) -> None:
+        self._running = False
+
+    def close(self) -> None:
+        pass
+
+
+def test_player_plays_to_the_end_and_seeks(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sounddevice
+
+    monkeypatch.setattr(sounddevice, "OutputStream", _FakeStream)
+    player = Player()
+    audio = np.linspace(-0.5, 0.5, 8000, dtype=np.float32)
+    positions: list[float] = []
+    player.position_changed.connect(positions.append)
+    with qtbot.waitSignal(player.stopped, timeout=10_000):
+        player.play(audio, 16000)
+    played = np.concatenate(_FakeStream.last.pulled)
+    assert np.array_equal(played[:8000], audio)
+    assert positions and positions[-1] == pytest.approx(0.5)
+    player.play(audio, 16000, start=0.25)
+    player.seek(0.4)
+    assert player.position >= 0.4
+    player.stop()
+    assert not player.playing
+
+
+def test_player_without_a_device_explains(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sounddevice
+
+    def no_device(**_kwargs: object) -> None:
+        raise sounddevice.PortAudioError("Error querying device -1")
+
+    monkeypatch.setattr(sounddevice, "OutputStream", no_device)
+    player = Player()
+    with qtbot.waitSignal(player.failed, timeout=5_000) as blocker:
+        player.play(np.zeros(100, dtype=np.float32), 16000)
+    assert "export" in blocker.args[0]
+    assert not player.playing
