@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from metavoice_app import __version__
-from metavoice_app.commands import bench, synth, train
+from metavoice_app.commands import bench, profile, synth, train
 from metavoice_app.core.device import DEVICE_CHOICES
 from metavoice_app.core.logs import setup_logging
 from metavoice_app.core.paths import HOME_ENV, AppPaths
@@ -27,7 +27,6 @@ EXIT_NOT_BUILT = 3
 PLANNED_COMMANDS: dict[str, str] = {
     "adapt": "clone a voice from a folder of recordings into a .mvoice profile",
     "dub": "render SRT/WebVTT subtitles or scripts to timed audio",
-    "profile": "list, show, import, export, rename and delete voice profiles",
 }
 
 
@@ -58,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     synth.register(sub)
     bench.register(sub)
+    profile.register(sub)
     train.register(sub)
     for name, summary in PLANNED_COMMANDS.items():
         # add_help=False and parse_known_args: any options given to a command that is

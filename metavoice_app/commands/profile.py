@@ -1,0 +1,91 @@
+"""``metavoice profile``: manage the voice library from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from metavoice_app.core.paths import AppPaths
+
+
+def _bundled_model_id() -> str | None:
+    from metavoice_app.core.model.checkpoint import ModelLoadError, read_info
+    from metavoice_app.core.synth.engine import bundled_model_dir
+
+    try:
+        return read_info(bundled_model_dir()).model_id or None
+    except ModelLoadError:
+        return None
+
+
+def _run(args: argparse.Namespace, paths: AppPaths) -> int:
+    from metavoice_app.core.profiles.library import VoiceLibrary
+    from metavoice_app.core.profiles.mvoice import ProfileError, read_profile
+
+    library = VoiceLibrary(paths.voices_dir)
+    try:
+        if args.action == "list":
+            entries = library.entries()
+            if not entries:
+                print(f"no voices yet in {paths.voices_dir}")
+            for entry in entries:
+                if entry.manifest is None:
+                    print(f"{entry.path.name}\tUNUSABLE: {entry.problem}")
+                    continue
+                m = entry.manifest
+                similarity = "-" if m.similarity is None else f"{m.similarity:.2f}"
+                print(
+                    f"{m.name}\t{m.created[:10]}\t{m.takes} takes\tsimilarity {similarity}"
+                    f"\t{entry.path.name}"
+                )
+        elif args.action == "show":
+            profile = read_profile(library.find(args.voice))
+            m = profile.manifest
+            print(f"name:        {m.name}\nid:          {m.id}\ncreated:     {m.created}")
+            print(f"base model:  {m.base_model_id[:12]}\ntakes:       {m.takes}")
+            print(f"similarity:  {m.similarity if m.similarity is not None else '-'}")
+            print(f"recipe:      {m.recipe}")
+            print(
+                f"consent:     {m.consent.speaker_name}, {m.consent.recorded_at}: "
+                f'"{m.consent.statement}"'
+            )
+            size = sum(t.numel() for t in profile.tensors.values())
+            print(f"parameters:  {size} in {len(profile.tensors)} tensors")
+        elif args.action == "import":
+            target = library.add(args.file, _bundled_model_id())
+            print(f"imported {args.file.name} as {target}")
+        elif args.action == "export":
+            print(library.export(library.find(args.voice), args.destination))
+        elif args.action == "rename":
+            print(library.rename(library.find(args.voice), args.new_name))
+        elif args.action == "delete":
+            trashed = library.delete(library.find(args.voice))
+            print(f"moved to {trashed} (move it back to restore the voice)")
+        return 0
+    except (ProfileError, OSError) as exc:
+        print(f"metavoice profile {args.action}: {exc}", file=sys.stderr)
+        return 1
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "profile",
+        help="list, show, import, export, rename and delete voice profiles",
+        description="Manage the .mvoice voice profiles in your library.",
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    actions.add_parser("list", help="list the voices in the library")
+    show = actions.add_parser("show", help="show a voice's details and consent record")
+    show.add_argument("voice", help="voice name, id prefix or .mvoice path")
+    add = actions.add_parser("import", help="validate and add a .mvoice file")
+    add.add_argument("file", type=Path)
+    out = actions.add_parser("export", help="copy a voice to a file or folder to share it")
+    out.add_argument("voice")
+    out.add_argument("destination", type=Path)
+    rename = actions.add_parser("rename", help="rename a voice")
+    rename.add_argument("voice")
+    rename.add_argument("new_name")
+    delete = actions.add_parser("delete", help="move a voice to the library's trash")
+    delete.add_argument("voice")
+    parser.set_defaults(handler=_run)

@@ -1,0 +1,1 @@
+"""Voice profiles: the ``.mvoice`` file format and the on-disk voice library."""

@@ -1,0 +1,232 @@
+"""Profiles are data from strangers: every malformed or malicious file must be refused."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from metavoice_app.core.profiles import mvoice
+from metavoice_app.core.profiles.library import VoiceLibrary
+from metavoice_app.core.profiles.mvoice import (
+    Consent,
+    Manifest,
+    ProfileError,
+    read_profile,
+    save_profile,
+)
+
+MODEL_ID = "a" * 64
+SHAPES = {"speaker": (16,), "decoder.scale": (2, 8)}
+
+
+def _manifest(name: str = "Ada") -> Manifest:
+    consent = Consent(
+        "Ada Lovelace",
+        "I, Ada Lovelace, agree that this recording may be used "
+        "to create a synthetic copy of my voice.",
+        "2026-11-21T12:00:00+00:00",
+    )
+    return Manifest(
+        name=name,
+        base_model_id=MODEL_ID,
+        tensors=[],
+        consent=consent,
+        recipe={"algorithm": "maml", "steps": 20},
+        takes=5,
+        similarity=0.81,
+    )
+
+
+def _tensors() -> dict[str, torch.Tensor]:
+    return {"speaker": torch.randn(16), "decoder.scale": torch.randn(2, 8).half()}
+
+
+@pytest.fixture
+def profile_path(tmp_path: Path) -> Path:
+    path = tmp_path / "ada.mvoice"
+    save_profile(path, _manifest(), _tensors(), np.zeros(1600, dtype=np.float32), 16000)
+    return path
+
+
+def _rewrite(source: Path, target: Path, change: dict[str, bytes | None]) -> Path:
+    """Copy a profile, replacing (or with None removing) members."""
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout:
+        for info in zin.infolist():
+            if info.filename in change:
+                continue
+            zout.writestr(info.filename, zin.read(info.filename))
+        for name, data in change.items():
+            if data is not None:
+                zout.writestr(name, data)
+    return target
+
+
+def _manifest_json(path: Path) -> dict:
+    with zipfile.ZipFile(path) as zf:
+        return json.loads(zf.read("manifest.json"))
+
+
+def test_round_trip(profile_path: Path) -> None:
+    profile = read_profile(profile_path, MODEL_ID, SHAPES)
+    assert profile.manifest.name == "Ada" and profile.manifest.takes == 5
+    assert profile.manifest.consent.speaker_name == "Ada Lovelace"
+    assert {t.name for t in profile.manifest.tensors} == set(SHAPES)
+    assert profile.tensors["decoder.scale"].dtype == torch.float16
+    assert profile.preview_rate == 16000 and len(profile.preview) == 1600
+    assert profile_path.stat().st_size < 2 * 2**20
+
+
+def test_wrong_base_model_is_refused_by_name(profile_path: Path) -> None:
+    with pytest.raises(ProfileError, match="another speech model"):
+        read_profile(profile_path, "b" * 64)
+
+
+def test_wrong_shapes_and_unknown_parameters(profile_path: Path) -> None:
+    with pytest.raises(ProfileError, match="shape"):
+        read_profile(profile_path, MODEL_ID, {**SHAPES, "speaker": (32,)})
+    with pytest.raises(ProfileError, match="does not exist in this model"):
+        read_profile(profile_path, MODEL_ID, {"speaker": (16,)})
+
+
+@pytest.mark.parametrize(
+    "bad_name", ["../evil.sh", "/etc/passwd", "sub/manifest.json", "adapter.pt"]
+)
+def test_unexpected_members_and_path_tricks(
+    profile_path: Path, tmp_path: Path, bad_name: str
+) -> None:
+    evil = _rewrite(profile_path, tmp_path / "evil.mvoice", {bad_name: b"x"})
+    with pytest.raises(ProfileError, match="unexpected file"):
+        read_profile(evil)
+
+
+def test_missing_members(profile_path: Path, tmp_path: Path) -> None:
+    broken = _rewrite(profile_path, tmp_path / "broken.mvoice", {"adapter.safetensors": None})
+    with pytest.raises(ProfileError, match=r"adapter\.safetensors missing"):
+        read_profile(broken)
+
+
+def test_zip_bomb_member_is_refused(profile_path: Path, tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.mvoice"
+    with (
+        zipfile.ZipFile(profile_path) as zin,
+        zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zout,
+    ):
+        for info in zin.infolist():
+            if info.filename != "preview.wav":
+                zout.writestr(info.filename, zin.read(info.filename))
+        zout.writestr("preview.wav", b"\0" * (50 * 2**20))  # 50 MB that compresses to ~50 KB
+    assert bomb.stat().st_size < 1 * 2**20
+    with pytest.raises(ProfileError, match="too large"):
+        read_profile(bomb)
+
+
+def test_oversized_file_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, profile_path: Path
+) -> None:
+    monkeypatch.setattr(mvoice, "MAX_FILE_BYTES", 100)
+    with pytest.raises(ProfileError, match="at most"):
+        read_profile(profile_path)
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip at all", b"PK\x03\x04garbage"])
+def test_not_a_zip(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "fake.mvoice"
+    path.write_bytes(content)
+    with pytest.raises(ProfileError, match="not a MetaVoice profile"):
+        read_profile(path)
+
+
+def test_corrupted_data_fails_the_crc(profile_path: Path, tmp_path: Path) -> None:
+    data = bytearray(profile_path.read_bytes())
+    offset = data.index(b"manifest.json") + len("manifest.json") + 20
+    data[offset] ^= 0xFF
+    damaged = tmp_path / "damaged.mvoice"
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(ProfileError):
+        read_profile(damaged)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda m: m.update(format_version=99), "version 99 is not supported"),
+        (lambda m: m.pop("consent"), "incomplete or malformed"),
+        (lambda m: m["consent"].update(speaker_name=" "), "no consent record"),
+        (lambda m: m.update(name=""), "voice name"),
+        (lambda m: m.update(name="x" * 200), "voice name"),
+        (lambda m: m["tensors"][0].update(shape=[3]), "not the shape"),
+        (lambda m: m["tensors"].pop(), "do not match the manifest"),
+        (lambda m: m["tensors"][0].update(dtype="I64"), "unsupported type"),
+    ],
+)
+def test_manifest_problems(profile_path: Path, tmp_path: Path, edit, message: str) -> None:
+    manifest = _manifest_json(profile_path)
+    edit(manifest)
+    bad = _rewrite(
+        profile_path, tmp_path / "bad.mvoice", {"manifest.json": json.dumps(manifest).encode()}
+    )
+    with pytest.raises(ProfileError, match=message):
+        read_profile(bad)
+
+
+def test_invalid_numbers_are_refused(tmp_path: Path) -> None:
+    tensors = _tensors()
+    tensors["speaker"][3] = float("nan")
+    path = tmp_path / "nan.mvoice"
+    save_profile(path, _manifest(), tensors, np.zeros(160, dtype=np.float32), 16000)
+    with pytest.raises(ProfileError, match="invalid numbers"):
+        read_profile(path)
+
+
+def test_library_import_rename_duplicate_delete_restore(profile_path: Path, tmp_path: Path) -> None:
+    library = VoiceLibrary(tmp_path / "voices")
+    added = library.add(profile_path, MODEL_ID, SHAPES)
+    with pytest.raises(ProfileError, match="already in your library"):
+        library.add(profile_path)
+    renamed = library.rename(added, "Ada (studio)")
+    assert not added.exists() and read_profile(renamed).manifest.name == "Ada (studio)"
+    copy = library.duplicate(renamed, "Ada copy")
+    assert read_profile(copy).manifest.id != read_profile(renamed).manifest.id
+    assert [e.name for e in library.entries()] == ["Ada copy", "Ada (studio)"] or sorted(
+        e.name for e in library.entries()
+    ) == ["Ada (studio)", "Ada copy"]
+    assert library.find("Ada copy") == copy
+    trashed = library.delete(copy)
+    assert not copy.exists() and trashed.exists()
+    assert library.restore(trashed) == copy
+    exported = library.export(renamed, tmp_path / "shared")
+    assert exported.suffix == ".mvoice" and read_profile(exported).manifest.name == "Ada (studio)"
+
+
+def test_library_lists_broken_files_with_a_reason(tmp_path: Path) -> None:
+    library = VoiceLibrary(tmp_path)
+    (tmp_path / "junk.mvoice").write_bytes(b"junk")
+    [entry] = library.entries()
+    assert entry.manifest is None and "not a MetaVoice profile" in entry.problem
+
+
+def test_profile_cli(
+    profile_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from metavoice_app.cli import main
+
+    assert main(["profile", "list"]) == 0
+    assert "no voices yet" in capsys.readouterr().out
+    assert main(["profile", "import", str(profile_path)]) == 0
+    assert main(["profile", "list"]) == 0
+    assert "Ada\t" in capsys.readouterr().out
+    assert main(["profile", "show", "Ada"]) == 0
+    assert "Ada Lovelace" in capsys.readouterr().out
+    assert main(["profile", "rename", "Ada", "Grace"]) == 0
+    assert main(["profile", "export", "Grace", str(tmp_path)]) == 0
+    assert main(["profile", "delete", "Grace"]) == 0
+    assert "moved to" in capsys.readouterr().out
+    junk = tmp_path / "junk.mvoice"
+    junk.write_bytes(b"junk")
+    assert main(["profile", "import", str(junk)]) == 1
+    assert "not a MetaVoice profile" in capsys.readouterr().err
