@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from metavoice_app import __version__
-from metavoice_app.commands import bench, profile, synth, train
+from metavoice_app.commands import adapt, bench, profile, synth, train
 from metavoice_app.core.device import DEVICE_CHOICES
 from metavoice_app.core.logs import setup_logging
 from metavoice_app.core.paths import HOME_ENV, AppPaths
@@ -25,7 +25,6 @@ EXIT_NOT_BUILT = 3
 
 # Subcommands whose engine has not landed yet: name -> what it will do.
 PLANNED_COMMANDS: dict[str, str] = {
-    "adapt": "clone a voice from a folder of recordings into a .mvoice profile",
     "dub": "render SRT/WebVTT subtitles or scripts to timed audio",
 }
 
@@ -56,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Open the MetaVoice Studio window.",
     )
     synth.register(sub)
+    adapt.register(sub)
     bench.register(sub)
     profile.register(sub)
     train.register(sub)

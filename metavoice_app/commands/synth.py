@@ -12,6 +12,7 @@ from metavoice_app.core.paths import AppPaths
 
 if TYPE_CHECKING:  # torch loads only when a command runs, not for --help
     from metavoice_app.core.model.acoustic import Controls
+    from metavoice_app.core.synth.engine import SpeechEngine
 
 
 def _controls(args: argparse.Namespace) -> Controls:
@@ -24,9 +25,22 @@ def _controls(args: argparse.Namespace) -> Controls:
     return Controls(speed=args.speed, pitch_semitones=args.pitch, energy=args.energy)
 
 
-def _run(args: argparse.Namespace, _paths: AppPaths) -> int:
+def _resolve_voice(voice: str | None, engine: SpeechEngine, paths: AppPaths) -> str | Path | None:
+    """A built-in voice id, a .mvoice path, or a library voice name (turned into its path)."""
+    from metavoice_app.core.profiles.library import VoiceLibrary
+    from metavoice_app.core.profiles.mvoice import SUFFIX
+
+    if voice is None or voice in engine.voice_ids():
+        return voice
+    if voice.endswith(SUFFIX):
+        return Path(voice)
+    return VoiceLibrary(paths.voices_dir).find(voice)
+
+
+def _run(args: argparse.Namespace, paths: AppPaths) -> int:
     from metavoice_app.core.audio.export import ExportError, ExportOptions, format_for, write_audio
     from metavoice_app.core.model.checkpoint import ModelLoadError
+    from metavoice_app.core.profiles.mvoice import ProfileError
     from metavoice_app.core.synth.engine import SpeechEngine, VoiceNotFoundError
     from metavoice_app.core.text.frontend import TextError
 
@@ -55,16 +69,25 @@ def _run(args: argparse.Namespace, _paths: AppPaths) -> int:
             jobs = [(text, args.out_dir / f"{i:04d}.wav") for i, text in enumerate(texts, 1)]
         else:
             raise ValueError("give --text TEXT (with --out) or --script FILE (with --out-dir)")
-        voice_name = args.voice or engine.info.default_voice
+        handle = engine.voice(_resolve_voice(args.voice, engine, paths))
+        voice_name = handle.name
         for text, out in jobs:
-            result = engine.speak(text, voice=args.voice, controls=controls)
+            result = engine.speak(text, voice=handle, controls=controls)
             for warning in result.warnings:
                 print(f"warning: {warning}", file=sys.stderr)
             options = ExportOptions(format_for(out), rate, voice_name, title=text[:120])
             write_audio(out, result.audio, result.sample_rate, options)
             print(f"{out}\t{result.duration:.2f} s of audio in {result.seconds_to_make:.2f} s")
         return 0
-    except (ValueError, TextError, ModelLoadError, VoiceNotFoundError, ExportError, OSError) as exc:
+    except (
+        ValueError,
+        TextError,
+        ModelLoadError,
+        VoiceNotFoundError,
+        ExportError,
+        ProfileError,
+        OSError,
+    ) as exc:
         print(f"metavoice synth: {exc}", file=sys.stderr)
         return 1
 
@@ -85,7 +108,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     source.add_argument("--list-voices", action="store_true", help="list the model's voices")
     parser.add_argument("--out", type=Path, help="output file for --text")
     parser.add_argument("--out-dir", type=Path, help="output folder for --script")
-    parser.add_argument("--voice", help="voice to speak with (see --list-voices)")
+    parser.add_argument(
+        "--voice",
+        help="a built-in voice (see --list-voices), a .mvoice file, "
+        "or the name of a voice in your library",
+    )
     parser.add_argument("--model", type=Path, help="model folder (default: the bundled model)")
     parser.add_argument("--speed", type=float, default=1.0, help="speaking rate, 1 = normal")
     parser.add_argument("--pitch", type=float, default=0.0, help="pitch shift in semitones")

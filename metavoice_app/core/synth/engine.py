@@ -16,11 +16,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from metavoice_app.core.adapt.adapter import SPEAKER, allowed_shapes, with_voice
 from metavoice_app.core.device import resolve_device
 from metavoice_app.core.features import world
 from metavoice_app.core.model.acoustic import AcousticModel, Controls
 from metavoice_app.core.model.checkpoint import ModelInfo, ModelLoadError, load_model
 from metavoice_app.core.paths import resources_dir
+from metavoice_app.core.profiles.mvoice import SUFFIX, read_profile
 from metavoice_app.core.text.frontend import PreparedText, TextFrontend
 
 log = logging.getLogger(__name__)
@@ -40,6 +42,16 @@ class VoiceNotFoundError(KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+@dataclass
+class VoiceHandle:
+    """A voice ready to speak: the model to run (the base model, or a copy carrying a
+    profile's adapted parameters) and the speaker vector."""
+
+    name: str
+    model: AcousticModel
+    speaker: torch.Tensor  # (1, speaker_dim)
 
 
 @dataclass
@@ -70,6 +82,7 @@ class SpeechEngine:
         self.info: ModelInfo
         self.model, self.info = load_model(self.model_dir, self.device)
         self.frontend = TextFrontend()
+        self._profiles: dict[tuple[str, int], VoiceHandle] = {}
 
     @property
     def sample_rate(self) -> int:
@@ -77,6 +90,29 @@ class SpeechEngine:
 
     def voice_ids(self) -> list[str]:
         return [v.id for v in self.info.voices]
+
+    def voice(self, voice: str | Path | None = None) -> VoiceHandle:
+        """A built-in voice by id (the default when ``None``) or a ``.mvoice`` profile file."""
+        if voice is not None and (isinstance(voice, Path) or str(voice).endswith(SUFFIX)):
+            path = Path(voice)
+            key = (str(path.resolve()), path.stat().st_mtime_ns if path.exists() else 0)
+            if key not in self._profiles:
+                if not path.exists():
+                    raise VoiceNotFoundError(f"no voice profile at {path}")
+                profile = read_profile(path, self.info.model_id, allowed_shapes(self.model))
+                self._profiles = {
+                    key: self.voice_from_tensors(profile.manifest.name, profile.tensors)
+                }
+            return self._profiles[key]
+        voice_id = str(voice) if voice is not None else None
+        return VoiceHandle(
+            voice_id or self.info.default_voice, self.model, self.speaker_vector(voice_id)
+        )
+
+    def voice_from_tensors(self, name: str, tensors: dict[str, torch.Tensor]) -> VoiceHandle:
+        """A voice from adapted parameters (a profile's, or fresh from adaptation)."""
+        model = with_voice(self.model, tensors)
+        return VoiceHandle(name, model, tensors[SPEAKER].float().to(self.device)[None])
 
     def speaker_vector(self, voice: str | None = None) -> torch.Tensor:
         """The embedding of a built-in voice (the default voice when ``None``)."""
@@ -92,15 +128,14 @@ class SpeechEngine:
     def speak(
         self,
         text: str,
-        voice: str | None = None,
+        voice: str | Path | VoiceHandle | None = None,
         controls: Controls | None = None,
-        speaker: torch.Tensor | None = None,
         progress: ProgressFn | None = None,
     ) -> SpeechResult:
         """Speech for ``text``; raises ``TextError`` for text that cannot be spoken."""
         started = time.perf_counter()
         prepared: PreparedText = self.frontend.prepare(text)
-        vector = speaker if speaker is not None else self.speaker_vector(voice)
+        handle = voice if isinstance(voice, VoiceHandle) else self.voice(voice)
         gap = np.zeros(int(SENTENCE_GAP_S * self.sample_rate), dtype=np.float32)
         pieces: list[np.ndarray] = []
         count = len(prepared.sentences)
@@ -108,7 +143,7 @@ class SpeechEngine:
             if progress is not None:
                 progress(index / count, f"sentence {index + 1} of {count}")
             ids = torch.tensor([sentence.ids], device=self.device)
-            features = self.model.synthesize(ids, vector, controls)
+            features = handle.model.synthesize(ids, handle.speaker, controls)
             pieces += [world.vocode(features.float().cpu().numpy()), gap]
         if progress is not None:
             progress(1.0, "done")

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from metavoice_app.core.text.g2p import G2P, PhoneSequence
 from metavoice_app.core.text.normalize import normalize, split_sentences
+from metavoice_app.core.text.phones import PAUSES
 
 MAX_TEXT_CHARS = 20_000
 
@@ -41,3 +42,22 @@ class TextFrontend:
             reason = " ".join(normalized.warnings) or "It holds no letters or numbers."
             raise TextError(f"Nothing in this text can be spoken in English. {reason}")
         return PreparedText(sentences, normalized.warnings)
+
+
+def utterance_labels(text: str, frontend: TextFrontend) -> tuple[tuple[str, ...], list[str]]:
+    """Phones of a whole (possibly multi-sentence) utterance, pauses merged, and the word
+    each phone belongs to ("" for pauses)."""
+    phones: list[str] = []
+    words: list[str] = []
+    for sentence in frontend.prepare(text).sentences:
+        for phone, owner in zip(sentence.phones, sentence.word_of_phone, strict=True):
+            if phones and phone in PAUSES and phones[-1] in PAUSES:
+                continue
+            phones.append(phone)
+            words.append(sentence.words[owner].word if owner >= 0 else "")
+    return tuple(phones), words
+
+
+def utterance_phones(text: str, frontend: TextFrontend) -> tuple[str, ...]:
+    """Phones of a whole (possibly multi-sentence) utterance, pauses merged."""
+    return utterance_labels(text, frontend)[0]

@@ -22,9 +22,12 @@ import numpy as np
 from metavoice_app.core.audio.io import load_audio
 from metavoice_app.core.audio.prep import normalize_loudness, trim_silence
 from metavoice_app.core.features import world
-from metavoice_app.core.text.frontend import TextError, TextFrontend
+from metavoice_app.core.text.frontend import (
+    TextError,
+    TextFrontend,
+    utterance_phones,
+)
 from metavoice_app.core.text.normalize import normalize
-from metavoice_app.core.text.phones import PAUSES
 from metavoice_app.core.train.corpus import pseudo
 from metavoice_app.core.train.corpus.engines import ENGINE_VOICES, EngineVoice, synthesize
 from metavoice_app.core.train.corpus.labels import Segment, align_to_phones
@@ -144,25 +147,6 @@ def plan(config: CorpusConfig) -> list[Job]:
             real = [j for j in jobs if isinstance(j, RealJob)][: config.max_real_speakers]
             jobs = [j for j in jobs if isinstance(j, SyntheticJob)] + real
     return jobs
-
-
-def utterance_labels(text: str, frontend: TextFrontend) -> tuple[tuple[str, ...], list[str]]:
-    """Phones of a whole (possibly multi-sentence) utterance, pauses merged, and the word
-    each phone belongs to ("" for pauses)."""
-    phones: list[str] = []
-    words: list[str] = []
-    for sentence in frontend.prepare(text).sentences:
-        for phone, owner in zip(sentence.phones, sentence.word_of_phone, strict=True):
-            if phones and phone in PAUSES and phones[-1] in PAUSES:
-                continue
-            phones.append(phone)
-            words.append(sentence.words[owner].word if owner >= 0 else "")
-    return tuple(phones), words
-
-
-def utterance_phones(text: str, frontend: TextFrontend) -> tuple[str, ...]:
-    """Phones of a whole (possibly multi-sentence) utterance, pauses merged."""
-    return utterance_labels(text, frontend)[0]
 
 
 def _scale_segments(segments: list[Segment], rate: float) -> list[Segment]:

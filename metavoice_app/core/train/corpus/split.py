@@ -18,9 +18,8 @@ import numpy as np
 import torch
 
 from metavoice_app.core.model.acoustic import AcousticModel
-from metavoice_app.core.text.frontend import TextFrontend
+from metavoice_app.core.text.frontend import TextFrontend, utterance_labels
 from metavoice_app.core.text.phones import PAUSES, SILENCE, phone_ids
-from metavoice_app.core.train.corpus.build import utterance_labels
 from metavoice_app.core.train.corpus.store import Corpus, Speaker, Utterance
 
 log = logging.getLogger(__name__)

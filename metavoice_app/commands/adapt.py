@@ -1,0 +1,102 @@
+"""``metavoice adapt``: clone a voice from a folder of recordings into a .mvoice profile."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from metavoice_app.core.device import DEVICE_CHOICES
+from metavoice_app.core.paths import AppPaths
+
+PRESET_CHOICES = ("embedding", "cln", "decoder")
+
+
+def _run(args: argparse.Namespace, _paths: AppPaths) -> int:
+    from metavoice_app.core.adapt.adapter import (
+        AdaptationError,
+        AdaptConfig,
+        Adapter,
+        AdaptProgress,
+    )
+    from metavoice_app.core.adapt.profile import consent_record, save_voice
+    from metavoice_app.core.adapt.takes import load_takes
+    from metavoice_app.core.model.checkpoint import ModelLoadError
+    from metavoice_app.core.profiles.mvoice import SUFFIX, ProfileError
+    from metavoice_app.core.synth.engine import SpeechEngine
+
+    try:
+        if args.out.suffix != SUFFIX:
+            raise ValueError(f"--out must end in {SUFFIX}")
+        takes, rejected = load_takes(args.folder)
+        for item in rejected:
+            print(f"skipped {item.path.name}: {item.reason}", file=sys.stderr)
+        if not takes:
+            raise ValueError(f"no usable recordings in {args.folder}")
+        engine = SpeechEngine(args.model, device=args.device or "auto")
+        config = AdaptConfig(
+            steps=args.steps, params=args.params, seed=args.seed, holdout=not args.no_holdout
+        )
+
+        def report(p: AdaptProgress) -> None:
+            held = f" held-out {p.holdout_loss:.3f}" if p.holdout_loss is not None else ""
+            print(
+                f"[{p.step:>3}/{p.steps}] loss {p.loss:.3f}{held} (about "
+                f"{p.eta_seconds:.0f} s left)",
+                file=sys.stderr,
+                flush=True,
+            )
+
+        voice = Adapter(engine.model, engine.info, config).adapt(takes, report)
+        consent_file = args.folder / "consent.wav"
+        consent = consent_record(args.speaker_name, consent_file if consent_file.exists() else None)
+        name = args.name or args.speaker_name
+        save_voice(args.out, engine, voice, name, consent, len(takes))
+        size = args.out.stat().st_size / 1024
+        print(
+            f"{args.out}: voice '{name}' from {len(takes)} takes, {voice.steps} steps in "
+            f"{voice.seconds:.1f} s, {size:.0f} KB"
+        )
+        return 0
+    except (
+        ValueError,
+        FileNotFoundError,
+        AdaptationError,
+        ModelLoadError,
+        ProfileError,
+        OSError,
+    ) as exc:
+        print(f"metavoice adapt: {exc}", file=sys.stderr)
+        return 1
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = subparsers.add_parser(
+        "adapt",
+        help="clone a voice from a folder of recordings into a .mvoice profile",
+        description="FOLDER holds recordings (*.wav, *.flac) with same-stem *.txt "
+        "transcripts, or a metadata.tsv (relpath, speaker, text). Bad takes are skipped with "
+        "the reason. A consent.wav in the folder is fingerprinted into the consent record.",
+    )
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--out", type=Path, required=True, help="profile file (.mvoice)")
+    parser.add_argument(
+        "--speaker-name",
+        required=True,
+        help="the person whose voice this is, for the consent record",
+    )
+    parser.add_argument("--name", help="the voice's name (default: the speaker's name)")
+    parser.add_argument("--steps", type=int, default=20, help="adaptation steps")
+    parser.add_argument(
+        "--params",
+        choices=PRESET_CHOICES,
+        default="cln",
+        help="what to adapt: embedding, cln (default) or decoder",
+    )
+    parser.add_argument(
+        "--no-holdout", action="store_true", help="use every take for training (no early stopping)"
+    )
+    parser.add_argument("--model", type=Path, help="model folder (default: the bundled model)")
+    parser.add_argument("--device", choices=DEVICE_CHOICES)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.set_defaults(handler=_run)

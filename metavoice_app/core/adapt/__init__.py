@@ -1,0 +1,1 @@
+"""Few-shot voice adaptation: a handful of takes in, a voice profile out."""

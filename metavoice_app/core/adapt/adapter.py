@@ -1,0 +1,239 @@
+"""Adapting the model to a new voice from a few takes.
+
+Which parameters change is a choice with trade-offs (similarity, naturalness,
+time, profile size):
+
+- ``embedding``: only the speaker vector (128 numbers);
+- ``cln``: the speaker vector and the decoder's conditional layer norms, the
+  AdaSpeech recipe and the default (a few hundred thousand numbers, <1 MB);
+- ``decoder``: the speaker vector and the whole decoder (largest, slowest).
+
+The takes are aligned once with the model's aligner, then the chosen
+parameters take a few Adam steps on the acoustic losses. One take can be held
+out to stop early when it stops improving; runs are deterministic for a seed.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from metavoice_app.core.adapt.takes import Take
+from metavoice_app.core.features import world
+from metavoice_app.core.model.acoustic import AcousticModel, Batch
+from metavoice_app.core.model.checkpoint import ModelInfo
+from metavoice_app.core.text.frontend import TextFrontend, utterance_phones
+from metavoice_app.core.text.phones import phone_ids
+
+SPEAKER = "speaker"
+PRESETS = ("embedding", "cln", "decoder")
+ACOUSTIC_LOSSES = ("features", "vuv", "duration", "pitch", "energy")
+
+
+class AdaptationCancelled(Exception):  # noqa: N818 - reads as "raise AdaptationCancelled"
+    """The user cancelled; nothing was saved."""
+
+
+class AdaptationError(ValueError):
+    """Adaptation cannot run on these takes; the message says why."""
+
+
+@dataclass
+class AdaptConfig:
+    steps: int = 20
+    params: str = "cln"
+    learning_rate: float = 2e-3
+    embedding_learning_rate: float = 2e-2
+    holdout: bool = True
+    patience: int = 10
+    seed: int = 0
+
+
+@dataclass
+class AdaptProgress:
+    step: int
+    steps: int
+    loss: float
+    holdout_loss: float | None
+    eta_seconds: float
+
+
+@dataclass
+class AdaptedVoice:
+    tensors: dict[str, torch.Tensor]  # SPEAKER plus adapted model parameters
+    steps: int
+    seconds: float
+    final_loss: float
+    holdout_loss: float | None
+    recipe: dict[str, object] = field(default_factory=dict)
+
+
+def adapted_names(model: AcousticModel, preset: str) -> list[str]:
+    if preset not in PRESETS:
+        raise AdaptationError(f"unknown parameter set {preset!r}; choose {', '.join(PRESETS)}")
+    names = [n for n, _ in model.named_parameters()]
+    if preset == "embedding":
+        return []
+    if preset == "cln":
+        return [n for n in names if n.startswith("decoder.") and ".norm" in n]
+    return [n for n in names if n.startswith("decoder.")]
+
+
+def allowed_shapes(model: AcousticModel) -> dict[str, tuple[int, ...]]:
+    """Names and shapes a profile for this model may carry."""
+    shapes = {n: tuple(p.shape) for n, p in model.named_parameters() if n.startswith("decoder.")}
+    shapes[SPEAKER] = (model.config.speaker_dim,)
+    return shapes
+
+
+def with_voice(model: AcousticModel, tensors: dict[str, torch.Tensor]) -> AcousticModel:
+    """A copy of ``model`` carrying a voice's adapted parameters (the base stays untouched)."""
+    voiced = copy.deepcopy(model)
+    overrides = {k: v for k, v in tensors.items() if k != SPEAKER}
+    if overrides:
+        state = voiced.state_dict()
+        voiced.load_state_dict({**state, **{k: v.to(state[k].dtype) for k, v in overrides.items()}})
+    return voiced.eval()
+
+
+class Adapter:
+    def __init__(self, model: AcousticModel, info: ModelInfo, config: AdaptConfig) -> None:
+        self.base = model
+        self.info = info
+        self.config = config
+        self.device = next(model.parameters()).device
+        self.frontend = TextFrontend()
+
+    def initial_speaker(self) -> torch.Tensor:
+        """The zero-shot starting point: the average training voice."""
+        return self.base.speaker_embedding.weight.detach().mean(0)
+
+    def _batch(self, takes: list[Take], model: AcousticModel) -> Batch:
+        items = []
+        for take in takes:
+            ids = np.array(phone_ids(list(utterance_phones(take.text, self.frontend))))
+            feats = world.encode(world.analyze(take.audio, "harvest"))
+            if len(feats) <= len(ids):
+                raise AdaptationError(f"{take.path.name}: too short for its text")
+            items.append((ids, feats))
+        n_phones = max(len(p) for p, _ in items)
+        n_frames = max(len(f) for _, f in items)
+        batch = Batch(
+            phones=torch.zeros(len(items), n_phones, dtype=torch.long),
+            phone_lengths=torch.tensor([len(p) for p, _ in items]),
+            features=torch.zeros(len(items), n_frames, world.FEATURE_DIM),
+            frame_lengths=torch.tensor([len(f) for _, f in items]),
+            speakers=torch.zeros(len(items), dtype=torch.long),
+            durations=torch.zeros(len(items), n_phones, dtype=torch.long),
+        )
+        for row, (phones, feats) in enumerate(items):
+            batch.phones[row, : len(phones)] = torch.from_numpy(phones)
+            batch.features[row, : len(feats)] = torch.from_numpy(feats)
+        batch = batch.to(self.device)
+        with torch.no_grad():
+            _, durations = model.align(batch)  # once: the aligner does not change here
+        batch.durations = durations
+        return batch
+
+    def adapt(
+        self,
+        takes: list[Take],
+        progress: Callable[[AdaptProgress], None] | None = None,
+        cancelled: Callable[[], bool] = lambda: False,
+    ) -> AdaptedVoice:
+        """Fit a voice to ``takes``; raises :class:`AdaptationCancelled` if asked to stop."""
+        if not takes:
+            raise AdaptationError("there are no usable takes to learn the voice from")
+        config = self.config
+        torch.manual_seed(config.seed)
+        started = time.perf_counter()
+        model = copy.deepcopy(self.base)
+        model.train()
+        for module in model.modules():  # no dropout noise on a handful of takes
+            if isinstance(module, torch.nn.Dropout):
+                module.p = 0.0
+        names = adapted_names(model, config.params)
+        for name, parameter in model.named_parameters():
+            parameter.requires_grad_(name in names)
+        speaker = torch.nn.Parameter(self.initial_speaker().clone())
+        held_out = takes[-1:] if config.holdout and len(takes) >= 3 else []
+        support = takes[: len(takes) - len(held_out)]
+        support_batch = self._batch(support, model)
+        holdout_batch = self._batch(held_out, model) if held_out else None
+        parameters = dict(model.named_parameters())
+        groups = [{"params": [speaker], "lr": config.embedding_learning_rate}]
+        if names:
+            groups.append({"params": [parameters[n] for n in names], "lr": config.learning_rate})
+        optimizer = torch.optim.Adam(groups)
+
+        def loss_of(batch: Batch) -> torch.Tensor:
+            vector = speaker[None].expand(batch.phones.shape[0], -1)
+            losses = model.losses(batch, speaker=vector)
+            return torch.stack([losses[k] for k in ACOUSTIC_LOSSES]).sum()
+
+        best_holdout, best_state, since_best = None, None, 0
+        loss_value = float("nan")
+        step = 0
+        for step in range(1, config.steps + 1):
+            if cancelled():
+                raise AdaptationCancelled
+            loss = loss_of(support_batch)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()  # type: ignore[no-untyped-call]
+            optimizer.step()
+            loss_value = float(loss.detach())
+            holdout_value = None
+            if holdout_batch is not None:
+                with torch.no_grad():
+                    holdout_value = float(loss_of(holdout_batch))
+                if best_holdout is None or holdout_value < best_holdout:
+                    best_holdout, since_best = holdout_value, 0
+                    best_state = self._snapshot(model, names, speaker)
+                else:
+                    since_best += 1
+            if progress is not None:
+                elapsed = time.perf_counter() - started
+                progress(
+                    AdaptProgress(
+                        step,
+                        config.steps,
+                        loss_value,
+                        holdout_value,
+                        elapsed / step * (config.steps - step),
+                    )
+                )
+            if holdout_batch is not None and since_best >= config.patience:
+                break
+        tensors = best_state if best_state is not None else self._snapshot(model, names, speaker)
+        return AdaptedVoice(
+            tensors=tensors,
+            steps=step,
+            seconds=time.perf_counter() - started,
+            final_loss=loss_value,
+            holdout_loss=best_holdout,
+            recipe={
+                "method": "fine-tuning",
+                "params": config.params,
+                "steps": step,
+                "learning_rate": config.learning_rate,
+                "embedding_learning_rate": config.embedding_learning_rate,
+                "support_takes": len(support),
+                "held_out_takes": len(held_out),
+                "seed": config.seed,
+                "base_init": self.info.training.get("init", "base"),
+            },
+        )
+
+    @staticmethod
+    def _snapshot(
+        model: AcousticModel, names: list[str], speaker: torch.Tensor
+    ) -> dict[str, torch.Tensor]:
+        parameters = dict(model.named_parameters())
+        tensors = {n: parameters[n].detach().clone().cpu().half() for n in names}
+        tensors[SPEAKER] = speaker.detach().clone().cpu().float()
+        return tensors

@@ -1,0 +1,75 @@
+"""Reading a folder of recordings with their transcripts, checking each take.
+
+A folder holds ``*.wav``/``*.flac`` files with same-stem ``*.txt`` transcripts,
+or a ``metadata.tsv`` (relative path, speaker, text). Every take that cannot
+be used is reported with its reason; the rest are trimmed and levelled.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from metavoice_app.core.audio.checks import TakeReport, check_take
+from metavoice_app.core.audio.io import AudioFileError, load_audio
+from metavoice_app.core.audio.prep import normalize_loudness, trim_silence
+
+AUDIO_SUFFIXES = (".wav", ".flac")
+MAX_TAKES = 50
+
+
+@dataclass
+class Take:
+    path: Path
+    text: str
+    audio: np.ndarray  # trimmed, levelled, 16 kHz
+    report: TakeReport
+
+
+@dataclass
+class Rejected:
+    path: Path
+    reason: str
+
+
+def _pairs(folder: Path) -> list[tuple[Path, str | None]]:
+    meta = folder / "metadata.tsv"
+    if meta.exists():
+        with meta.open(encoding="utf-8", newline="") as handle:
+            rows = [r for r in csv.reader(handle, delimiter="\t") if r and not r[0].startswith("#")]
+        return [(folder / r[0], r[2] if len(r) >= 3 else None) for r in rows]
+    pairs = []
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES):
+        text_file = path.with_suffix(".txt")
+        text = text_file.read_text(encoding="utf-8").strip() if text_file.exists() else None
+        pairs.append((path, text))
+    return pairs
+
+
+def load_takes(folder: Path) -> tuple[list[Take], list[Rejected]]:
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is not a folder")
+    takes: list[Take] = []
+    rejected: list[Rejected] = []
+    for path, text in _pairs(folder)[:MAX_TAKES]:
+        if not text:
+            rejected.append(
+                Rejected(
+                    path, "no transcript (add a .txt file with the same name, or a metadata.tsv)"
+                )
+            )
+            continue
+        try:
+            audio = load_audio(path)
+        except (AudioFileError, FileNotFoundError) as exc:
+            rejected.append(Rejected(path, str(exc)))
+            continue
+        report = check_take(audio)
+        if not report.ok:
+            rejected.append(Rejected(path, " ".join(report.problems)))
+            continue
+        takes.append(Take(path, text, normalize_loudness(trim_silence(audio)), report))
+    return takes, rejected

@@ -1,0 +1,231 @@
+"""Adaptation on a tiny real model with takes spoken at test time by flite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from metavoice_app.cli import main
+from metavoice_app.core.adapt.adapter import (
+    SPEAKER,
+    AdaptationCancelled,
+    AdaptConfig,
+    Adapter,
+    adapted_names,
+)
+from metavoice_app.core.adapt.takes import load_takes
+from metavoice_app.core.audio.checks import check_take
+from metavoice_app.core.model.checkpoint import load_model
+from metavoice_app.core.profiles.mvoice import read_profile
+
+LINES = [
+    "The birch canoe slid on the smooth planks.",
+    "Glue the sheet to the dark blue background.",
+    "It is easy to tell the depth of a well.",
+    "These days a chicken leg is a rare dish.",
+    "Rice is often served in round bowls.",
+]
+
+
+@pytest.fixture(scope="module")
+def takes_dir(tmp_path_factory: pytest.TempPathFactory, flite_speech) -> Path:
+    folder = tmp_path_factory.mktemp("takes")
+    for index, line in enumerate(LINES):
+        sf.write(folder / f"take{index}.wav", flite_speech(line, "awb"), 16000)
+        (folder / f"take{index}.txt").write_text(line, encoding="utf-8")
+    return folder
+
+
+def test_take_checks_give_specific_verdicts(flite_speech) -> None:
+    speech = flite_speech(LINES[0], "awb")
+    assert check_take(speech).ok
+    assert "silent" in check_take(speech * 1e-4).problems[0]
+    assert "clipping" in " ".join(check_take(np.clip(speech * 50, -1, 1)).problems)
+    assert "Too short" in " ".join(check_take(speech[:6000]).problems)
+    noise = np.random.default_rng(0).standard_normal(len(speech)).astype(np.float32) * 0.2
+    assert "Too noisy" in " ".join(check_take(speech + noise).problems)
+    padded = np.concatenate([np.zeros(16000 * 10, dtype=np.float32), speech])
+    assert "mostly silence" in " ".join(check_take(padded).problems)
+
+
+def test_bad_takes_are_reported_with_reasons(takes_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    for name in ("take0", "take1"):
+        (folder / f"{name}.wav").write_bytes((takes_dir / f"{name}.wav").read_bytes())
+        (folder / f"{name}.txt").write_text(LINES[0])
+    sf.write(folder / "silent.wav", np.zeros(32000, dtype=np.float32), 16000)
+    (folder / "silent.txt").write_text("Nothing here.")
+    (folder / "notext.wav").write_bytes((takes_dir / "take2.wav").read_bytes())
+    (folder / "corrupt.wav").write_bytes(b"RIFF garbage")
+    (folder / "corrupt.txt").write_text("Broken.")
+    takes, rejected = load_takes(folder)
+    assert [t.path.name for t in takes] == ["take0.wav", "take1.wav"]
+    reasons = {r.path.name: r.reason for r in rejected}
+    assert "silent" in reasons["silent.wav"]
+    assert "no transcript" in reasons["notext.wav"]
+    assert "not a readable audio file" in reasons["corrupt.wav"]
+
+
+def test_presets_choose_the_parameters(tiny_model_dir: Path) -> None:
+    model, _ = load_model(tiny_model_dir)
+    assert adapted_names(model, "embedding") == []
+    cln = adapted_names(model, "cln")
+    assert cln and all(n.startswith("decoder.") and ".norm" in n for n in cln)
+    assert set(cln) < set(adapted_names(model, "decoder"))
+
+
+def test_adaptation_lowers_the_loss_deterministically(
+    tiny_model_dir: Path, takes_dir: Path
+) -> None:
+    model, info = load_model(tiny_model_dir)
+    takes, _ = load_takes(takes_dir)
+    config = AdaptConfig(steps=15, seed=3, holdout=True, patience=100)
+    seen = []
+    first = Adapter(model, info, config).adapt(takes, progress=seen.append)
+    second = Adapter(model, info, config).adapt(takes)
+    assert [p.step for p in seen] == list(range(1, 16))
+    assert seen[-1].loss < seen[0].loss
+    assert seen[-1].holdout_loss is not None and seen[-1].eta_seconds == 0
+    assert set(first.tensors) == {SPEAKER, *adapted_names(model, "cln")}
+    for name, tensor in first.tensors.items():
+        assert torch.equal(tensor, second.tensors[name])
+    assert first.recipe["support_takes"] == 4 and first.recipe["held_out_takes"] == 1
+    # the base model is never modified by adaptation
+    reloaded, _ = load_model(tiny_model_dir)
+    for (name, a), (_, b) in zip(
+        model.state_dict().items(), reloaded.state_dict().items(), strict=True
+    ):
+        assert torch.equal(a, b), name
+
+
+def test_cancel_stops_adaptation(tiny_model_dir: Path, takes_dir: Path) -> None:
+    model, info = load_model(tiny_model_dir)
+    takes, _ = load_takes(takes_dir)
+    calls = []
+
+    def cancel_after_three() -> bool:
+        calls.append(1)
+        return len(calls) > 3
+
+    with pytest.raises(AdaptationCancelled):
+        Adapter(model, info, AdaptConfig(steps=50)).adapt(takes, cancelled=cancel_after_three)
+
+
+def test_early_stopping_on_the_held_out_take(tiny_model_dir: Path, takes_dir: Path) -> None:
+    model, info = load_model(tiny_model_dir)
+    takes, _ = load_takes(takes_dir)
+    voice = Adapter(
+        model, info, AdaptConfig(steps=200, patience=2, embedding_learning_rate=5.0)
+    ).adapt(takes)
+    assert voice.steps < 200
+
+
+def test_adapt_cli_then_speak_with_the_profile(
+    tiny_model_dir: Path, takes_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    profile = tmp_path / "awb.mvoice"
+    code = main(
+        [
+            "adapt",
+            str(takes_dir),
+            "--out",
+            str(profile),
+            "--speaker-name",
+            "Alan",
+            "--steps",
+            "5",
+            "--model",
+            str(tiny_model_dir),
+            "--device",
+            "cpu",
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    _, info = load_model(tiny_model_dir)
+    loaded = read_profile(profile, info.model_id)
+    assert loaded.manifest.consent.speaker_name == "Alan"
+    assert "Alan, agree" in loaded.manifest.consent.statement
+    assert loaded.manifest.takes == 5 and len(loaded.preview) > 0
+    assert profile.stat().st_size <= 2 * 2**20
+    out = tmp_path / "spoken.wav"
+    assert (
+        main(
+            [
+                "synth",
+                "--model",
+                str(tiny_model_dir),
+                "--voice",
+                str(profile),
+                "--text",
+                "Hello in my new voice.",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    with sf.SoundFile(str(out)) as handle:
+        assert "Alan" in handle.comment
+    assert (
+        main(
+            [
+                "adapt",
+                str(tmp_path),
+                "--out",
+                str(tmp_path / "x.mvoice"),
+                "--speaker-name",
+                "Nobody",
+                "--model",
+                str(tiny_model_dir),
+            ]
+        )
+        == 1
+    )
+    assert "no usable recordings" in capsys.readouterr().err
+
+
+def test_profile_for_another_model_is_refused_at_synthesis(
+    tiny_model_dir: Path, takes_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from metavoice_app.core.profiles.mvoice import save_profile
+
+    profile = tmp_path / "awb.mvoice"
+    main(
+        [
+            "adapt",
+            str(takes_dir),
+            "--out",
+            str(profile),
+            "--speaker-name",
+            "Alan",
+            "--steps",
+            "2",
+            "--model",
+            str(tiny_model_dir),
+        ]
+    )
+    loaded = read_profile(profile)
+    loaded.manifest.base_model_id = "f" * 64
+    save_profile(profile, loaded.manifest, loaded.tensors, loaded.preview, loaded.preview_rate)
+    assert (
+        main(
+            [
+                "synth",
+                "--model",
+                str(tiny_model_dir),
+                "--voice",
+                str(profile),
+                "--text",
+                "Hi.",
+                "--out",
+                str(tmp_path / "x.wav"),
+            ]
+        )
+        == 1
+    )
+    assert "another speech model" in capsys.readouterr().err
