@@ -28,13 +28,20 @@ def _controls(args: argparse.Namespace) -> Controls:
 def _resolve_voice(voice: str | None, engine: SpeechEngine, paths: AppPaths) -> str | Path | None:
     """A built-in voice id, a .mvoice path, or a library voice name (turned into its path)."""
     from metavoice_app.core.profiles.library import VoiceLibrary
-    from metavoice_app.core.profiles.mvoice import SUFFIX
+    from metavoice_app.core.profiles.mvoice import SUFFIX, ProfileError
+    from metavoice_app.core.synth.engine import VoiceNotFoundError
 
     if voice is None or voice in engine.voice_ids():
         return voice
     if voice.endswith(SUFFIX):
         return Path(voice)
-    return VoiceLibrary(paths.voices_dir).find(voice)
+    try:
+        return VoiceLibrary(paths.voices_dir).find(voice)
+    except ProfileError as exc:
+        raise VoiceNotFoundError(
+            f"unknown voice {voice!r}: not a built-in voice (see --list-voices), not a "
+            f".mvoice file, and {exc}"
+        ) from None
 
 
 def _run(args: argparse.Namespace, paths: AppPaths) -> int:
