@@ -19,11 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from metavoice_app.core.audio.devices import AudioDevice, input_devices
 from metavoice_app.core.device import DeviceError, DeviceInfo, describe_device, resolve_device
 from metavoice_app.core.paths import APP_NAME, AppPaths
 from metavoice_app.core.settings import Settings
 from metavoice_app.gui.about import DEVICE_PENDING, AboutDialog
+from metavoice_app.gui.controllers.clone import CloneController
 from metavoice_app.gui.controllers.speak import SpeakController
 from metavoice_app.gui.engine_service import EngineService
 from metavoice_app.gui.pages.base import AreaPage
@@ -33,7 +33,7 @@ from metavoice_app.gui.pages.speak import SpeakPage
 from metavoice_app.gui.pages.voices import VoicesPage
 from metavoice_app.gui.player import Player
 from metavoice_app.gui.resources import app_icon
-from metavoice_app.gui.workers import Task, TaskContext
+from metavoice_app.gui.workers import Task
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +119,11 @@ class MainWindow(QMainWindow):
 
         self.player = Player(self)
         self.engines = EngineService(model_dir, self.device_preference, self)
+        self.clone_controller = CloneController(
+            self.clone_page, self.engines, paths, settings, self.player
+        )
+        self.clone_controller.voice_saved.connect(self._voice_saved)
+        self.clone_controller.speak_requested.connect(self._speak_with)
         self.speak_controller = SpeakController(
             self.speak_page, self.engines, paths, self.player, settings.export_sample_rate
         )
@@ -127,6 +132,7 @@ class MainWindow(QMainWindow):
         self.show_area(Area.VOICES)
         self._start_probes()
         self.engines.start()
+        self.clone_controller.activate()
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
@@ -179,16 +185,6 @@ class MainWindow(QMainWindow):
         device_task.failed.connect(self._on_device_failed)
         self._run_task(device_task)
 
-        def find_inputs(_ctx: TaskContext) -> list[AudioDevice]:
-            return input_devices()
-
-        audio_task = Task(find_inputs, self)
-        audio_task.succeeded.connect(self.clone_page.show_input_devices)
-        audio_task.failed.connect(
-            lambda message, _details: self.clone_page.show_audio_problem(message)
-        )
-        self._run_task(audio_task)
-
     def _on_device(self, result: tuple[DeviceInfo, str]) -> None:
         info, warning = result
         self.device_info = info
@@ -216,7 +212,16 @@ class MainWindow(QMainWindow):
         self._about.raise_()
         return self._about
 
+    def _voice_saved(self, profile: object) -> None:
+        self.speak_controller.refresh_voices()
+        self.statusBar().showMessage(f"Saved the new voice to {profile}", 10_000)
+
+    def _speak_with(self, profile: object) -> None:
+        self.speak_controller.select_voice(profile)
+        self.show_area(Area.SPEAK)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.clone_controller.shutdown()
         self.speak_controller.shutdown()
         for task in list(self._tasks):
             task.cancel()

@@ -26,14 +26,21 @@ class Cancelled(Exception):  # noqa: N818 - reads as "raise Cancelled"
 class TaskContext:
     """Handed to the task function: progress reporting and cancellation."""
 
-    def __init__(self, report: Callable[[float, str], None]) -> None:
+    def __init__(
+        self, report: Callable[[float, str], None], send: Callable[[object], None]
+    ) -> None:
         self._report = report
+        self._send = send
         self._cancel = threading.Event()
 
     def progress(self, fraction: float, message: str = "") -> None:
         """Report progress in [0, 1]; also the point where a cancel takes effect."""
         self.check_cancelled()
         self._report(min(max(fraction, 0.0), 1.0), message)
+
+    def send(self, payload: object) -> None:
+        """Hand any value to the GUI thread (arrives as ``Task.reported``)."""
+        self._send(payload)
 
     def cancel(self) -> None:
         self._cancel.set()
@@ -49,6 +56,7 @@ class TaskContext:
 
 class _Runner(QObject):
     progressed = Signal(float, str)
+    reported = Signal(object)
     succeeded = Signal(object)
     failed = Signal(str, str)
     cancelled = Signal()
@@ -57,7 +65,7 @@ class _Runner(QObject):
     def __init__(self, fn: Callable[[TaskContext], Any]) -> None:
         super().__init__()
         self._fn = fn
-        self.context = TaskContext(self.progressed.emit)
+        self.context = TaskContext(self.progressed.emit, self.reported.emit)
 
     @Slot()
     def run(self) -> None:
@@ -90,6 +98,7 @@ class Task(QObject):
     _running: ClassVar[set[Task]] = set()
 
     progressed = Signal(float, str)
+    reported = Signal(object)
     succeeded = Signal(object)
     failed = Signal(str, str)
     cancelled = Signal()
@@ -102,6 +111,7 @@ class Task(QObject):
         self._runner.moveToThread(self._thread)
         self._thread.started.connect(self._runner.run)
         self._runner.progressed.connect(self.progressed)
+        self._runner.reported.connect(self.reported)
         self._runner.succeeded.connect(self.succeeded)
         self._runner.failed.connect(self.failed)
         self._runner.cancelled.connect(self.cancelled)

@@ -16,6 +16,8 @@ from metavoice_app.core.features.mel import log_mel, mel_frequencies
 from metavoice_app.core.features.world import FRAME_PERIOD_MS
 from metavoice_app.core.model.acoustic import Controls
 from metavoice_app.core.paths import AppPaths
+from metavoice_app.core.profiles.library import VoiceLibrary
+from metavoice_app.core.profiles.mvoice import SUFFIX
 from metavoice_app.core.synth.engine import SpeechEngine
 from metavoice_app.gui.engine_service import EngineService
 from metavoice_app.gui.pages.speak import SpeakPage
@@ -89,14 +91,36 @@ class SpeakController(QObject):
 
     # Engine ------------------------------------------------------------------------------
     def _engine_ready(self, engine: SpeechEngine) -> None:
+        self.refresh_voices()
+        self.page.speak_button.setEnabled(True)
+        self.page.show_status(f"Ready. {len(engine.info.voices)} built-in voices.")
+
+    def refresh_voices(self) -> None:
+        """Your voices (library profiles made for this model) first, then the built-in ones."""
+        engine = self.engines.engine
+        if engine is None:
+            return
         combo = self.page.voice_combo
+        previous = combo.currentData()
         combo.clear()
+        for entry in VoiceLibrary(self.paths.voices_dir).entries():
+            manifest = entry.manifest
+            if manifest is not None and manifest.base_model_id == engine.info.model_id:
+                # Strings, not Paths: findData compares wrapped Python objects by identity.
+                combo.addItem(f"{manifest.name} (your voice)", str(entry.path))
         for voice in engine.info.voices:
             kind = "real voice" if voice.real else "synthetic voice"
             combo.addItem(f"{voice.id} ({kind})", voice.id)
-        combo.setCurrentIndex(max(combo.findData(engine.info.default_voice), 0))
-        self.page.speak_button.setEnabled(True)
-        self.page.show_status(f"Ready. {len(engine.info.voices)} built-in voices.")
+        index = combo.findData(previous) if previous is not None else -1
+        if index < 0:
+            index = combo.findData(engine.info.default_voice)
+        combo.setCurrentIndex(max(index, 0))
+
+    def select_voice(self, voice: object) -> None:
+        self.refresh_voices()
+        index = self.page.voice_combo.findData(str(voice))
+        if index >= 0:
+            self.page.voice_combo.setCurrentIndex(index)
 
     # Synthesis ---------------------------------------------------------------------------
     def speak(self) -> Task | None:
@@ -111,7 +135,9 @@ class SpeakController(QObject):
         if self.synthesis is not None and self.synthesis.is_running():
             self.synthesis.cancel()
         self.player.stop()
-        voice = str(self.page.voice_combo.currentData())
+        data = str(self.page.voice_combo.currentData())
+        voice: str | Path = Path(data) if data.endswith(SUFFIX) else data
+        voice_name = self.page.voice_combo.currentText().rsplit(" (", 1)[0]
         controls = Controls(
             speed=self.page.speed_value(),
             pitch_semitones=self.page.pitch_value(),
@@ -125,7 +151,7 @@ class SpeakController(QObject):
             ctx.progress(0.95, "drawing the spectrogram")
             return Clip(
                 text,
-                voice,
+                voice_name,
                 result.audio,
                 result.sample_rate,
                 log_mel(result.audio),

@@ -1,18 +1,201 @@
-"""Clone area: the record-and-clone wizard."""
+"""Clone area: the record-and-clone wizard's widgets (behaviour lives in CloneController)."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QWidget
+import pyqtgraph as pg
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-from metavoice_app.core.audio.devices import AudioDevice
 from metavoice_app.gui.pages.base import AreaPage
 
-STEPS = (
-    "1. Choose your microphone and check the level.",
-    "2. Read the consent sentence.",
-    "3. Read the prompts one by one (five by default).",
-    "4. Wait while your voice is learned, then listen to it.",
-)
+
+def _big(label: QLabel, scale: float = 1.4) -> QLabel:
+    font = QFont(label.font())
+    font.setPointSizeF(font.pointSizeF() * scale)
+    label.setFont(font)
+    label.setWordWrap(True)
+    return label
+
+
+def _meter(name: str) -> QProgressBar:
+    meter = QProgressBar()
+    meter.setRange(0, 100)
+    meter.setTextVisible(False)
+    meter.setMaximumHeight(14)
+    meter.setAccessibleName(name)
+    return meter
+
+
+class MicrophoneStep(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.device_combo = QComboBox()
+        self.device_combo.setAccessibleName("Microphone")
+        self.test_button = QPushButton("Test microphone")
+        self.test_button.setCheckable(True)
+        self.level = _meter("Microphone level")
+        self.status = QLabel(
+            "Speak a few words while testing: the bar should move into its "
+            "upper half without staying at the end."
+        )
+        self.status.setWordWrap(True)
+        self.next_button = QPushButton("Next")
+        self.import_button = QPushButton("Use audio files instead…")
+        form = QFormLayout()
+        form.addRow("&Microphone:", self.device_combo)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        row = QHBoxLayout()
+        row.addWidget(self.test_button)
+        row.addWidget(self.level, stretch=1)
+        layout.addLayout(row)
+        layout.addWidget(self.status)
+        layout.addStretch(1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.import_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.next_button)
+        layout.addLayout(buttons)
+
+
+class ConsentStep(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.name_edit = QLineEdit()
+        self.name_edit.setAccessibleName("Your name")
+        self.name_edit.setPlaceholderText("Your full name")
+        self.statement = _big(QLabel())
+        self.record_button = QPushButton("Record")
+        self.record_button.setEnabled(False)
+        self.status = QLabel("Type your name, then press Record and read the sentence aloud.")
+        self.status.setWordWrap(True)
+        self.next_button = QPushButton("Next")
+        self.next_button.setEnabled(False)
+        form = QFormLayout()
+        form.addRow("Your &name:", self.name_edit)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(QLabel("Read this sentence to record your consent:"))
+        layout.addWidget(self.statement)
+        layout.addWidget(self.record_button)
+        layout.addWidget(self.status)
+        layout.addStretch(1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.next_button)
+        layout.addLayout(row)
+
+
+class PromptStep(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.counter = QLabel()
+        self.prompt = _big(QLabel(), 1.8)
+        self.prompt.setAccessibleName("Sentence to read")
+        self.record_button = QPushButton("Record  (Space)")
+        self.record_button.setAccessibleName("Record or stop")
+        self.state = QLabel("Ready")
+        self.elapsed = QLabel("0.0 s")
+        self.level = _meter("Recording level")
+        self.wave = pg.PlotWidget()
+        self.wave.setFixedHeight(110)
+        self.wave.hideAxis("left")
+        self.wave.hideAxis("bottom")
+        self.wave.setMouseEnabled(x=False, y=False)
+        self.wave.setMenuEnabled(False)
+        self.wave.setYRange(-1, 1)
+        self.wave_curve = self.wave.plot(pen=pg.mkPen((90, 150, 230), width=1))
+        self.verdict = QLabel()
+        self.verdict.setWordWrap(True)
+        self.verdict.setAccessibleName("Take verdict")
+        self.play_button = QPushButton("Play")
+        self.retake_button = QPushButton("Retake")
+        self.accept_button = QPushButton("Accept")
+        self.import_button = QPushButton("Import audio files…")
+        for button in (self.play_button, self.retake_button, self.accept_button):
+            button.setEnabled(False)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.counter)
+        layout.addWidget(self.prompt)
+        row = QHBoxLayout()
+        row.addWidget(self.record_button)
+        row.addWidget(self.state)
+        row.addStretch(1)
+        row.addWidget(self.elapsed)
+        layout.addLayout(row)
+        layout.addWidget(self.level)
+        layout.addWidget(self.wave)
+        layout.addWidget(self.verdict)
+        layout.addStretch(1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.import_button)
+        buttons.addStretch(1)
+        for button in (self.play_button, self.retake_button, self.accept_button):
+            buttons.addWidget(button)
+        layout.addLayout(buttons)
+
+    def set_recording(self, recording: bool) -> None:
+        self.record_button.setText("Stop  (Space)" if recording else "Record  (Space)")
+        self.state.setText("● Recording" if recording else "Ready")
+        self.state.setStyleSheet("color: #d03030; font-weight: bold;" if recording else "")
+
+
+class AdaptStep(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.device = QLabel()
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName("Adaptation progress")
+        self.status = QLabel("Learning your voice…")
+        self.status.setWordWrap(True)
+        self.curve_plot = pg.PlotWidget()
+        self.curve_plot.setLabel("bottom", "step")
+        self.curve_plot.setLabel("left", "loss")
+        self.curve_plot.addLegend()
+        self.loss_curve = self.curve_plot.plot(
+            pen=pg.mkPen((90, 150, 230), width=2), name="training takes"
+        )
+        self.holdout_curve = self.curve_plot.plot(
+            pen=pg.mkPen((230, 130, 60), width=2), name="held-out take"
+        )
+        self.cancel_button = QPushButton("Cancel")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.device)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.status)
+        layout.addWidget(self.curve_plot, stretch=1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.cancel_button)
+        layout.addLayout(row)
+
+
+class DoneStep(QWidget):
+    def __init__(self) -> None:
+        super().__init__()
+        self.message = _big(QLabel())
+        self.play_button = QPushButton("Play the preview")
+        self.speak_button = QPushButton("Speak with this voice")
+        self.again_button = QPushButton("Clone another voice")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.message)
+        row = QHBoxLayout()
+        for button in (self.play_button, self.speak_button, self.again_button):
+            row.addWidget(button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        layout.addStretch(1)
 
 
 class ClonePage(AreaPage):
@@ -21,24 +204,26 @@ class ClonePage(AreaPage):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.steps_label = QLabel("\n".join(STEPS))
-        self.microphone_label = QLabel("Microphone: looking for input devices…")
-        self.microphone_label.setWordWrap(True)
-        self.microphone_label.setAccessibleName("Microphone status")
-        self.content.addWidget(self.steps_label)
-        self.content.addSpacing(12)
-        self.content.addWidget(self.microphone_label)
-        self.content.addStretch(1)
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setVisible(False)
+        self.start_over_button = QPushButton("Start over")
+        self.start_over_button.setVisible(False)
+        self.microphone = MicrophoneStep()
+        self.consent = ConsentStep()
+        self.prompts = PromptStep()
+        self.adapt = AdaptStep()
+        self.done = DoneStep()
+        self.steps = QStackedWidget()
+        for step in (self.microphone, self.consent, self.prompts, self.adapt, self.done):
+            self.steps.addWidget(step)
+        banner = QHBoxLayout()
+        banner.addWidget(self.banner, stretch=1)
+        banner.addWidget(self.start_over_button)
+        self.content.addLayout(banner)
+        self.content.addWidget(self.steps, stretch=1)
 
-    def show_input_devices(self, devices: list[AudioDevice]) -> None:
-        if devices:
-            names = ", ".join(d.name for d in devices[:3])
-            more = f" and {len(devices) - 3} more" if len(devices) > 3 else ""
-            self.microphone_label.setText(f"Microphones found: {names}{more}.")
-        else:
-            self.microphone_label.setText(
-                "No microphone was found. You can still clone a voice from audio files."
-            )
-
-    def show_audio_problem(self, message: str) -> None:
-        self.microphone_label.setText(f"No microphone available: {message}")
+    def show_banner(self, text: str) -> None:
+        self.banner.setText(text)
+        self.banner.setVisible(bool(text))
+        self.start_over_button.setVisible(bool(text))

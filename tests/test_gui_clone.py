@@ -1,0 +1,253 @@
+"""The record-and-clone wizard end to end, offscreen, with a simulated microphone."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from metavoice_app.core.adapt.profile import CONSENT_TEMPLATE
+from metavoice_app.core.adapt.session import CloneSession
+from metavoice_app.core.paths import AppPaths
+from metavoice_app.core.profiles.mvoice import read_profile
+from metavoice_app.core.settings import Settings, save_settings
+from metavoice_app.gui.app import create_main_window
+from metavoice_app.gui.controllers.clone import ADAPT, CONSENT, DONE, PROMPTS
+from metavoice_app.gui.main_window import Area, MainWindow
+
+
+class FakeMicrophone:
+    """Replaces sounddevice.InputStream: delivers queued speech in 10 ms blocks, 5x faster
+    than real time, then near-silence, until stopped (or 'unplugged')."""
+
+    source = np.zeros(0, dtype=np.float32)
+    unplug_after: float | None = None
+    last: FakeMicrophone | None = None
+
+    def __init__(
+        self,
+        samplerate: int,
+        channels: int,
+        dtype: str,
+        device: object,
+        callback,
+        finished_callback,
+    ) -> None:
+        self.callback, self.finished = callback, finished_callback
+        self.audio = FakeMicrophone.source
+        self.delivered = 0
+        self._running = False
+        FakeMicrophone.last = self
+
+    def start(self) -> None:
+        self._running = True
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        rng = np.random.default_rng(0)
+        while self._running:
+            block = self.audio[self.delivered : self.delivered + 160]
+            if len(block) < 160:
+                block = np.concatenate([block, rng.normal(0, 1e-4, 160 - len(block))])
+            self.callback(block.astype(np.float32)[:, None], 160, None, None)
+            self.delivered += 160
+            if (
+                FakeMicrophone.unplug_after is not None
+                and self.delivered >= FakeMicrophone.unplug_after * 16000
+            ):
+                self._running = False
+                self.finished()
+                return
+            time.sleep(0.002)
+
+    def stop(self) -> None:
+        self._running = False
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def microphone(monkeypatch: pytest.MonkeyPatch):
+    import sounddevice
+
+    monkeypatch.setattr(sounddevice, "InputStream", FakeMicrophone)
+    FakeMicrophone.unplug_after = None
+    return FakeMicrophone
+
+
+@pytest.fixture
+def wizard(qtbot: QtBot, app_paths: AppPaths, tiny_model_dir: Path, microphone) -> MainWindow:
+    save_settings(Settings(prompts_per_voice=3), app_paths.settings_file)
+    win = create_main_window(app_paths, device_override="cpu", model_dir=tiny_model_dir)
+    qtbot.addWidget(win)
+    win.show()
+    win.show_area(Area.CLONE)
+    qtbot.waitUntil(lambda: win.engines.engine is not None, timeout=60_000)
+    return win
+
+
+def _say(qtbot: QtBot, microphone, audio: np.ndarray, toggle) -> None:
+    """Start recording, let the fake microphone deliver ``audio``, stop."""
+    microphone.source = audio
+    toggle()
+    qtbot.waitUntil(
+        lambda: microphone.last is not None and microphone.last.delivered >= len(audio) + 3200,
+        timeout=30_000,
+    )
+    toggle()
+
+
+def _record_consent(wizard: MainWindow, qtbot: QtBot, microphone, flite_speech) -> None:
+    page = wizard.clone_page
+    qtbot.mouseClick(page.microphone.next_button, Qt.MouseButton.LeftButton)
+    assert page.steps.currentIndex() == CONSENT
+    page.consent.name_edit.setText("Ada Lovelace")
+    assert "I, Ada Lovelace, agree" in page.consent.statement.text()
+    speech = flite_speech(CONSENT_TEMPLATE.format(name="Ada Lovelace"), "slt")
+    _say(qtbot, microphone, speech, page.consent.record_button.click)
+    qtbot.waitUntil(page.consent.next_button.isEnabled, timeout=30_000)
+
+
+def test_wizard_end_to_end(
+    wizard: MainWindow, qtbot: QtBot, microphone, flite_speech, app_paths: AppPaths
+) -> None:
+    page = wizard.clone_page
+    _record_consent(wizard, qtbot, microphone, flite_speech)
+    qtbot.mouseClick(page.consent.next_button, Qt.MouseButton.LeftButton)
+    assert page.steps.currentIndex() == PROMPTS
+    controller = wizard.clone_controller
+    session = controller.session
+    assert session is not None and len(session.prompts) == 3
+    for index, prompt in enumerate(session.prompts):
+        assert page.prompts.prompt.text() == prompt
+        assert page.prompts.counter.text() == f"Sentence {index + 1} of 3"
+        press_space = lambda: qtbot.keyClick(page.prompts.record_button, Qt.Key.Key_Space)  # noqa: E731
+        _say(qtbot, microphone, flite_speech(prompt, "awb"), press_space)
+        qtbot.waitUntil(page.prompts.accept_button.isEnabled, timeout=30_000)
+        assert "Good take" in page.prompts.verdict.text()
+        # the take is on disk the moment it is recorded
+        assert controller.attempt is not None and controller.attempt.exists()
+        qtbot.mouseClick(page.prompts.accept_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.steps.currentIndex() in (ADAPT, DONE), timeout=10_000)
+    assert "CPU" in page.adapt.device.text()
+    qtbot.waitUntil(lambda: page.steps.currentIndex() == DONE, timeout=180_000)
+    assert controller.losses and controller.losses[-1][0] == len(controller.losses)
+
+    # files on disk: takes with transcripts, consent, the session record and the profile
+    takes = sorted(p.name for p in session.takes_dir.iterdir())
+    assert takes == ["01.txt", "01.wav", "02.txt", "02.wav", "03.txt", "03.wav"]
+    assert (session.folder / "consent.wav").exists()
+    saved = CloneSession.load(session.folder)
+    assert saved.profile is not None and Path(saved.profile).exists()
+    profiles = list(app_paths.voices_dir.glob("*.mvoice"))
+    assert len(profiles) == 1
+    manifest = read_profile(profiles[0]).manifest
+    assert manifest.name == "Ada Lovelace" and manifest.takes == 3
+    assert manifest.consent.recording_sha256  # fingerprint of consent.wav
+
+    qtbot.mouseClick(page.done.speak_button, Qt.MouseButton.LeftButton)
+    assert wizard.current_area() is Area.SPEAK
+    assert wizard.speak_page.voice_combo.currentData() == str(profiles[0])
+    wizard.speak_page.text_edit.setPlainText("Now I speak in the cloned voice.")
+    qtbot.mouseClick(wizard.speak_page.speak_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: wizard.speak_page.history.count() == 1, timeout=60_000)
+    assert "Ada Lovelace" in wizard.speak_page.history.item(0).text()
+
+
+def test_an_interrupted_session_resumes(
+    qtbot: QtBot,
+    app_paths: AppPaths,
+    tiny_model_dir: Path,
+    microphone,
+    flite_speech,
+    tmp_path: Path,
+) -> None:
+    import soundfile as sf
+
+    session = CloneSession.new(
+        app_paths.recordings_dir, ["One two three.", "Four five six.", "Seven eight nine."]
+    )
+    wav = tmp_path / "take.wav"
+    sf.write(wav, flite_speech("One two three.", "awb"), 16000)
+    session.set_consent("Grace Hopper", wav)
+    session.accept(0, wav)
+    win = create_main_window(app_paths, device_override="cpu", model_dir=tiny_model_dir)
+    qtbot.addWidget(win)
+    page = win.clone_page
+    assert not page.banner.isHidden() and "1 of 3 sentences" in page.banner.text()
+    assert page.steps.currentIndex() == PROMPTS
+    assert page.prompts.prompt.text() == "Four five six."
+    qtbot.mouseClick(page.start_over_button, Qt.MouseButton.LeftButton)
+    assert page.banner.isHidden() and page.steps.currentIndex() == 0
+    assert session.folder.exists()  # starting over never deletes recordings
+
+
+def test_bad_takes_cannot_be_accepted(
+    wizard: MainWindow, qtbot: QtBot, microphone, flite_speech
+) -> None:
+    page = wizard.clone_page
+    _record_consent(wizard, qtbot, microphone, flite_speech)
+    qtbot.mouseClick(page.consent.next_button, Qt.MouseButton.LeftButton)
+    _say(qtbot, microphone, np.zeros(16000, dtype=np.float32), page.prompts.record_button.click)
+    qtbot.waitUntil(lambda: "silent" in page.prompts.verdict.text(), timeout=30_000)
+    assert not page.prompts.accept_button.isEnabled()
+    assert page.prompts.retake_button.isEnabled()
+
+
+def test_unplugged_microphone_discards_only_that_take(
+    wizard: MainWindow, qtbot: QtBot, microphone, flite_speech
+) -> None:
+    page = wizard.clone_page
+    _record_consent(wizard, qtbot, microphone, flite_speech)
+    qtbot.mouseClick(page.consent.next_button, Qt.MouseButton.LeftButton)
+    session = wizard.clone_controller.session
+    assert session is not None
+    microphone.unplug_after = 0.5
+    microphone.source = flite_speech(session.prompts[0], "awb")
+    page.prompts.record_button.click()
+    qtbot.waitUntil(lambda: wizard.clone_controller.recorder is None, timeout=30_000)
+    assert "unplugged" in page.prompts.verdict.text()
+    assert "discarded" in page.prompts.verdict.text()
+    assert not list(session.attempts_dir.glob("prompt*.wav*"))
+    assert (session.folder / "consent.wav").exists()
+
+
+def test_cancelling_adaptation_keeps_recordings(
+    wizard: MainWindow, qtbot: QtBot, flite_speech, app_paths: AppPaths, tmp_path: Path
+) -> None:
+    import soundfile as sf
+
+    controller = wizard.clone_controller
+    session = CloneSession.new(app_paths.recordings_dir, ["a", "b", "c"])
+    for index, line in enumerate(
+        [
+            "The birch canoe slid on the smooth planks.",
+            "Glue the sheet to the dark blue background.",
+            "It is easy to tell the depth of a well.",
+        ]
+    ):
+        wav = tmp_path / f"{index}.wav"
+        sf.write(wav, flite_speech(line, "awb"), 16000)
+        session.add_imported(wav, line)
+    session.set_consent("Ada", tmp_path / "0.wav")
+    controller.session = session
+    task = controller.start_adaptation()
+    assert task is not None
+    controller.cancel_adaptation()
+    qtbot.waitUntil(
+        lambda: (
+            "Cancelled" in wizard.clone_page.adapt.status.text()
+            or ("Cancelling" not in wizard.clone_page.adapt.status.text() and not task.is_running())
+        ),
+        timeout=60_000,
+    )
+    qtbot.waitUntil(lambda: not task.is_running(), timeout=60_000)
+    assert "Cancelled" in wizard.clone_page.adapt.status.text()
+    assert not list(app_paths.voices_dir.glob("*.mvoice"))
+    assert len(list(session.takes_dir.glob("*.wav"))) == 3
