@@ -51,7 +51,7 @@ def test_training_reduces_the_loss_on_real_speech(data: CorpusData) -> None:
         total.backward()
         optimizer.step()
         first = first if first is not None else {k: float(v.detach()) for k, v in losses.items()}
-    final = {k: float(v) for k, v in model.losses(batch).items()}
+    final = {k: float(v.detach()) for k, v in model.losses(batch).items()}
     assert all(math.isfinite(v) for v in final.values())
     assert final["features"] < 0.8 * first["features"]
     assert final["duration"] < first["duration"]

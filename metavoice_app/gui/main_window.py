@@ -25,6 +25,7 @@ from metavoice_app.core.settings import Settings
 from metavoice_app.gui.about import DEVICE_PENDING, AboutDialog
 from metavoice_app.gui.controllers.clone import CloneController
 from metavoice_app.gui.controllers.speak import SpeakController
+from metavoice_app.gui.controllers.voices import VoicesController
 from metavoice_app.gui.engine_service import EngineService
 from metavoice_app.gui.pages.base import AreaPage
 from metavoice_app.gui.pages.clone import ClonePage
@@ -119,14 +120,19 @@ class MainWindow(QMainWindow):
 
         self.player = Player(self)
         self.engines = EngineService(model_dir, self.device_preference, self)
-        self.clone_controller = CloneController(
-            self.clone_page, self.engines, paths, settings, self.player
-        )
-        self.clone_controller.voice_saved.connect(self._voice_saved)
-        self.clone_controller.speak_requested.connect(self._speak_with)
         self.speak_controller = SpeakController(
             self.speak_page, self.engines, paths, self.player, settings.export_sample_rate
         )
+        self.clone_controller = CloneController(
+            self.clone_page, self.engines, paths, settings, self.player
+        )
+        self.voices_controller = VoicesController(
+            self.voices_page, paths, self.engines, self.player
+        )
+        self.voices_controller.changed.connect(self.speak_controller.refresh_voices)
+        self.voices_controller.speak_requested.connect(self._speak_with)
+        self.clone_controller.voice_saved.connect(self._voice_saved)
+        self.clone_controller.speak_requested.connect(self._speak_with)
 
         self._build_menus()
         self.show_area(Area.VOICES)
@@ -214,6 +220,7 @@ class MainWindow(QMainWindow):
 
     def _voice_saved(self, profile: object) -> None:
         self.speak_controller.refresh_voices()
+        self.voices_controller.refresh()
         self.statusBar().showMessage(f"Saved the new voice to {profile}", 10_000)
 
     def _speak_with(self, profile: object) -> None:

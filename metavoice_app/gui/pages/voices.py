@@ -1,11 +1,21 @@
-"""Voices area: the library of cloned voice profiles."""
+"""Voices area: the library of cloned voices (widgets only; see VoicesController)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QListWidget, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QWidget,
+)
 
 from metavoice_app.gui.pages.base import AreaPage
+
+COLUMNS = ("Name", "Created", "Takes", "Similarity", "Base model")
 
 
 class VoicesPage(AreaPage):
@@ -16,19 +26,50 @@ class VoicesPage(AreaPage):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.voice_list = QListWidget()
-        self.voice_list.setAccessibleName("Voice profiles")
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setAccessibleName("Voice profiles")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
         self.empty_label = self.empty_state(
             "No voices yet. Clone your voice by reading five short sentences."
         )
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.undo_button = QPushButton("Undo delete")
+        self.undo_button.setVisible(False)
         self.clone_button = QPushButton("Clone a voice…")
         self.clone_button.setAccessibleName("Clone a new voice")
         self.clone_button.clicked.connect(self.clone_requested)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.clone_button)
-        buttons.addStretch(1)
-        self.voice_list.setVisible(False)
+        self.play_button = QPushButton("Play preview")
+        self.speak_button = QPushButton("Speak with it")
+        self.rename_button = QPushButton("Rename…")
+        self.duplicate_button = QPushButton("Duplicate")
+        self.delete_button = QPushButton("Delete")
+        self.export_button = QPushButton("Export…")
+        self.import_button = QPushButton("Import…")
+        self.selection_buttons = (
+            self.play_button,
+            self.speak_button,
+            self.rename_button,
+            self.duplicate_button,
+            self.delete_button,
+            self.export_button,
+        )
+        for button in self.selection_buttons:
+            button.setEnabled(False)
+        actions = QHBoxLayout()
+        for button in (*self.selection_buttons, self.import_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.clone_button)
+        bottom.addWidget(self.status, stretch=1)
+        bottom.addWidget(self.undo_button)
         self.content.addWidget(self.empty_label)
-        self.content.addWidget(self.voice_list, stretch=1)
-        self.content.addStretch(1)
-        self.content.addLayout(buttons)
+        self.content.addWidget(self.table, stretch=1)
+        self.content.addLayout(actions)
+        self.content.addLayout(bottom)

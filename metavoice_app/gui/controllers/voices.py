@@ -1,0 +1,193 @@
+"""The Voices area's behaviour: list, preview, rename, duplicate, delete with undo,
+import and export of ``.mvoice`` profiles. Every change goes through VoiceLibrary,
+which writes atomically and deletes to a trash folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QTableWidgetItem
+
+from metavoice_app.core.paths import AppPaths
+from metavoice_app.core.profiles.library import Entry, VoiceLibrary
+from metavoice_app.core.profiles.mvoice import ProfileError, read_profile
+from metavoice_app.gui.engine_service import EngineService
+from metavoice_app.gui.pages.voices import VoicesPage
+from metavoice_app.gui.player import Player
+
+PROFILE_FILTER = "MetaVoice voice (*.mvoice)"
+
+
+class VoicesController(QObject):
+    changed = Signal()  # the library changed: other areas refresh their voice lists
+    speak_requested = Signal(object)  # Path
+
+    def __init__(
+        self, page: VoicesPage, paths: AppPaths, engines: EngineService, player: Player
+    ) -> None:
+        super().__init__(page)
+        self.page = page
+        self.library = VoiceLibrary(paths.voices_dir)
+        self.engines = engines
+        self.player = player
+        self.entries: list[Entry] = []
+        self.trashed: Path | None = None
+        page.table.itemSelectionChanged.connect(self._selection_changed)
+        page.table.itemDoubleClicked.connect(lambda _item: self.play_preview())
+        page.play_button.clicked.connect(self.play_preview)
+        page.speak_button.clicked.connect(self._speak)
+        page.rename_button.clicked.connect(self._ask_rename)
+        page.duplicate_button.clicked.connect(self.duplicate)
+        page.delete_button.clicked.connect(self.delete)
+        page.undo_button.clicked.connect(self.undo_delete)
+        page.export_button.clicked.connect(self._ask_export)
+        page.import_button.clicked.connect(self._ask_import)
+        engines.ready.connect(lambda _engine: self.refresh())
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.entries = self.library.entries()
+        table = self.page.table
+        table.setRowCount(len(self.entries))
+        model_id = self.engines.engine.info.model_id if self.engines.engine else None
+        for row, entry in enumerate(self.entries):
+            m = entry.manifest
+            if m is None:
+                cells = [entry.path.name, "", "", "", f"unusable: {entry.problem}"]
+            else:
+                base = (
+                    "this model"
+                    if m.base_model_id == model_id
+                    else f"other ({m.base_model_id[:8]})"
+                )
+                similarity = "" if m.similarity is None else f"{m.similarity:.2f}"
+                cells = [m.name, m.created[:10], str(m.takes), similarity, base]
+            for column, text in enumerate(cells):
+                table.setItem(row, column, QTableWidgetItem(text))
+        has_voices = bool(self.entries)
+        self.page.empty_label.setVisible(not has_voices)
+        self.page.table.setVisible(has_voices)
+        self._selection_changed()
+
+    def selected(self) -> Entry | None:
+        rows = self.page.table.selectionModel().selectedRows()
+        if not rows or rows[0].row() >= len(self.entries):
+            return None
+        return self.entries[rows[0].row()]
+
+    def select(self, path: Path) -> None:
+        for row, entry in enumerate(self.entries):
+            if entry.path == path:
+                self.page.table.selectRow(row)
+
+    def _selection_changed(self) -> None:
+        entry = self.selected()
+        usable = entry is not None and entry.manifest is not None
+        for button in self.page.selection_buttons:
+            button.setEnabled(usable)
+        self.page.delete_button.setEnabled(entry is not None)
+
+    def _report(self, text: str) -> None:
+        self.page.status.setText(text)
+
+    def _changed(self, message: str) -> None:
+        self.refresh()
+        self._report(message)
+        self.changed.emit()
+
+    # Actions --------------------------------------------------------------------------
+    def play_preview(self) -> None:
+        entry = self.selected()
+        if entry is None or entry.manifest is None:
+            return
+        profile = read_profile(entry.path)
+        self.player.play(profile.preview, profile.preview_rate)
+
+    def _speak(self) -> None:
+        entry = self.selected()
+        if entry is not None:
+            self.speak_requested.emit(entry.path)
+
+    def _ask_rename(self) -> None:
+        entry = self.selected()
+        if entry is None:
+            return
+        name, ok = QInputDialog.getText(self.page, "Rename voice", "New name:", text=entry.name)
+        if ok:
+            self.rename(entry, name)
+
+    def rename(self, entry: Entry, name: str) -> None:
+        try:
+            target = self.library.rename(entry.path, name)
+        except ProfileError as exc:
+            self._report(f"Could not rename: {exc}")
+            return
+        self._changed(f"Renamed to “{name.strip()}”.")
+        self.select(target)
+
+    def duplicate(self) -> None:
+        entry = self.selected()
+        if entry is None:
+            return
+        try:
+            target = self.library.duplicate(entry.path, f"{entry.name} (copy)")
+        except ProfileError as exc:
+            self._report(f"Could not duplicate: {exc}")
+            return
+        self._changed(f"Made a copy of “{entry.name}”.")
+        self.select(target)
+
+    def delete(self) -> None:
+        entry = self.selected()
+        if entry is None:
+            return
+        self.trashed = self.library.delete(entry.path)
+        self.page.undo_button.setVisible(True)
+        self._changed(f"Deleted “{entry.name}”.")
+
+    def undo_delete(self) -> None:
+        if self.trashed is None:
+            return
+        try:
+            restored = self.library.restore(self.trashed)
+        except ProfileError as exc:
+            self._report(f"Could not restore: {exc}")
+            return
+        self.trashed = None
+        self.page.undo_button.setVisible(False)
+        self._changed("Restored.")
+        self.select(restored)
+
+    def _ask_export(self) -> None:
+        entry = self.selected()
+        if entry is None:
+            return
+        name, _ = QFileDialog.getSaveFileName(
+            self.page, "Export voice", entry.path.name, PROFILE_FILTER
+        )
+        if name:
+            self.export(entry, Path(name))
+
+    def export(self, entry: Entry, destination: Path) -> None:
+        try:
+            target = self.library.export(entry.path, destination)
+        except (ProfileError, OSError) as exc:
+            self._report(f"Could not export: {exc}")
+            return
+        self._report(f"Exported to {target}")
+
+    def _ask_import(self) -> None:
+        names, _ = QFileDialog.getOpenFileNames(self.page, "Import voices", "", PROFILE_FILTER)
+        for name in names:
+            self.import_file(Path(name))
+
+    def import_file(self, path: Path) -> None:
+        model_id = self.engines.engine.info.model_id if self.engines.engine else None
+        try:
+            target = self.library.add(path, model_id)
+        except (ProfileError, OSError) as exc:
+            self._report(f"Could not import {path.name}: {exc}")
+            return
+        self._changed(f"Imported “{read_profile(target).manifest.name}”.")
+        self.select(target)

@@ -1,0 +1,100 @@
+"""The Voices area on a real library: every action changes files on disk as it says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from pytestqt.qtbot import QtBot
+
+from metavoice_app.core.model.checkpoint import read_info
+from metavoice_app.core.paths import AppPaths
+from metavoice_app.core.profiles.mvoice import Consent, Manifest, read_profile, save_profile
+from metavoice_app.gui.app import create_main_window
+from metavoice_app.gui.main_window import Area, MainWindow
+
+
+def _profile(path: Path, model_id: str, name: str) -> Path:
+    consent = Consent(name, f"I, {name}, agree.", "2026-11-21T12:00:00+00:00")
+    manifest = Manifest(
+        name=name, base_model_id=model_id, tensors=[], consent=consent, takes=5, similarity=0.8
+    )
+    save_profile(
+        path, manifest, {"speaker": torch.randn(16)}, np.zeros(1600, dtype=np.float32), 16000
+    )
+    return path
+
+
+@pytest.fixture
+def window(qtbot: QtBot, app_paths: AppPaths, tiny_model_dir: Path) -> MainWindow:
+    model_id = read_info(tiny_model_dir).model_id
+    app_paths.voices_dir.mkdir(parents=True, exist_ok=True)
+    _profile(app_paths.voices_dir / "ada.mvoice", model_id, "Ada")
+    win = create_main_window(app_paths, device_override="cpu", model_dir=tiny_model_dir)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.engines.engine is not None, timeout=60_000)
+    return win
+
+
+def _names(window: MainWindow) -> list[str]:
+    table = window.voices_page.table
+    return sorted(table.item(r, 0).text() for r in range(table.rowCount()))
+
+
+def test_library_actions(
+    window: MainWindow, qtbot: QtBot, app_paths: AppPaths, tmp_path: Path
+) -> None:
+    controller = window.voices_controller
+    page = window.voices_page
+    assert _names(window) == ["Ada"]
+    assert page.table.item(0, 4).text() == "this model"
+    page.table.selectRow(0)
+    assert page.rename_button.isEnabled()
+    controller.rename(controller.selected(), "Ada Lovelace")
+    assert _names(window) == ["Ada Lovelace"]
+    controller.duplicate()
+    assert _names(window) == ["Ada Lovelace", "Ada Lovelace (copy)"]
+    assert len(list(app_paths.voices_dir.glob("*.mvoice"))) == 2
+    page.table.selectRow(0)
+    controller.delete()
+    assert len(_names(window)) == 1 and page.undo_button.isVisible()
+    controller.undo_delete()
+    assert len(_names(window)) == 2
+    page.table.selectRow(0)
+    controller.export(controller.selected(), tmp_path / "shared.mvoice")
+    assert read_profile(tmp_path / "shared.mvoice").manifest.name.startswith("Ada")
+    # the Speak area lists the library voices
+    combo = window.speak_page.voice_combo
+    assert sum("(your voice)" in combo.itemText(i) for i in range(combo.count())) == 2
+
+
+def test_import_refuses_bad_and_foreign_profiles(window: MainWindow, tmp_path: Path) -> None:
+    controller = window.voices_controller
+    junk = tmp_path / "junk.mvoice"
+    junk.write_bytes(b"junk")
+    controller.import_file(junk)
+    assert "not a MetaVoice profile" in window.voices_page.status.text()
+    foreign = _profile(tmp_path / "foreign.mvoice", "f" * 64, "Stranger")
+    controller.import_file(foreign)
+    assert "another speech model" in window.voices_page.status.text()
+    assert _names(window) == ["Ada"]
+
+
+def test_speak_with_a_library_voice(window: MainWindow, qtbot: QtBot) -> None:
+    page = window.voices_page
+    page.table.selectRow(0)
+    page.speak_button.click()
+    assert window.current_area() is Area.SPEAK
+    assert window.speak_page.voice_combo.currentText() == "Ada (your voice)"
+
+
+def test_empty_library_invites_cloning(
+    qtbot: QtBot, app_paths: AppPaths, tiny_model_dir: Path
+) -> None:
+    win = create_main_window(app_paths, device_override="cpu", model_dir=tiny_model_dir)
+    qtbot.addWidget(win)
+    assert not win.voices_page.empty_label.isHidden()
+    assert win.voices_page.table.isHidden()
