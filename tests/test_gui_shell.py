@@ -99,3 +99,30 @@ def test_clone_area_reports_the_microphone_situation(window: MainWindow, qtbot: 
     if step.device_combo.count() == 0:
         assert "audio files" in step.status.text()
         assert not step.test_button.isEnabled()
+
+
+def test_settings_dialog_saves_and_applies(
+    window: MainWindow, qtbot: QtBot, app_paths: AppPaths
+) -> None:
+    from PySide6.QtGui import QPalette
+
+    from metavoice_app.core.settings import load_settings
+
+    dialog = window.show_settings()
+    qtbot.addWidget(dialog)
+    dialog.theme.setCurrentIndex(dialog.theme.findData("dark"))
+    dialog.prompts.setValue(7)
+    dialog.export_rate.setCurrentIndex(dialog.export_rate.findData(22050))
+    dialog.accept()
+    saved = load_settings(app_paths.settings_file)
+    assert (saved.theme, saved.prompts_per_voice, saved.export_sample_rate) == ("dark", 7, 22050)
+    qtbot.waitUntil(
+        lambda: window.palette().color(QPalette.ColorRole.Window).lightness() < 100,
+        timeout=5_000,
+    )
+    assert window.speak_page.export_rate.currentData() == 22050
+    assert window.clone_controller.settings.prompts_per_voice == 7
+    dialog = window.show_settings()
+    qtbot.addWidget(dialog)
+    assert dialog.theme.currentData() == "dark"
+    dialog.reject()

@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QSize, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -19,9 +20,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from metavoice_app.core.audio.devices import AudioUnavailableError, input_devices, output_devices
 from metavoice_app.core.device import DeviceError, DeviceInfo, describe_device, resolve_device
 from metavoice_app.core.paths import APP_NAME, AppPaths
-from metavoice_app.core.settings import Settings
+from metavoice_app.core.settings import Settings, SettingsError, save_settings
 from metavoice_app.gui.about import DEVICE_PENDING, AboutDialog
 from metavoice_app.gui.controllers.clone import CloneController
 from metavoice_app.gui.controllers.speak import SpeakController
@@ -34,6 +36,8 @@ from metavoice_app.gui.pages.speak import SpeakPage
 from metavoice_app.gui.pages.voices import VoicesPage
 from metavoice_app.gui.player import Player
 from metavoice_app.gui.resources import app_icon
+from metavoice_app.gui.settings_dialog import SettingsDialog
+from metavoice_app.gui.theme import apply_theme
 from metavoice_app.gui.workers import Task
 
 log = logging.getLogger(__name__)
@@ -118,7 +122,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.device_status)
         self.statusBar().showMessage("Ready")
 
-        self.player = Player(self)
+        self.player = Player(self, device=settings.output_device)
         self.engines = EngineService(model_dir, self.device_preference, self)
         self.speak_controller = SpeakController(
             self.speak_page, self.engines, paths, self.player, settings.export_sample_rate
@@ -142,6 +146,10 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        self.settings_action = QAction("&Settings…", self)
+        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        self.settings_action.triggered.connect(self.show_settings)
+        file_menu.addAction(self.settings_action)
         open_data = QAction("Open &Voices Folder", self)
         open_data.triggered.connect(lambda: self._open_folder(self.paths.voices_dir))
         file_menu.addAction(open_data)
@@ -217,6 +225,32 @@ class MainWindow(QMainWindow):
         self._about.show()
         self._about.raise_()
         return self._about
+
+    def show_settings(self) -> SettingsDialog:
+        """Open the Settings dialog (device lists are read when it opens)."""
+        try:
+            inputs, outputs = input_devices(), output_devices()
+        except AudioUnavailableError:
+            inputs, outputs = [], []
+        dialog = SettingsDialog(self.settings, inputs, outputs, self)
+        dialog.accepted.connect(lambda: self.apply_settings(dialog.chosen()))
+        dialog.open()
+        return dialog
+
+    def apply_settings(self, settings: Settings) -> None:
+        try:
+            save_settings(settings, self.paths.settings_file)
+        except (OSError, SettingsError) as exc:
+            self.statusBar().showMessage(f"Could not save the settings: {exc}", 15_000)
+            return
+        self.settings = settings
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, settings.theme)
+        self.player.device = settings.output_device
+        self.clone_controller.settings = settings
+        self.speak_controller.set_export_rate(settings.export_sample_rate)
+        self.statusBar().showMessage("Settings saved.", 5_000)
 
     def _voice_saved(self, profile: object) -> None:
         self.speak_controller.refresh_voices()

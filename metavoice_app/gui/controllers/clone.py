@@ -146,6 +146,8 @@ class CloneController(QObject):
         for device in found:
             assert isinstance(device, AudioDevice)
             combo.addItem(f"{device.name} ({device.host_api})", device.index)
+            if device.name == self.settings.input_device:
+                combo.setCurrentIndex(combo.count() - 1)
         if not found:
             combo.setPlaceholderText("No microphone found")
             reason = f" ({problem})" if problem else ""
@@ -155,9 +157,10 @@ class CloneController(QObject):
             )
         self.page.microphone.test_button.setEnabled(bool(found))
 
-    def _device(self) -> int | None:
+    def _device(self) -> int | str | None:
+        """The microphone chosen here, else the one in Settings, else the system default."""
         data = self.page.microphone.device_combo.currentData()
-        return int(data) if data is not None else None
+        return int(data) if data is not None else self.settings.input_device
 
     def _ensure_session(self) -> CloneSession:
         if self.session is None:

@@ -66,8 +66,7 @@ class SpeakController(QObject):
         self.current: Clip | None = None
         self.synthesis: Task | None = None
         self.export_task: Task | None = None
-        index = page.export_rate.findData(default_rate)
-        page.export_rate.setCurrentIndex(max(index, 0))
+        self.set_export_rate(default_rate)
 
         engines.ready.connect(self._engine_ready)
         engines.failed.connect(
@@ -88,6 +87,10 @@ class SpeakController(QObject):
         player.started.connect(lambda: page.stop_button.setEnabled(True))
         player.stopped.connect(self._playback_stopped)
         player.failed.connect(lambda message: page.show_status(message, error=True))
+
+    def set_export_rate(self, rate: int) -> None:
+        index = self.page.export_rate.findData(rate)
+        self.page.export_rate.setCurrentIndex(max(index, 0))
 
     # Engine ------------------------------------------------------------------------------
     def _engine_ready(self, engine: SpeechEngine) -> None:
