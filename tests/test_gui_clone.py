@@ -251,3 +251,67 @@ def test_cancelling_adaptation_keeps_recordings(
     assert "Cancelled" in wizard.clone_page.adapt.status.text()
     assert not list(app_paths.voices_dir.glob("*.mvoice"))
     assert len(list(session.takes_dir.glob("*.wav"))) == 3
+
+
+def _three_takes(tmp_path: Path, flite_speech) -> list[Path]:
+    import soundfile as sf
+
+    files = []
+    for index, line in enumerate(
+        [
+            "The birch canoe slid on the smooth planks.",
+            "Glue the sheet to the dark blue background.",
+            "It is easy to tell the depth of a well.",
+        ]
+    ):
+        wav = tmp_path / f"{index}.wav"
+        sf.write(wav, flite_speech(line, "awb"), 16000)
+        wav.with_suffix(".txt").write_text(line)
+        files.append(wav)
+    return files
+
+
+def test_dropped_files_become_takes_and_the_gui_stays_responsive(
+    wizard: MainWindow, qtbot: QtBot, flite_speech, tmp_path: Path, app_paths: AppPaths
+) -> None:
+    from PySide6.QtCore import QElapsedTimer, QMimeData, QPointF, QTimer, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    controller = wizard.clone_controller
+    files = _three_takes(tmp_path, flite_speech)
+    consent = tmp_path / "consent.wav"
+    consent.write_bytes(files[0].read_bytes())
+    controller._ensure_session().set_consent("Ada", consent)
+    gaps: list[int] = []
+    clock = QElapsedTimer()
+    clock.start()
+    beat = QTimer()
+    beat.setInterval(10)
+    beat.timeout.connect(lambda: gaps.append(clock.restart()))
+    beat.start()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(f)) for f in files])
+    event = QDropEvent(
+        QPointF(5, 5),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    wizard.clone_page.dropEvent(event)
+    qtbot.waitUntil(lambda: wizard.clone_page.steps.currentIndex() == DONE, timeout=180_000)
+    beat.stop()
+    session = controller.session
+    assert session is not None and len(session.imported) == 3
+    assert len(list(app_paths.voices_dir.glob("*.mvoice"))) == 1
+    assert max(gaps[1:]) < 100, f"event loop stalled for {max(gaps[1:])} ms during adaptation"
+
+
+def test_unexpected_failures_show_details(wizard: MainWindow, qtbot: QtBot) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    wizard.clone_controller._adapt_crashed("boom", "Traceback (most recent call last): ...")
+    boxes = [w for w in wizard.findChildren(QMessageBox) if w.isVisible()]
+    assert boxes and "boom" in boxes[0].text()
+    assert "Traceback" in boxes[0].detailedText()
+    assert "recordings are kept" in wizard.clone_page.adapt.status.text()

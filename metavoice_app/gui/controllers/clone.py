@@ -37,6 +37,7 @@ from metavoice_app.core.profiles.library import VoiceLibrary
 from metavoice_app.core.profiles.mvoice import read_profile
 from metavoice_app.core.settings import Settings
 from metavoice_app.gui.engine_service import EngineService
+from metavoice_app.gui.errors import show_error
 from metavoice_app.gui.pages.clone import ClonePage
 from metavoice_app.gui.player import Player
 from metavoice_app.gui.workers import Cancelled, Task, TaskContext
@@ -101,6 +102,7 @@ class CloneController(QObject):
         prompts.accept_button.clicked.connect(self.accept_take)
         prompts.import_button.clicked.connect(self.import_files)
         page.adapt.cancel_button.clicked.connect(self.cancel_adaptation)
+        page.files_dropped.connect(self.add_files)
         page.done.play_button.clicked.connect(self._play_preview)
         page.done.speak_button.clicked.connect(lambda: self.speak_requested.emit(self.profile))
         page.done.again_button.clicked.connect(self.start_over)
@@ -471,6 +473,11 @@ class CloneController(QObject):
             self.adapt_task.cancel()
             self.page.adapt.cancel_button.setEnabled(False)
             self.page.adapt.status.setText("Cancelling…")
+
+    def _adapt_crashed(self, message: str, details: str) -> None:
+        text = f"Learning the voice failed: {message}. Your recordings are kept."
+        self._adapt_failed(text)
+        show_error(self.page, "Cloning failed", text, details)
 
     def _adapt_failed(self, message: str) -> None:
         self.page.adapt.status.setText(message)

@@ -20,6 +20,7 @@ from metavoice_app.core.profiles.library import VoiceLibrary
 from metavoice_app.core.profiles.mvoice import SUFFIX
 from metavoice_app.core.synth.engine import SpeechEngine
 from metavoice_app.gui.engine_service import EngineService
+from metavoice_app.gui.errors import show_error
 from metavoice_app.gui.pages.speak import SpeakPage
 from metavoice_app.gui.player import Player
 from metavoice_app.gui.workers import Task, TaskContext
@@ -164,7 +165,7 @@ class SpeakController(QObject):
         task = Task(work, self)
         task.progressed.connect(self._progress)
         task.succeeded.connect(self._spoken)
-        task.failed.connect(lambda message, _d: self._finish(message, error=True))
+        task.failed.connect(self._failed)
         task.cancelled.connect(lambda: self._finish("Stopped."))
         self.synthesis = task
         self.page.stop_button.setEnabled(True)
@@ -177,6 +178,13 @@ class SpeakController(QObject):
         self.page.progress.setValue(int(100 * fraction))
         if message:
             self.page.show_status(f"Speaking: {message}…")
+
+    def _failed(self, message: str, details: str) -> None:
+        self._finish(message, error=True)
+        if "TextError" not in details:  # bad text is explained in the status line
+            show_error(
+                self.page, "Speaking failed", f"The text could not be spoken: {message}", details
+            )
 
     def _finish(self, message: str, error: bool = False) -> None:
         self.page.progress.setValue(0)

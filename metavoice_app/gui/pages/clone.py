@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyqtgraph as pg
-from PySide6.QtGui import QFont
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFont
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -18,6 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from metavoice_app.gui.pages.base import AreaPage
+
+AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 
 
 def _big(label: QLabel, scale: float = 1.4) -> QLabel:
@@ -202,8 +207,11 @@ class ClonePage(AreaPage):
     title = "Clone"
     summary = "Read a few sentences aloud and MetaVoice learns your voice."
 
+    files_dropped = Signal(list)  # of Path: audio files dragged onto the page
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setAcceptDrops(True)
         self.banner = QLabel()
         self.banner.setWordWrap(True)
         self.banner.setVisible(False)
@@ -222,6 +230,17 @@ class ClonePage(AreaPage):
         banner.addWidget(self.start_over_button)
         self.content.addLayout(banner)
         self.content.addWidget(self.steps, stretch=1)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt override
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        audio = [p for p in paths if p.suffix.lower() in AUDIO_SUFFIXES]
+        if audio:
+            self.files_dropped.emit(audio)
+            event.acceptProposedAction()
 
     def show_banner(self, text: str) -> None:
         self.banner.setText(text)
