@@ -9,8 +9,6 @@ from pathlib import Path
 from metavoice_app.commands.common import default_shared_data, print_progress
 from metavoice_app.core.paths import AppPaths
 
-EXIT_NOT_BUILT = 3
-
 
 def _corpus(args: argparse.Namespace, paths: AppPaths) -> int:
     from metavoice_app.core.train.corpus.build import CorpusConfig, build
@@ -118,9 +116,49 @@ def _split(args: argparse.Namespace, _paths: AppPaths) -> int:
     return 0
 
 
-def _not_built(args: argparse.Namespace, _paths: AppPaths) -> int:
-    print(f"metavoice train {args.stage}: not built yet in this version.", file=sys.stderr)
-    return EXIT_NOT_BUILT
+def _meta(args: argparse.Namespace, _paths: AppPaths) -> int:
+    import shutil
+
+    from metavoice_app.core.meta.algorithms import MetaConfig
+    from metavoice_app.core.meta.train import MetaReport, MetaTrainConfig, train_meta
+
+    meta = MetaConfig(
+        algorithm=args.algorithm,
+        params=args.params,
+        inner_steps=args.inner_steps,
+        inner_lr=args.inner_lr,
+        outer_lr=args.outer_lr,
+        tasks_per_step=args.tasks,
+    )
+    config = MetaTrainConfig(
+        corpus=args.corpus,
+        init=args.init,
+        out=args.out,
+        meta=meta,
+        steps=args.steps,
+        support=args.support,
+        query=args.query,
+        max_minutes=args.max_minutes,
+        device=args.device or "auto",
+        seed=args.seed,
+        threads=args.threads,
+    )
+
+    def report(r: MetaReport) -> None:
+        print_progress(
+            r.step,
+            r.steps,
+            f"query loss {r.query_before:.3f} -> "
+            f"{r.query_after:.3f} after adaptation ({r.seconds_per_step:.1f} s)",
+        )
+
+    exported = train_meta(config, report)
+    if args.export is not None and exported.exists():
+        if args.export.exists():
+            shutil.rmtree(args.export)
+        shutil.copytree(exported, args.export)
+    print(f"meta-trained model in {exported}")
+    return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -219,6 +257,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     split.set_defaults(handler=_split)
     meta = stages.add_parser(
-        "meta", help="meta-train the few-shot initialisation (not built yet)", add_help=False
+        "meta",
+        help="meta-train the few-shot initialisation (resumable; torchrun for DDP)",
+        description="Meta-learn where adaptation starts: episodes of one speaker each, a "
+        "support set to adapt on and a query set to judge the adaptation. Run under torchrun "
+        "(e.g. torchrun --nproc_per_node 2 -m metavoice_app train meta ...) to split each "
+        "meta-batch's tasks across processes.",
     )
-    meta.set_defaults(handler=_not_built)
+    meta.add_argument("--corpus", type=Path, required=True, help="corpus folder")
+    meta.add_argument("--init", type=Path, required=True, help="model folder to start from")
+    meta.add_argument("--out", type=Path, required=True, help="meta-training folder")
+    meta.add_argument(
+        "--algorithm", choices=("maml", "fomaml", "reptile", "metasgd"), default="fomaml"
+    )
+    meta.add_argument(
+        "--params",
+        choices=("embedding", "cln", "decoder"),
+        default="cln",
+        help="what the inner loop adapts",
+    )
+    meta.add_argument("--inner-steps", type=int, default=5)
+    meta.add_argument("--inner-lr", type=float, default=2e-3)
+    meta.add_argument("--outer-lr", type=float, default=1e-4)
+    meta.add_argument("--tasks", type=int, default=4, help="tasks (speakers) per meta-step")
+    meta.add_argument("--support", type=int, default=5, help="support utterances per task")
+    meta.add_argument("--query", type=int, default=3, help="query utterances per task")
+    meta.add_argument("--steps", type=int, default=2000)
+    meta.add_argument("--max-minutes", type=float)
+    meta.add_argument("--threads", type=int)
+    meta.add_argument("--device", choices=("auto", "cpu", "cuda"))
+    meta.add_argument("--seed", type=int, default=0)
+    meta.add_argument("--export", type=Path, help="copy the meta-trained model folder here")
+    meta.set_defaults(handler=_meta)

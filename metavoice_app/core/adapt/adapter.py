@@ -110,8 +110,8 @@ class Adapter:
         self.frontend = TextFrontend()
 
     def initial_speaker(self) -> torch.Tensor:
-        """The zero-shot starting point: the average training voice."""
-        return self.base.speaker_embedding.weight.detach().mean(0)
+        """The zero-shot starting point (meta-learned; the average voice in older models)."""
+        return self.base.speaker_init.detach()
 
     def _batch(self, takes: list[Take], model: AcousticModel) -> Batch:
         items = []
@@ -173,7 +173,7 @@ class Adapter:
 
         def loss_of(batch: Batch) -> torch.Tensor:
             vector = speaker[None].expand(batch.phones.shape[0], -1)
-            losses = model.losses(batch, speaker=vector)
+            losses = model.losses(batch, speaker=vector, align=False)
             return torch.stack([losses[k] for k in ACOUSTIC_LOSSES]).sum()
 
         best_holdout, best_state, since_best = None, None, 0

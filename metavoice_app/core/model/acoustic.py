@@ -105,6 +105,8 @@ class AcousticModel(nn.Module):
         self.aligner = Aligner(d, config.feature_dim, config.aligner_dim)
         self.register_buffer("feature_mean", torch.zeros(config.feature_dim))
         self.register_buffer("feature_std", torch.ones(config.feature_dim))
+        # Where adaptation to a new voice starts; meta-training learns it.
+        self.speaker_init = nn.Parameter(torch.zeros(config.speaker_dim))
 
     # Normalisation -----------------------------------------------------------------------
     def set_feature_stats(self, mean: torch.Tensor, std: torch.Tensor) -> None:
@@ -207,20 +209,44 @@ class AcousticModel(nn.Module):
         return durations[0], confidence
 
     # Training ----------------------------------------------------------------------------
-    def losses(
-        self, batch: Batch, speaker: torch.Tensor | None = None, bin_weight: float = 0.0
+    def forward(
+        self,
+        batch: Batch,
+        speaker: torch.Tensor | None = None,
+        bin_weight: float = 0.0,
+        align: bool = True,
     ) -> dict[str, torch.Tensor]:
-        """All training losses for a batch; ``speaker`` overrides the embedding table."""
+        """The training losses (so ``torch.func.functional_call`` can run the model)."""
+        return self.losses(batch, speaker, bin_weight, align)
+
+    def losses(
+        self,
+        batch: Batch,
+        speaker: torch.Tensor | None = None,
+        bin_weight: float = 0.0,
+        align: bool = True,
+    ) -> dict[str, torch.Tensor]:
+        """All training losses for a batch; ``speaker`` overrides the embedding table.
+
+        With ``align=False`` and every duration known (``batch.durations``), the aligner is
+        skipped: adaptation and meta-learning inner loops need only the acoustic losses.
+        """
         if speaker is None:
             speaker = self.speaker_vectors(batch.speakers)
         text_pad = padding_mask(batch.phone_lengths, batch.phones.shape[1])
         frame_pad = padding_mask(batch.frame_lengths, batch.features.shape[1])
         target = self.normalize(batch.features)
 
-        log_attn, durations = self.align(batch)
-        if batch.durations is not None:
-            known = batch.durations[:, 0] >= 0
-            durations = torch.where(known[:, None], batch.durations, durations)
+        known_all = batch.durations is not None and bool((batch.durations[:, 0] >= 0).all())
+        log_attn: torch.Tensor | None = None
+        if align or not known_all:
+            log_attn, durations = self.align(batch)
+            if batch.durations is not None:
+                known = batch.durations[:, 0] >= 0
+                durations = torch.where(known[:, None], batch.durations, durations)
+        else:
+            assert batch.durations is not None
+            durations = batch.durations
         hard = durations_to_attention(durations, batch.features.shape[1])
         frames_per_phone = hard.sum(1).clamp(min=1.0)
         pitch = (hard * target[..., LF0 : LF0 + 1]).sum(1) / frames_per_phone
@@ -249,10 +275,11 @@ class AcousticModel(nn.Module):
             / n_phone,
             "pitch": (((pitch_pred - pitch) ** 2) * phone_ok).sum() / n_phone,
             "energy": (((energy_pred - energy) ** 2) * phone_ok).sum() / n_phone,
-            "align": forward_sum_loss(log_attn, batch.phone_lengths, batch.frame_lengths),
         }
-        if bin_weight > 0:
-            losses["bin"] = bin_weight * bin_loss(hard, log_attn)
+        if log_attn is not None:
+            losses["align"] = forward_sum_loss(log_attn, batch.phone_lengths, batch.frame_lengths)
+            if bin_weight > 0:
+                losses["bin"] = bin_weight * bin_loss(hard, log_attn)
         return losses
 
     # Synthesis ---------------------------------------------------------------------------

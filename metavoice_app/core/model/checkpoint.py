@@ -158,6 +158,9 @@ def load_model(
         raise ModelLoadError(f"{WEIGHTS} is not a valid safetensors file: {exc}") from exc
     model = AcousticModel(info.config)
     expected = model.state_dict()
+    if "speaker_init" not in state and "speaker_embedding.weight" in state:
+        # Models made before meta-learning start new voices from the average voice.
+        state["speaker_init"] = state["speaker_embedding.weight"].float().mean(0)
     _expect(set(state) == set(expected), "the weights do not fit this model's layers")
     for name, tensor in state.items():
         _expect(

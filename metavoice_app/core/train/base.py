@@ -135,8 +135,20 @@ class Trainer:
         state = torch.load(path, map_location=self.device, weights_only=True)
         if state["voices"] != [v.id for v in self.voices]:
             raise RuntimeError(f"{path} was trained on other speakers; use another --out")
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
+        model_state = state["model"]
+        if "speaker_init" not in model_state:  # state saved before the meta initialisation
+            model_state["speaker_init"] = model_state["speaker_embedding.weight"].mean(0)
+            self.model.load_state_dict(model_state)
+            self.optimizer = torch.optim.AdamW(
+                self.model.parameters(),
+                lr=self.config.learning_rate,
+                betas=(0.9, 0.98),
+                weight_decay=1e-6,
+            )
+            log.warning("optimiser state reset: the model gained a parameter")
+        else:
+            self.model.load_state_dict(model_state)
+            self.optimizer.load_state_dict(state["optimizer"])
         self.step, self.epoch, self.best = state["step"], state["epoch"], state["best"]
         self.seconds = state.get("seconds", 0.0)
         self.history = list(state.get("history", []))
@@ -182,6 +194,8 @@ class Trainer:
             torch.save(state, handle)
 
     def export(self, folder: Path) -> str:
+        with torch.no_grad():  # ordinary training starts new voices from the average voice
+            self.model.speaker_init.copy_(self.model.speaker_embedding.weight.mean(0))
         training = {
             "steps": self.step,
             "epochs": self.epoch,

@@ -1,0 +1,1 @@
+"""Meta-learning the starting point for few-shot voice adaptation (MAML family)."""

@@ -1,0 +1,167 @@
+"""MAML, first-order MAML, Reptile and Meta-SGD over a chosen parameter subset.
+
+The inner loop adapts, for one speaker, the speaker vector (starting at the
+meta-learned ``speaker_init``) and the chosen model parameters, by plain
+gradient steps on the support set. The outer loop updates the starting point
+(every model parameter, and ``speaker_init``) from the query loss:
+
+- ``maml``: exact meta-gradient through the inner loop (second order, torch.func);
+- ``fomaml``: first-order approximation, the query gradient at the adapted point;
+- ``reptile``: move the start toward the adapted point; shared weights take the
+  first-order query gradient;
+- ``metasgd``: MAML with per-parameter inner learning rates, learned too.
+
+Under torch.distributed each rank runs its own tasks and the meta-gradients are
+averaged across ranks before the step.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.func import functional_call
+from torch.nn.attention import SDPBackend, sdpa_kernel
+
+from metavoice_app.core.adapt.adapter import ACOUSTIC_LOSSES, adapted_names
+from metavoice_app.core.model.acoustic import AcousticModel, Batch
+
+ALGORITHMS = ("maml", "fomaml", "reptile", "metasgd")
+SPEAKER_INIT = "speaker_init"
+
+
+@dataclass
+class MetaConfig:
+    algorithm: str = "fomaml"
+    params: str = "cln"
+    inner_steps: int = 5
+    inner_lr: float = 2e-3
+    inner_speaker_lr: float = 2e-2
+    outer_lr: float = 1e-4
+    tasks_per_step: int = 4
+
+
+def _acoustic(losses: dict[str, torch.Tensor]) -> torch.Tensor:
+    return torch.stack([losses[k] for k in ACOUSTIC_LOSSES]).sum()
+
+
+class MetaLearner:
+    def __init__(self, model: AcousticModel, config: MetaConfig) -> None:
+        if config.algorithm not in ALGORITHMS:
+            raise ValueError(
+                f"unknown algorithm {config.algorithm!r}; choose {', '.join(ALGORITHMS)}"
+            )
+        self.model = model
+        self.config = config
+        self.names = adapted_names(model, config.params)
+        self.fast_names = [*self.names, SPEAKER_INIT]
+        self.log_lrs: dict[str, nn.Parameter] = {}
+        if config.algorithm == "metasgd":
+            parameters = dict(model.named_parameters())
+            for name in self.fast_names:
+                rate = config.inner_speaker_lr if name == SPEAKER_INIT else config.inner_lr
+                self.log_lrs[name] = nn.Parameter(
+                    torch.full_like(parameters[name].detach(), math.log(rate))
+                )
+        self.optimizer = torch.optim.Adam(
+            [*model.parameters(), *self.log_lrs.values()], lr=config.outer_lr
+        )
+
+    # The functional model -------------------------------------------------------------
+    def loss(self, params: dict[str, torch.Tensor], batch: Batch) -> torch.Tensor:
+        speaker = params[SPEAKER_INIT][None].expand(batch.phones.shape[0], -1)
+        return _acoustic(
+            functional_call(self.model, params, (batch,), {"speaker": speaker, "align": False})
+        )
+
+    def _rate(self, name: str) -> torch.Tensor | float:
+        if name in self.log_lrs:
+            return self.log_lrs[name].exp()
+        return self.config.inner_speaker_lr if name == SPEAKER_INIT else self.config.inner_lr
+
+    def adapt(
+        self, support: Batch, create_graph: bool, steps: int | None = None
+    ) -> dict[str, torch.Tensor]:
+        """The inner loop; returns every parameter, the adapted ones replaced."""
+        params: dict[str, torch.Tensor] = dict(self.model.named_parameters())
+        params.update(dict(self.model.named_buffers()))
+        fast = {n: params[n] for n in self.fast_names}
+        for _ in range(self.config.inner_steps if steps is None else steps):
+            loss = self.loss({**params, **fast}, support)
+            grads = torch.autograd.grad(loss, list(fast.values()), create_graph=create_graph)
+            fast = {n: w - self._rate(n) * g for (n, w), g in zip(fast.items(), grads, strict=True)}
+            if not create_graph:
+                fast = {n: w.detach().requires_grad_() for n, w in fast.items()}
+        return {**params, **fast}
+
+    # One outer step ---------------------------------------------------------------------
+    def step(self, tasks: list[tuple[Batch, Batch]]) -> dict[str, float]:
+        """One meta-update from (support, query) batches; returns mean losses."""
+        self.optimizer.zero_grad(set_to_none=True)
+        algorithm = self.config.algorithm
+        before = after = 0.0
+        weight = 1.0 / len(tasks)
+        model_params = dict(self.model.named_parameters())
+        for support, query in tasks:
+            with torch.no_grad():
+                start = self.loss({**model_params, **dict(self.model.named_buffers())}, query)
+            before += float(start) * weight
+            if algorithm in ("maml", "metasgd"):
+                # Second order needs double backward, which the fused attention kernels
+                # lack; the plain (math) kernel has it.
+                with sdpa_kernel(SDPBackend.MATH):
+                    adapted = self.adapt(support, create_graph=True)
+                    query_loss = self.loss(adapted, query)
+                    (query_loss * weight).backward()  # type: ignore[no-untyped-call]
+            else:
+                adapted = self.adapt(support, create_graph=False)
+                query_loss = self.loss(adapted, query)
+                fast: list[torch.Tensor] = [adapted[n] for n in self.fast_names]
+                shared: list[torch.Tensor] = [
+                    p for n, p in model_params.items() if n not in self.fast_names
+                ]
+                grads = torch.autograd.grad(query_loss, fast + shared, allow_unused=True)
+                fast_grads, shared_grads = grads[: len(fast)], grads[len(fast) :]
+                for name, grad in zip(self.fast_names, fast_grads, strict=True):
+                    if algorithm == "reptile":  # toward the adapted point
+                        grad = model_params[name].detach() - adapted[name].detach()
+                    self._accumulate(model_params[name], grad, weight)
+                for parameter, grad in zip(shared, shared_grads, strict=True):
+                    self._accumulate(parameter, grad, weight)
+            after += float(query_loss.detach()) * weight
+        self._average_across_ranks()
+        torch.nn.utils.clip_grad_norm_([*self.model.parameters(), *self.log_lrs.values()], 1.0)
+        self.optimizer.step()
+        return {"query_before": before, "query_after": after}
+
+    @staticmethod
+    def _accumulate(parameter: torch.Tensor, grad: torch.Tensor | None, weight: float) -> None:
+        if grad is None:
+            return
+        grad = grad.detach() * weight
+        parameter.grad = grad if parameter.grad is None else parameter.grad + grad
+
+    def _average_across_ranks(self) -> None:
+        import torch.distributed as dist
+
+        if not (dist.is_available() and dist.is_initialized()):
+            return
+        world = dist.get_world_size()
+        for parameter in [*self.model.parameters(), *self.log_lrs.values()]:
+            if parameter.grad is None:
+                parameter.grad = torch.zeros_like(parameter)
+            dist.all_reduce(parameter.grad)
+            parameter.grad /= world
+
+    def state(self) -> dict[str, object]:
+        return {
+            "optimizer": self.optimizer.state_dict(),
+            "log_lrs": {k: v.detach() for k, v in self.log_lrs.items()},
+        }
+
+    def load_state(self, state: dict[str, object]) -> None:
+        for name, value in dict(state["log_lrs"]).items():  # type: ignore[call-overload]
+            self.log_lrs[name].data.copy_(value)
+        self.optimizer.load_state_dict(state["optimizer"])  # type: ignore[arg-type]

@@ -1,0 +1,152 @@
+"""Meta-learning on the tiny real model and corpus: every algorithm, and DDP with 2 processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from metavoice_app.core.meta.algorithms import ALGORITHMS, SPEAKER_INIT, MetaConfig, MetaLearner
+from metavoice_app.core.meta.tasks import TaskSampler
+from metavoice_app.core.model.checkpoint import load_model, read_info
+from metavoice_app.core.train.corpus.store import Corpus
+from metavoice_app.core.train.data import CorpusData
+
+
+@pytest.fixture(scope="module")
+def data(tiny_corpus: Path) -> CorpusData:
+    corpus = Corpus(tiny_corpus)
+    return CorpusData(corpus, corpus.speakers())
+
+
+def _tasks(data: CorpusData, count: int = 2, seed: int = 0):
+    sampler = TaskSampler(data, list(range(len(data.items))), support=2, query=1)
+    rng = np.random.default_rng(seed)
+    tasks = [sampler.sample(rng) for _ in range(count)]
+    return [(data.collate(t.support), data.collate(t.query)) for t in tasks]
+
+
+def test_tasks_split_one_speakers_utterances(data: CorpusData) -> None:
+    sampler = TaskSampler(data, list(range(len(data.items))), support=2, query=1)
+    rng = np.random.default_rng(0)
+    for _ in range(10):
+        task = sampler.sample(rng)
+        assert not set(task.support) & set(task.query)
+        assert {data.items[i].speaker for i in task.support + task.query} == {task.speaker}
+    with pytest.raises(ValueError, match="utterances a task needs"):
+        TaskSampler(data, list(range(len(data.items))), support=5, query=5)
+
+
+def test_the_inner_loop_fits_the_support_set(tiny_model_dir: Path, data: CorpusData) -> None:
+    model, _ = load_model(tiny_model_dir)
+    learner = MetaLearner(model, MetaConfig(inner_steps=5, inner_lr=5e-3, inner_speaker_lr=0.1))
+    support, _ = _tasks(data, 1)[0]
+    params = dict(model.named_parameters()) | dict(model.named_buffers())
+    before = float(learner.loss(params, support).detach())
+    after = float(learner.loss(learner.adapt(support, create_graph=False), support).detach())
+    assert after < before
+
+
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_each_algorithm_updates_the_initialisation(
+    algorithm: str, tiny_model_dir: Path, data: CorpusData
+) -> None:
+    torch.manual_seed(0)
+    model, _ = load_model(tiny_model_dir)
+    start = {n: p.detach().clone() for n, p in model.named_parameters()}
+    learner = MetaLearner(model, MetaConfig(algorithm=algorithm, inner_steps=2, outer_lr=1e-3))
+    log_lrs = {n: p.detach().clone() for n, p in learner.log_lrs.items()}
+    stats = learner.step(_tasks(data))
+    assert np.isfinite(stats["query_before"]) and np.isfinite(stats["query_after"])
+    now = dict(model.named_parameters())
+    assert not torch.equal(now[SPEAKER_INIT], start[SPEAKER_INIT])
+    assert any(not torch.equal(now[n], start[n]) for n in learner.names)
+    assert not torch.equal(now["encoder.0.conv1.weight"], start["encoder.0.conv1.weight"])
+    if algorithm == "metasgd":
+        assert any(not torch.equal(learner.log_lrs[n], v) for n, v in log_lrs.items())
+
+
+def test_second_order_maml_differs_from_first_order(tiny_model_dir: Path, data: CorpusData) -> None:
+    """Compare the meta-gradients (Adam's first step is sign-like, so updates would not tell)."""
+    grads = {}
+    for algorithm in ("maml", "fomaml"):
+        model, _ = load_model(tiny_model_dir)
+        MetaLearner(model, MetaConfig(algorithm=algorithm, inner_steps=3)).step(_tasks(data))
+        assert model.speaker_init.grad is not None
+        grads[algorithm] = model.speaker_init.grad.clone()
+    assert torch.isfinite(grads["maml"]).all()
+    assert not torch.allclose(grads["maml"], grads["fomaml"])
+    cosine = torch.nn.functional.cosine_similarity(grads["maml"], grads["fomaml"], dim=0)
+    assert cosine > 0  # first order approximates the same direction
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_distributed_meta_training_on_two_cpu_processes(
+    tiny_model_dir: Path, tiny_corpus: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "meta"
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        "--master_addr",
+        "127.0.0.1",
+        "--master_port",
+        str(_free_port()),
+        "-m",
+        "metavoice_app",
+        "train",
+        "meta",
+        "--corpus",
+        str(tiny_corpus),
+        "--init",
+        str(tiny_model_dir),
+        "--out",
+        str(out),
+        "--steps",
+        "2",
+        "--tasks",
+        "2",
+        "--support",
+        "2",
+        "--query",
+        "1",
+        "--inner-steps",
+        "1",
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+    ]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    training = json.loads((out / "model" / "config.json").read_text())["training"]
+    assert training["meta_ranks"] == 2 and training["meta_steps"] == 2
+    assert training["init"] == "meta:fomaml"
+    assert read_info(out / "model").model_id != read_info(tiny_model_dir).model_id
+    # resuming continues from the saved step
+    resume = [
+        *command[: command.index("--steps") + 1],
+        "3",
+        *command[command.index("--steps") + 2 :],
+    ]
+    resume[resume.index("--master_port") + 1] = str(_free_port())
+    again = subprocess.run(resume, capture_output=True, text=True, timeout=600, env=env)
+    assert again.returncode == 0, again.stderr[-3000:]
+    state = torch.load(out / "meta_state.pt", weights_only=True)
+    assert state["step"] == 3
