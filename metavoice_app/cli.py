@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from metavoice_app import __version__
-from metavoice_app.commands import adapt, bench, profile, synth, train
+from metavoice_app.commands import adapt, bench, dub, profile, synth, train
 from metavoice_app.core.device import DEVICE_CHOICES
 from metavoice_app.core.logs import setup_logging
 from metavoice_app.core.paths import HOME_ENV, AppPaths
@@ -21,12 +21,6 @@ log = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
-EXIT_NOT_BUILT = 3
-
-# Subcommands whose engine has not landed yet: name -> what it will do.
-PLANNED_COMMANDS: dict[str, str] = {
-    "dub": "render SRT/WebVTT subtitles or scripts to timed audio",
-}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,23 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     synth.register(sub)
     adapt.register(sub)
+    dub.register(sub)
     bench.register(sub)
     profile.register(sub)
     train.register(sub)
-    for name, summary in PLANNED_COMMANDS.items():
-        # add_help=False and parse_known_args: any options given to a command that is
-        # not built yet reach the "not built yet" message instead of a usage error.
-        sub.add_parser(name, help=summary, description=summary.capitalize() + ".", add_help=False)
     return parser
-
-
-def _not_built(command: str) -> int:
-    print(
-        f"metavoice {command}: not built yet. This version of MetaVoice Studio cannot "
-        f"{PLANNED_COMMANDS[command]}; the command name is reserved for it.",
-        file=sys.stderr,
-    )
-    return EXIT_NOT_BUILT
 
 
 def _run_gui(paths: AppPaths, device: str | None) -> int:
@@ -91,9 +73,7 @@ def _run_gui(paths: AppPaths, device: str | None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``metavoice`` console script and ``python -m metavoice_app``."""
     parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
-    if extra and args.command not in PLANNED_COMMANDS:
-        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args = parser.parse_args(argv)
     paths = AppPaths.from_env()
     try:
         paths.ensure()
@@ -102,8 +82,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"metavoice: cannot create the app's folders: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     log.info("metavoice %s: command %s, log %s", __version__, args.command or "gui", log_file)
-    if args.command in PLANNED_COMMANDS:
-        return _not_built(args.command)
     handler = getattr(args, "handler", None)
     if handler is not None:
         return int(handler(args, paths))

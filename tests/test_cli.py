@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from metavoice_app.cli import EXIT_NOT_BUILT, PLANNED_COMMANDS, main
+from metavoice_app.cli import main
 from metavoice_app.core.logs import LOG_FILE_NAME
 from metavoice_app.core.paths import AppPaths
 
@@ -42,14 +42,6 @@ def test_python_dash_m_runs_the_same_cli() -> None:
     assert result.stdout.startswith("metavoice 0.")
 
 
-@pytest.mark.parametrize("command", sorted(PLANNED_COMMANDS))
-def test_planned_commands_say_not_built(command: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([command, "--some-option", "value"]) == EXIT_NOT_BUILT
-    err = capsys.readouterr().err
-    assert f"metavoice {command}: not built yet" in err
-    assert PLANNED_COMMANDS[command] in err
-
-
 def test_unknown_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["gui", "--no-such-option"])
@@ -72,12 +64,12 @@ def test_help_loads_neither_qt_nor_torch() -> None:
 def test_commands_log_to_the_log_folder(
     app_paths: AppPaths, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    main(["-v", "synth"])
+    main(["-v", "profile", "list"])
     log_text = (app_paths.logs_dir / LOG_FILE_NAME).read_text(encoding="utf-8")
-    assert "command synth" in log_text
-    assert "command synth" in capsys.readouterr().err, "-v should also log to stderr"
+    assert "command profile" in log_text
+    assert "command profile" in capsys.readouterr().err, "-v should also log to stderr"
 
 
 def test_quiet_by_default_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
-    main(["synth"])
-    assert "command synth" not in capsys.readouterr().err
+    main(["profile", "list"])
+    assert "command profile" not in capsys.readouterr().err

@@ -5,6 +5,12 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from metavoice_app.core.paths import AppPaths
+
+if TYPE_CHECKING:  # torch loads only when a command runs, not for --help
+    from metavoice_app.core.synth.engine import SpeechEngine
 
 SHARED_ENV = "METAVOICE_SHARED_DATA"
 
@@ -22,3 +28,22 @@ def default_shared_data() -> Path | None:
 def print_progress(done: int, total: int, message: str) -> None:
     width = len(str(total))
     print(f"[{done:>{width}}/{total}] {message}", file=sys.stderr, flush=True)
+
+
+def resolve_voice(voice: str | None, engine: SpeechEngine, paths: AppPaths) -> str | Path | None:
+    """A built-in voice id, a .mvoice path, or a library voice name (turned into its path)."""
+    from metavoice_app.core.profiles.library import VoiceLibrary
+    from metavoice_app.core.profiles.mvoice import SUFFIX, ProfileError
+    from metavoice_app.core.synth.engine import VoiceNotFoundError
+
+    if voice is None or voice in engine.voice_ids():
+        return voice
+    if voice.endswith(SUFFIX):
+        return Path(voice)
+    try:
+        return VoiceLibrary(paths.voices_dir).find(voice)
+    except ProfileError as exc:
+        raise VoiceNotFoundError(
+            f"unknown voice {voice!r}: not a built-in voice (see --list-voices), not a "
+            f".mvoice file, and {exc}"
+        ) from None

@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from metavoice_app.commands.common import resolve_voice
 from metavoice_app.core.device import DEVICE_CHOICES
 from metavoice_app.core.paths import AppPaths
 
 if TYPE_CHECKING:  # torch loads only when a command runs, not for --help
     from metavoice_app.core.model.acoustic import Controls
-    from metavoice_app.core.synth.engine import SpeechEngine
 
 
 def _controls(args: argparse.Namespace) -> Controls:
@@ -23,25 +23,6 @@ def _controls(args: argparse.Namespace) -> Controls:
     if not -24 <= args.pitch <= 24:
         raise ValueError("--pitch must be between -24 and 24 semitones")
     return Controls(speed=args.speed, pitch_semitones=args.pitch, energy=args.energy)
-
-
-def _resolve_voice(voice: str | None, engine: SpeechEngine, paths: AppPaths) -> str | Path | None:
-    """A built-in voice id, a .mvoice path, or a library voice name (turned into its path)."""
-    from metavoice_app.core.profiles.library import VoiceLibrary
-    from metavoice_app.core.profiles.mvoice import SUFFIX, ProfileError
-    from metavoice_app.core.synth.engine import VoiceNotFoundError
-
-    if voice is None or voice in engine.voice_ids():
-        return voice
-    if voice.endswith(SUFFIX):
-        return Path(voice)
-    try:
-        return VoiceLibrary(paths.voices_dir).find(voice)
-    except ProfileError as exc:
-        raise VoiceNotFoundError(
-            f"unknown voice {voice!r}: not a built-in voice (see --list-voices), not a "
-            f".mvoice file, and {exc}"
-        ) from None
 
 
 def _run(args: argparse.Namespace, paths: AppPaths) -> int:
@@ -76,7 +57,7 @@ def _run(args: argparse.Namespace, paths: AppPaths) -> int:
             jobs = [(text, args.out_dir / f"{i:04d}.wav") for i, text in enumerate(texts, 1)]
         else:
             raise ValueError("give --text TEXT (with --out) or --script FILE (with --out-dir)")
-        handle = engine.voice(_resolve_voice(args.voice, engine, paths))
+        handle = engine.voice(resolve_voice(args.voice, engine, paths))
         voice_name = handle.name
         for text, out in jobs:
             result = engine.speak(text, voice=handle, controls=controls)
