@@ -26,6 +26,7 @@ from metavoice_app.core.paths import APP_NAME, AppPaths
 from metavoice_app.core.settings import Settings, SettingsError, save_settings
 from metavoice_app.gui.about import DEVICE_PENDING, AboutDialog
 from metavoice_app.gui.controllers.clone import CloneController
+from metavoice_app.gui.controllers.dub import DubController
 from metavoice_app.gui.controllers.speak import SpeakController
 from metavoice_app.gui.controllers.voices import VoicesController
 from metavoice_app.gui.engine_service import EngineService
@@ -133,6 +134,8 @@ class MainWindow(QMainWindow):
         self.voices_controller = VoicesController(
             self.voices_page, paths, self.engines, self.player
         )
+        self.dub_controller = DubController(self.dub_page, self.engines, paths, self.player)
+        self.engines.ready.connect(lambda _engine: self.dub_controller.engine_ready())
         self.voices_controller.changed.connect(self.speak_controller.refresh_voices)
         self.voices_controller.speak_requested.connect(self._speak_with)
         self.clone_controller.voice_saved.connect(self._voice_saved)
@@ -264,6 +267,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.clone_controller.shutdown()
         self.speak_controller.shutdown()
+        self.dub_controller.shutdown()
         for task in list(self._tasks):
             task.cancel()
             task.wait(5_000)

@@ -1,10 +1,22 @@
-"""Dub area: subtitles and scripts rendered to timed audio."""
+"""Dub area: subtitles and scripts rendered to timed audio (widgets only; see DubController)."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QTableWidget, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QWidget,
+)
 
 from metavoice_app.gui.pages.base import AreaPage
+
+COLUMNS = ("#", "Start", "End", "Voice", "Text")
 
 
 class DubPage(AreaPage):
@@ -13,9 +25,53 @@ class DubPage(AreaPage):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.cue_table = QTableWidget(0, 4)
-        self.cue_table.setHorizontalHeaderLabels(["Start", "End", "Voice", "Text"])
-        self.cue_table.horizontalHeader().setStretchLastSection(True)
+        self.open_button = QPushButton("Open subtitles or script…")
+        self.file_label = QLabel("No file loaded.")
+        self.empty_label = self.empty_state(
+            "Open an .srt or .vtt subtitle file, or a .txt script with one line per clip. "
+            "Start a line with [Name] to give it its own voice."
+        )
+        self.cue_table = QTableWidget(0, len(COLUMNS))
+        self.cue_table.setHorizontalHeaderLabels(COLUMNS)
+        self.cue_table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        self.cue_table.verticalHeader().setVisible(False)
+        self.cue_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.cue_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.cue_table.setAccessibleName("Cues")
-        self.content.addWidget(self.empty_state("No subtitle file or script is loaded."))
+        self.cue_table.setVisible(False)
+        self.voice_form = QFormLayout()
+        self.preview_button = QPushButton("Preview cue")
+        self.render_button = QPushButton("Render…")
+        self.cancel_button = QPushButton("Cancel")
+        self.open_folder_button = QPushButton("Open output folder")
+        for button in (
+            self.preview_button,
+            self.render_button,
+            self.cancel_button,
+            self.open_folder_button,
+        ):
+            button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setAccessibleName("Render progress")
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.status.setAccessibleName("Dub status")
+        top = QHBoxLayout()
+        top.addWidget(self.open_button)
+        top.addWidget(self.file_label, stretch=1)
+        buttons = QHBoxLayout()
+        for button in (
+            self.preview_button,
+            self.render_button,
+            self.cancel_button,
+            self.open_folder_button,
+        ):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        self.content.addLayout(top)
+        self.content.addWidget(self.empty_label)
         self.content.addWidget(self.cue_table, stretch=1)
+        self.content.addLayout(self.voice_form)
+        self.content.addLayout(buttons)
+        self.content.addWidget(self.progress)
+        self.content.addWidget(self.status)

@@ -1,0 +1,250 @@
+"""The Dub area's behaviour: load cues, map voices, preview, render in a worker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QComboBox, QFileDialog, QTableWidgetItem
+
+from metavoice_app.core.audio.export import ExportOptions, format_for, write_audio
+from metavoice_app.core.dubbing.cues import Cue, SubtitleError, read_cues
+from metavoice_app.core.dubbing.render import DubResult, render
+from metavoice_app.core.paths import AppPaths
+from metavoice_app.core.profiles.library import VoiceLibrary
+from metavoice_app.core.profiles.mvoice import SUFFIX
+from metavoice_app.core.synth.engine import SpeechEngine, VoiceHandle
+from metavoice_app.gui.engine_service import EngineService
+from metavoice_app.gui.errors import show_error
+from metavoice_app.gui.pages.dub import DubPage
+from metavoice_app.gui.player import Player
+from metavoice_app.gui.workers import Cancelled, Task, TaskContext
+
+SUBTITLE_FILTER = "Subtitles and scripts (*.srt *.vtt *.txt)"
+MAIN = "Main voice"
+
+
+def _time(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    minutes, rest = divmod(seconds, 60)
+    return f"{int(minutes):02d}:{rest:06.3f}"
+
+
+class DubController(QObject):
+    def __init__(
+        self, page: DubPage, engines: EngineService, paths: AppPaths, player: Player
+    ) -> None:
+        super().__init__(page)
+        self.page = page
+        self.engines = engines
+        self.paths = paths
+        self.player = player
+        self.cues: list[Cue] = []
+        self.source: Path | None = None
+        self.voice_combos: dict[str | None, QComboBox] = {}
+        self.task: Task | None = None
+        self.output: Path | None = None
+        page.open_button.clicked.connect(self._ask_open)
+        page.preview_button.clicked.connect(self.preview)
+        page.render_button.clicked.connect(self._ask_render)
+        page.cancel_button.clicked.connect(self.cancel)
+        page.open_folder_button.clicked.connect(self._open_folder)
+        page.cue_table.itemSelectionChanged.connect(
+            lambda: page.preview_button.setEnabled(
+                self._selected() is not None and self.engines.engine is not None
+            )
+        )
+
+    # Loading ------------------------------------------------------------------------------
+    def _ask_open(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(
+            self.page, "Open subtitles or script", "", SUBTITLE_FILTER
+        )
+        if name:
+            self.load(Path(name))
+
+    def load(self, path: Path) -> bool:
+        try:
+            cues = read_cues(path)
+        except SubtitleError as exc:
+            self.page.status.setText(str(exc))
+            return False
+        self.cues, self.source = cues, path
+        table = self.page.cue_table
+        table.setRowCount(len(cues))
+        for row, cue in enumerate(cues):
+            for column, text in enumerate(
+                (str(cue.number), _time(cue.start), _time(cue.end), cue.voice or MAIN, cue.text)
+            ):
+                table.setItem(row, column, QTableWidgetItem(text))
+        self.page.empty_label.setVisible(False)
+        table.setVisible(True)
+        self.page.file_label.setText(f"{path.name}: {len(cues)} cues")
+        self._build_voice_pickers()
+        self.page.render_button.setEnabled(self.engines.engine is not None)
+        self.page.status.setText("Choose a voice for each name, then render.")
+        return True
+
+    def _voice_choices(self, engine: SpeechEngine) -> list[tuple[str, str]]:
+        choices = []
+        for entry in VoiceLibrary(self.paths.voices_dir).entries():
+            if entry.manifest is not None and entry.manifest.base_model_id == engine.info.model_id:
+                choices.append((f"{entry.manifest.name} (your voice)", str(entry.path)))
+        choices += [(voice.id, voice.id) for voice in engine.info.voices]
+        return choices
+
+    def _build_voice_pickers(self) -> None:
+        form = self.page.voice_form
+        while form.rowCount():
+            form.removeRow(0)
+        self.voice_combos = {}
+        engine = self.engines.engine
+        if engine is None:
+            return
+        names: list[str | None] = [None, *sorted({c.voice for c in self.cues if c.voice})]
+        choices = self._voice_choices(engine)
+        for index, name in enumerate(names):
+            combo = QComboBox()
+            combo.setAccessibleName(f"Voice for {name or 'untagged cues'}")
+            for text, data in choices:
+                combo.addItem(text, data)
+            default = (
+                engine.info.default_voice
+                if index == 0
+                else choices[min(index, len(choices) - 1)][1]
+            )
+            combo.setCurrentIndex(max(combo.findData(default), 0))
+            form.addRow(f"{name or MAIN}:", combo)
+            self.voice_combos[name] = combo
+
+    def _voices(self, engine: SpeechEngine) -> dict[str | None, VoiceHandle]:
+        voices = {}
+        for name, combo in self.voice_combos.items():
+            data = str(combo.currentData())
+            voices[name] = engine.voice(Path(data) if data.endswith(SUFFIX) else data)
+        return voices
+
+    def _selected(self) -> Cue | None:
+        rows = self.page.cue_table.selectionModel().selectedRows()
+        return self.cues[rows[0].row()] if rows and rows[0].row() < len(self.cues) else None
+
+    # Preview and render -------------------------------------------------------------------
+    def preview(self) -> Task | None:
+        cue, engine = self._selected(), self.engines.engine
+        if cue is None or engine is None:
+            return None
+        voices = self._voices(engine)
+
+        def work(_ctx: TaskContext) -> DubResult:
+            single = Cue(cue.number, cue.text, 0.0, cue.slot, cue.voice)
+            return render([single], engine, voices)
+
+        task = Task(work, self)
+        task.succeeded.connect(
+            lambda result: self.player.play(result.cues[0].audio, result.sample_rate)
+        )
+        task.failed.connect(
+            lambda message, _d: self.page.status.setText(f"Could not preview: {message}")
+        )
+        task.start()
+        self.task = task
+        return task
+
+    def _ask_render(self) -> None:
+        if self.source is None:
+            return
+        suggested = self.paths.exports_dir / f"{self.source.stem}-dub.wav"
+        name, _ = QFileDialog.getSaveFileName(
+            self.page, "Render dub", str(suggested), "WAV (*.wav);;FLAC (*.flac);;MP3 (*.mp3)"
+        )
+        if name:
+            self.render_to(Path(name))
+
+    def render_to(self, out: Path) -> Task | None:
+        engine = self.engines.engine
+        if engine is None or not self.cues:
+            return None
+        voices = self._voices(engine)
+        cues = list(self.cues)
+        stems = out.with_name(out.stem + "-stems")
+
+        def work(ctx: TaskContext) -> DubResult:
+            try:
+                result = render(
+                    cues,
+                    engine,
+                    voices,
+                    progress=lambda i, n, m: ctx.progress(i / max(n, 1), m),
+                    cancelled=lambda: ctx.cancelled,
+                )
+            except InterruptedError:
+                raise Cancelled from None
+            ctx.check_cancelled()
+            main = voices[None].name
+            write_audio(
+                out,
+                result.track,
+                result.sample_rate,
+                ExportOptions(format_for(out), 48000, main, title=out.stem),
+            )
+            for cue in result.cues:
+                write_audio(
+                    stems / f"{cue.number:04d}.wav",
+                    cue.audio,
+                    result.sample_rate,
+                    ExportOptions("wav", 48000, cue.voice, title=cue.text[:120]),
+                )
+            result.write_cue_sheet(out.with_suffix(".csv"))
+            return result
+
+        task = Task(work, self)
+        task.progressed.connect(self._progress)
+        task.succeeded.connect(lambda result: self._rendered(out, result))
+        task.failed.connect(self._failed)
+        task.cancelled.connect(lambda: self._finished("Cancelled; nothing was written."))
+        self.page.cancel_button.setEnabled(True)
+        self.page.render_button.setEnabled(False)
+        self.task = task
+        task.start()
+        return task
+
+    def _progress(self, fraction: float, message: str) -> None:
+        self.page.progress.setValue(int(100 * fraction))
+        self.page.status.setText(f"Rendering {message}…")
+
+    def _rendered(self, out: Path, result: DubResult) -> None:
+        self.output = out
+        self.page.open_folder_button.setEnabled(True)
+        self._finished(
+            f"Saved {out.name}, its stems and cue sheet. " + result.report().replace("\n", " ")
+        )
+
+    def _failed(self, message: str, details: str) -> None:
+        self._finished(f"Rendering failed: {message}")
+        show_error(self.page, "Dubbing failed", f"Rendering failed: {message}", details)
+
+    def _finished(self, message: str) -> None:
+        self.page.progress.setValue(0)
+        self.page.cancel_button.setEnabled(False)
+        self.page.render_button.setEnabled(bool(self.cues))
+        self.page.status.setText(message)
+
+    def cancel(self) -> None:
+        if self.task is not None and self.task.is_running():
+            self.task.cancel()
+
+    def _open_folder(self) -> None:
+        if self.output is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.output.parent)))
+
+    def engine_ready(self) -> None:
+        if self.cues:
+            self._build_voice_pickers()
+            self.page.render_button.setEnabled(True)
+
+    def shutdown(self) -> None:
+        if self.task is not None and self.task.is_running():
+            self.task.cancel()
+            self.task.wait(10_000)

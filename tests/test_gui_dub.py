@@ -1,0 +1,77 @@
+"""The Dub area with the tiny real model: load, map voices, render to files, cancel."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+from pytestqt.qtbot import QtBot
+
+from metavoice_app.core.paths import AppPaths
+from metavoice_app.gui.app import create_main_window
+from metavoice_app.gui.main_window import MainWindow
+
+SRT = """1
+00:00:00,500 --> 00:00:02,000
+[Alice] Hello there.
+
+2
+00:00:02,500 --> 00:00:04,000
+[Bob] Hello to you.
+
+3
+00:00:04,500 --> 00:00:06,000
+Good bye now.
+"""
+
+
+@pytest.fixture
+def window(qtbot: QtBot, app_paths: AppPaths, tiny_model_dir: Path) -> MainWindow:
+    win = create_main_window(app_paths, device_override="cpu", model_dir=tiny_model_dir)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.engines.engine is not None, timeout=60_000)
+    return win
+
+
+def test_load_render_and_files(window: MainWindow, qtbot: QtBot, tmp_path: Path) -> None:
+    subtitles = tmp_path / "scene.srt"
+    subtitles.write_text(SRT)
+    controller = window.dub_controller
+    assert controller.load(subtitles)
+    page = window.dub_page
+    assert page.cue_table.rowCount() == 3 and page.cue_table.item(0, 3).text() == "Alice"
+    assert set(controller.voice_combos) == {None, "Alice", "Bob"}
+    assert page.render_button.isEnabled()
+    out = tmp_path / "scene-dub.wav"
+    task = controller.render_to(out)
+    assert task is not None
+    qtbot.waitUntil(
+        lambda: not task.is_running() and page.open_folder_button.isEnabled(), timeout=60_000
+    )
+    assert sf.info(str(out)).duration >= 6.0
+    assert len(list((tmp_path / "scene-dub-stems").glob("*.wav"))) == 3
+    assert out.with_suffix(".csv").exists()
+    assert "Saved scene-dub.wav" in page.status.text()
+
+
+def test_malformed_file_is_explained(window: MainWindow, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.srt"
+    bad.write_text("1\n00:00:09,000 --> 00:00:01,000\nBackwards.\n")
+    assert not window.dub_controller.load(bad)
+    assert "line 2: the cue ends before it starts" in window.dub_page.status.text()
+    assert not window.dub_page.render_button.isEnabled()
+
+
+def test_cancel_writes_nothing(window: MainWindow, qtbot: QtBot, tmp_path: Path) -> None:
+    script = tmp_path / "long.txt"
+    script.write_text("\n".join(f"This is line number {i}." for i in range(1, 40)))
+    controller = window.dub_controller
+    controller.load(script)
+    out = tmp_path / "long.wav"
+    task = controller.render_to(out)
+    assert task is not None
+    controller.cancel()
+    qtbot.waitUntil(lambda: not task.is_running(), timeout=60_000)
+    assert "Cancelled" in window.dub_page.status.text()
+    assert not out.exists()
