@@ -29,3 +29,16 @@ def test_report_sections_are_replaced_in_place(tmp_path: Path) -> None:
     assert "first run" not in text and text.count("second run") == 1
     assert text.index("second run") < text.index("adaptation")
     assert text.startswith("# Benchmarks")
+
+
+def test_dub_bench_pieces() -> None:
+    import numpy as np
+
+    from metavoice_app.core.bench.dub import make_cues, onset
+
+    cues = make_cues(["one two three four five"] * 100, minutes=1.0)
+    assert cues[0].start == 1.0 and cues[-1].start <= 60.0
+    assert all(b.start > a.end for a, b in zip(cues, cues[1:], strict=False))
+    rate = 16000
+    audio = np.concatenate([np.zeros(rate // 4), 0.5 * np.ones(rate // 2)]).astype(np.float32)
+    assert abs(onset(audio, rate) - 0.25) < 0.011

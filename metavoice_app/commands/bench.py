@@ -68,6 +68,22 @@ def _align(args: argparse.Namespace, _paths: AppPaths) -> int:
     return 0
 
 
+def _dub(args: argparse.Namespace, _paths: AppPaths) -> int:
+    from metavoice_app.core.bench.dub import run, to_markdown
+    from metavoice_app.core.bench.report import update_section
+
+    shared = args.shared or default_shared_data()
+    if shared is None:
+        print("metavoice bench dub: needs the shared data folder (--shared DIR).", file=sys.stderr)
+        return 2
+    result = run(args.model, shared, args.minutes, args.threads)
+    markdown = to_markdown(result, "metavoice " + shlex.join(sys.argv[1:]))
+    print(markdown)
+    if args.report is not None:
+        update_section(args.report, "dub", markdown)
+    return 0
+
+
 def _not_built(args: argparse.Namespace, _paths: AppPaths) -> int:
     print(f"metavoice bench {args.suite}: not built yet in this version.", file=sys.stderr)
     return EXIT_NOT_BUILT
@@ -106,6 +122,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     align.add_argument("--threads", type=int, default=2)
     align.add_argument("--report", type=Path, help="update this markdown file's align section")
     align.set_defaults(handler=_align)
-    for suite in ("adapt", "dub"):
+    dub = suites.add_parser("dub", help="render time and timing accuracy of dubbing")
+    dub.add_argument("--model", type=Path, help="model folder (default: the bundled model)")
+    dub.add_argument("--shared", type=Path, help="shared data folder")
+    dub.add_argument("--minutes", type=float, default=10.0, help="length of the subtitle track")
+    dub.add_argument("--threads", type=int, default=2)
+    dub.add_argument("--report", type=Path, help="update this markdown file's dub section")
+    dub.set_defaults(handler=_dub)
+    for suite in ("adapt",):
         planned = suites.add_parser(suite, help="(not built yet)", add_help=False)
         planned.set_defaults(handler=_not_built)
