@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,27 @@ def test_dub_bench_pieces() -> None:
 
     cues = make_cues(["one two three four five"] * 100, minutes=1.0)
     assert cues[0].start == 1.0 and cues[-1].start <= 60.0
-    assert all(b.start > a.end for a, b in zip(cues, cues[1:], strict=False))
+    assert all(b.start > a.end for a, b in itertools.pairwise(cues))
     rate = 16000
     audio = np.concatenate([np.zeros(rate // 4), 0.5 * np.ones(rate // 2)]).astype(np.float32)
     assert abs(onset(audio, rate) - 0.25) < 0.011
+
+
+def test_dtw_and_distortion() -> None:
+    import numpy as np
+
+    from metavoice_app.core.bench.adapt import distortion, dtw_path
+
+    a = np.array([[0.0], [1.0], [2.0], [3.0]])
+    b = np.array([[0.0], [1.0], [1.0], [2.0], [3.0]])
+    path = dtw_path(a, b)
+    assert path[0] == (0, 0) and path[-1] == (3, 4)
+    assert all(i2 >= i1 and j2 >= j1 for (i1, j1), (i2, j2) in itertools.pairwise(path))
+    rng = np.random.default_rng(0)
+    feats = rng.normal(size=(50, 43))
+    feats[:, 41] = 1.0
+    mcd, f0 = distortion(feats, feats)
+    assert mcd == 0.0 and f0 == 0.0
+    shifted = feats.copy()
+    shifted[:, 40] += np.log(2.0) / 12  # one semitone higher
+    assert abs(distortion(feats, shifted)[1] - 100.0) < 1e-6

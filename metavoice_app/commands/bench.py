@@ -10,8 +10,6 @@ from pathlib import Path
 from metavoice_app.commands.common import default_shared_data
 from metavoice_app.core.paths import AppPaths
 
-EXIT_NOT_BUILT = 3
-
 
 def _tts(args: argparse.Namespace, _paths: AppPaths) -> int:
     from metavoice_app.core.bench.judge import JudgeUnavailableError
@@ -84,9 +82,38 @@ def _dub(args: argparse.Namespace, _paths: AppPaths) -> int:
     return 0
 
 
-def _not_built(args: argparse.Namespace, _paths: AppPaths) -> int:
-    print(f"metavoice bench {args.suite}: not built yet in this version.", file=sys.stderr)
-    return EXIT_NOT_BUILT
+def _adapt(args: argparse.Namespace, _paths: AppPaths) -> int:
+    from metavoice_app.core.bench.adapt import plot, run, to_markdown
+    from metavoice_app.core.bench.judge import JudgeUnavailableError
+    from metavoice_app.core.bench.report import update_section
+
+    shared = args.shared or default_shared_data()
+    if shared is None:
+        print(
+            "metavoice bench adapt: needs the shared data folder (--shared DIR).", file=sys.stderr
+        )
+        return 2
+    models = {"meta init": args.meta, "baseline": args.baseline}
+    try:
+        rows = run(
+            models,
+            shared,
+            tuple(args.steps),
+            params=args.params,
+            threads=args.threads,
+            progress=lambda m: print(m, file=sys.stderr, flush=True),
+        )
+    except JudgeUnavailableError as exc:
+        print(f"metavoice bench adapt: {exc}", file=sys.stderr)
+        return 2
+    plot(rows, args.plot, reference=0.91)
+    markdown = to_markdown(
+        rows, "metavoice " + shlex.join(sys.argv[1:]), args.plot.name, args.threads
+    )
+    print(markdown)
+    if args.report is not None:
+        update_section(args.report, "adapt", markdown)
+    return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -129,6 +156,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     dub.add_argument("--threads", type=int, default=2)
     dub.add_argument("--report", type=Path, help="update this markdown file's dub section")
     dub.set_defaults(handler=_dub)
-    for suite in ("adapt",):
-        planned = suites.add_parser(suite, help="(not built yet)", add_help=False)
-        planned.set_defaults(handler=_not_built)
+    adapt = suites.add_parser(
+        "adapt",
+        help="few-shot adaptation: meta init vs baseline",
+        description="Needs the bench extra (resemblyzer, whisper).",
+    )
+    adapt.add_argument("--meta", type=Path, required=True, help="meta-trained model folder")
+    adapt.add_argument(
+        "--baseline",
+        type=Path,
+        required=True,
+        help="baseline model folder (ordinary multi-speaker training)",
+    )
+    adapt.add_argument("--shared", type=Path, help="shared data folder")
+    adapt.add_argument("--steps", type=int, nargs="+", default=[0, 5, 10, 20, 50, 100])
+    adapt.add_argument("--params", choices=("embedding", "cln", "decoder"), default="cln")
+    adapt.add_argument("--threads", type=int, default=2)
+    adapt.add_argument("--plot", type=Path, default=Path("docs/adaptation.png"))
+    adapt.add_argument("--report", type=Path, help="update this markdown file's adapt section")
+    adapt.set_defaults(handler=_adapt)

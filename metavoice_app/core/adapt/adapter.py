@@ -71,6 +71,8 @@ class AdaptedVoice:
     final_loss: float
     holdout_loss: float | None
     recipe: dict[str, object] = field(default_factory=dict)
+    # step -> (tensors at that step, seconds since adaptation started), when asked for
+    snapshots: dict[int, tuple[dict[str, torch.Tensor], float]] = field(default_factory=dict)
 
 
 def adapted_names(model: AcousticModel, preset: str) -> list[str]:
@@ -145,8 +147,13 @@ class Adapter:
         takes: list[Take],
         progress: Callable[[AdaptProgress], None] | None = None,
         cancelled: Callable[[], bool] = lambda: False,
+        snapshot_steps: tuple[int, ...] = (),
     ) -> AdaptedVoice:
-        """Fit a voice to ``takes``; raises :class:`AdaptationCancelled` if asked to stop."""
+        """Fit a voice to ``takes``; raises :class:`AdaptationCancelled` if asked to stop.
+
+        ``snapshot_steps`` keeps the voice as it was after those steps (0: before any
+        step), so a benchmark can compare step counts in one run.
+        """
         if not takes:
             raise AdaptationError("there are no usable takes to learn the voice from")
         config = self.config
@@ -179,6 +186,9 @@ class Adapter:
         best_holdout, best_state, since_best = None, None, 0
         loss_value = float("nan")
         step = 0
+        snapshots: dict[int, tuple[dict[str, torch.Tensor], float]] = {}
+        if 0 in snapshot_steps:
+            snapshots[0] = (self._snapshot(model, names, speaker), time.perf_counter() - started)
         for step in range(1, config.steps + 1):
             if cancelled():
                 raise AdaptationCancelled
@@ -187,6 +197,11 @@ class Adapter:
             loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()
             loss_value = float(loss.detach())
+            if step in snapshot_steps:
+                snapshots[step] = (
+                    self._snapshot(model, names, speaker),
+                    time.perf_counter() - started,
+                )
             holdout_value = None
             if holdout_batch is not None:
                 with torch.no_grad():
@@ -216,6 +231,7 @@ class Adapter:
             seconds=time.perf_counter() - started,
             final_loss=loss_value,
             holdout_loss=best_holdout,
+            snapshots=snapshots,
             recipe={
                 "method": "fine-tuning",
                 "params": config.params,
