@@ -4,6 +4,7 @@
 #
 #   scripts/setup.sh          what the app needs to run
 #   scripts/setup.sh test     that, plus what the test suite needs
+#   scripts/setup.sh bench    that, plus the benchmark judges (Whisper, Resemblyzer)
 #
 # Idempotent: packages already present are not reinstalled, and the pip step
 # is skipped while pyproject.toml is unchanged since the last successful run.
@@ -15,8 +16,8 @@ set -euo pipefail
 
 profile="${1:-app}"
 case "$profile" in
-  app|test) ;;
-  *) echo "usage: $0 [app|test]" >&2; exit 2 ;;
+  app|test|bench) ;;
+  *) echo "usage: $0 [app|test|bench]" >&2; exit 2 ;;
 esac
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,7 +39,7 @@ app_pkgs=(
 test_pkgs=(xvfb xauth espeak-ng flite)
 
 pkgs=("${app_pkgs[@]}")
-if [ "$profile" = test ]; then pkgs+=("${test_pkgs[@]}"); fi
+if [ "$profile" != app ]; then pkgs+=("${test_pkgs[@]}"); fi
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -93,6 +94,8 @@ else
 fi
 if [ "$profile" = test ]; then
   "${pip[@]}" -e ".[test]"
+elif [ "$profile" = bench ]; then
+  "${pip[@]}" -e ".[test,bench]"
 else
   "${pip[@]}" -e .
 fi
