@@ -116,6 +116,25 @@ def _split(args: argparse.Namespace, _paths: AppPaths) -> int:
     return 0
 
 
+def _encoder(args: argparse.Namespace, _paths: AppPaths) -> int:
+    from metavoice_app.core.speaker.train import EncoderTrainConfig, train_encoder
+
+    config = EncoderTrainConfig(
+        corpus=args.corpus,
+        out=args.out,
+        steps=args.steps,
+        speakers_per_batch=args.speakers,
+        max_minutes=args.max_minutes,
+        threads=args.threads,
+        seed=args.seed,
+    )
+    train_encoder(
+        config, lambda step, loss: print_progress(step, args.steps, f"GE2E loss {loss:.3f}")
+    )
+    print(f"speaker encoder in {args.out}")
+    return 0
+
+
 def _meta(args: argparse.Namespace, _paths: AppPaths) -> int:
     import shutil
 
@@ -256,6 +275,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="drop clips whose alignment path scores below this",
     )
     split.set_defaults(handler=_split)
+    encoder = stages.add_parser(
+        "encoder",
+        help="train the speaker encoder (GE2E) on every corpus speaker",
+        description="Metric learning over speakers: 1.6 s crops of each speaker's WORLD "
+        "features must sit nearer their own speaker's centroid than any other. Resumable.",
+    )
+    encoder.add_argument("--corpus", type=Path, required=True, help="corpus folder")
+    encoder.add_argument("--out", type=Path, required=True, help="encoder folder")
+    encoder.add_argument("--steps", type=int, default=20_000)
+    encoder.add_argument("--speakers", type=int, default=32, help="speakers per batch")
+    encoder.add_argument("--max-minutes", type=float)
+    encoder.add_argument("--threads", type=int)
+    encoder.add_argument("--seed", type=int, default=0)
+    encoder.set_defaults(handler=_encoder)
     meta = stages.add_parser(
         "meta",
         help="meta-train the few-shot initialisation (resumable; torchrun for DDP)",

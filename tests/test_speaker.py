@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from metavoice_app.cli import main
+from metavoice_app.core.speaker.encoder import SpeakerEncoder, ge2e_loss
+from metavoice_app.core.speaker.memory import VoiceMemory
+from metavoice_app.core.speaker.train import equal_error_rate, load_encoder
+from metavoice_app.core.train.corpus.store import Corpus
+
+
+def test_ge2e_rewards_separated_speakers() -> None:
+    encoder = SpeakerEncoder()
+    directions = torch.eye(8)[:4]  # four speakers, orthogonal
+    separated = directions[:, None, :].repeat(1, 5, 1) + 0.01 * torch.randn(4, 5, 8)
+    mixed = separated[torch.randperm(4)].reshape(20, 8)[torch.randperm(20)].reshape(4, 5, 8)
+    good = ge2e_loss(encoder, F.normalize(separated, dim=-1))
+    bad = ge2e_loss(encoder, F.normalize(mixed, dim=-1))
+    assert good < bad
+
+
+def test_embeddings_are_unit_vectors_even_for_short_clips() -> None:
+    encoder = SpeakerEncoder().eval()
+    for frames in (40, 400):
+        vector = encoder.embed(np.random.default_rng(0).normal(size=(frames, 43)))
+        assert vector.shape == (128,) and abs(np.linalg.norm(vector) - 1) < 1e-5
+
+
+def test_equal_error_rate() -> None:
+    perfect = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    assert equal_error_rate(perfect, np.array([0, 0, 1, 1])) == 0.0
+    assert equal_error_rate(perfect, np.array([0, 1, 0, 1])) >= 0.5
+
+
+def test_voice_memory_maps_embeddings_to_speaker_vectors() -> None:
+    rng = torch.Generator().manual_seed(0)
+    embeddings = F.normalize(torch.randn(12, 16, generator=rng), dim=-1)
+    vectors = torch.randn(12, 8, generator=rng)
+    memory = VoiceMemory.fit(embeddings, vectors, prototypes=12, steps=300)
+    with torch.no_grad():
+        assert torch.allclose(memory.attention(embeddings).sum(-1), torch.ones(12))
+        error = F.mse_loss(memory(embeddings), vectors)
+    assert error < 0.5 * vectors.var()
+
+
+def test_encoder_training_cli_and_resume(tiny_corpus: Path, tmp_path: Path) -> None:
+    out = tmp_path / "encoder"
+    args = [
+        "train",
+        "encoder",
+        "--corpus",
+        str(tiny_corpus),
+        "--out",
+        str(out),
+        "--speakers",
+        "2",
+        "--threads",
+        "1",
+    ]
+    assert main([*args, "--steps", "3"]) == 0
+    encoder = load_encoder(out)
+    corpus = Corpus(tiny_corpus)
+    speaker = corpus.speakers()[0]
+    feats = corpus.features(speaker.id)[speaker.utterances[0].id].astype(np.float32)
+    first = encoder.embed(feats)
+    assert np.allclose(first, load_encoder(out).embed(feats))
+    assert main([*args, "--steps", "5"]) == 0
+    state = torch.load(out / "encoder_state.pt", weights_only=True)
+    assert state["step"] == 5
