@@ -221,20 +221,11 @@ def test_unplugged_microphone_discards_only_that_take(
 def test_cancelling_adaptation_keeps_recordings(
     wizard: MainWindow, qtbot: QtBot, flite_speech, app_paths: AppPaths, tmp_path: Path
 ) -> None:
-    import soundfile as sf
 
     controller = wizard.clone_controller
     session = CloneSession.new(app_paths.recordings_dir, ["a", "b", "c"])
-    for index, line in enumerate(
-        [
-            "The birch canoe slid on the smooth planks.",
-            "Glue the sheet to the dark blue background.",
-            "It is easy to tell the depth of a well.",
-        ]
-    ):
-        wav = tmp_path / f"{index}.wav"
-        sf.write(wav, flite_speech(line, "awb"), 16000)
-        session.add_imported(wav, line)
+    for wav in _three_takes(tmp_path, flite_speech):
+        session.add_imported(wav, wav.with_suffix(".txt").read_text())
     session.set_consent("Ada", tmp_path / "0.wav")
     controller.session = session
     task = controller.start_adaptation()

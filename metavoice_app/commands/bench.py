@@ -11,9 +11,25 @@ from metavoice_app.commands.common import default_shared_data
 from metavoice_app.core.paths import AppPaths
 
 
+def _publish(markdown: str, report: Path | None, section: str) -> None:
+    """Print a benchmark's markdown and, if asked, replace its section of the report."""
+    from metavoice_app.core.bench.report import update_section
+
+    print(markdown)
+    if report is not None:
+        update_section(report, section, markdown)
+        print(f"updated {report}", file=sys.stderr)
+
+
+def _command() -> str:
+    """The command line as typed (for the report), whichever way metavoice was started."""
+    args = sys.argv[1:]
+    start = args.index("bench") if "bench" in args else 0
+    return "metavoice " + shlex.join(args[start:])
+
+
 def _tts(args: argparse.Namespace, _paths: AppPaths) -> int:
     from metavoice_app.core.bench.judge import JudgeUnavailableError
-    from metavoice_app.core.bench.report import update_section
     from metavoice_app.core.bench.tts import TtsBenchConfig, run, to_markdown
 
     shared = args.shared or default_shared_data()
@@ -38,54 +54,36 @@ def _tts(args: argparse.Namespace, _paths: AppPaths) -> int:
     except JudgeUnavailableError as exc:
         print(f"metavoice bench tts: {exc}", file=sys.stderr)
         return 2
-    command = (
-        "metavoice " + shlex.join(sys.argv[1:])
-        if sys.argv[1:2] == ["bench"]
-        else "metavoice bench tts"
-    )
-    markdown = to_markdown(result, command)
-    print(markdown)
-    if args.report is not None:
-        update_section(args.report, "tts", markdown)
-        print(f"updated {args.report}", file=sys.stderr)
+    _publish(to_markdown(result, _command()), args.report, "tts")
     return 0
 
 
 def _align(args: argparse.Namespace, _paths: AppPaths) -> int:
     from metavoice_app.core.bench.align import run, to_markdown
-    from metavoice_app.core.bench.report import update_section
     from metavoice_app.core.synth.engine import bundled_model_dir
 
     result = run(
         args.model or bundled_model_dir(), args.corpus, args.utterances, threads=args.threads
     )
-    markdown = to_markdown(result, "metavoice " + shlex.join(sys.argv[1:]))
-    print(markdown)
-    if args.report is not None:
-        update_section(args.report, "align", markdown)
+    _publish(to_markdown(result, _command()), args.report, "align")
     return 0
 
 
 def _dub(args: argparse.Namespace, _paths: AppPaths) -> int:
     from metavoice_app.core.bench.dub import run, to_markdown
-    from metavoice_app.core.bench.report import update_section
 
     shared = args.shared or default_shared_data()
     if shared is None:
         print("metavoice bench dub: needs the shared data folder (--shared DIR).", file=sys.stderr)
         return 2
     result = run(args.model, shared, args.minutes, args.threads)
-    markdown = to_markdown(result, "metavoice " + shlex.join(sys.argv[1:]))
-    print(markdown)
-    if args.report is not None:
-        update_section(args.report, "dub", markdown)
+    _publish(to_markdown(result, _command()), args.report, "dub")
     return 0
 
 
 def _adapt(args: argparse.Namespace, _paths: AppPaths) -> int:
     from metavoice_app.core.bench.adapt import plot, run, to_markdown
     from metavoice_app.core.bench.judge import JudgeUnavailableError
-    from metavoice_app.core.bench.report import update_section
 
     shared = args.shared or default_shared_data()
     if shared is None:
@@ -107,12 +105,7 @@ def _adapt(args: argparse.Namespace, _paths: AppPaths) -> int:
         print(f"metavoice bench adapt: {exc}", file=sys.stderr)
         return 2
     plot(rows, args.plot, reference=0.91)
-    markdown = to_markdown(
-        rows, "metavoice " + shlex.join(sys.argv[1:]), args.plot.name, args.threads
-    )
-    print(markdown)
-    if args.report is not None:
-        update_section(args.report, "adapt", markdown)
+    _publish(to_markdown(rows, _command(), args.plot.name, args.threads), args.report, "adapt")
     return 0
 
 

@@ -61,8 +61,16 @@ def _corpus(args: argparse.Namespace, paths: AppPaths) -> int:
     return 0
 
 
-def _base(args: argparse.Namespace, _paths: AppPaths) -> int:
+def _publish_model(source: Path, target: Path) -> None:
+    """Replace the model folder ``target`` with a copy of ``source``."""
     import shutil
+
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(source, target)
+
+
+def _base(args: argparse.Namespace, _paths: AppPaths) -> int:
 
     from metavoice_app.core.model.config import ModelConfig
     from metavoice_app.core.train.base import BEST_DIR, StepReport, TrainConfig, Trainer
@@ -93,9 +101,7 @@ def _base(args: argparse.Namespace, _paths: AppPaths) -> int:
     if not (best / "config.json").exists():
         trainer.export(best)
     if args.export is not None:
-        if args.export.exists():
-            shutil.rmtree(args.export)
-        shutil.copytree(best, args.export)
+        _publish_model(best, args.export)
         print(f"exported the best weights to {args.export}")
     print(f"stopped at step {trainer.step}; best validation loss {trainer.best:.4f}")
     return 0
@@ -136,7 +142,6 @@ def _encoder(args: argparse.Namespace, _paths: AppPaths) -> int:
 
 
 def _meta(args: argparse.Namespace, _paths: AppPaths) -> int:
-    import shutil
 
     from metavoice_app.core.meta.algorithms import MetaConfig
     from metavoice_app.core.meta.train import MetaReport, MetaTrainConfig, train_meta
@@ -173,9 +178,7 @@ def _meta(args: argparse.Namespace, _paths: AppPaths) -> int:
 
     exported = train_meta(config, report)
     if args.export is not None and exported.exists():
-        if args.export.exists():
-            shutil.rmtree(args.export)
-        shutil.copytree(exported, args.export)
+        _publish_model(exported, args.export)
     print(f"meta-trained model in {exported}")
     return 0
 
