@@ -22,6 +22,20 @@ from metavoice_app.core.paths import HOME_ENV, AppPaths
 from metavoice_app.gui.app import create_main_window
 from metavoice_app.gui.main_window import Area
 
+SAMPLE_TEXT = "Hello! This is MetaVoice Studio, speaking on your own computer."
+SAMPLE_SUBTITLES = """1
+00:00:01,000 --> 00:00:03,000
+[Narrator] It was a quiet morning in the harbour.
+
+2
+00:00:03,500 --> 00:00:05,500
+[Captain] Cast off the lines, we sail at noon!
+
+3
+00:00:06,000 --> 00:00:08,000
+[Narrator] Nobody on the pier said a word.
+"""
+
 
 def _settle(app: QApplication, seconds: float) -> None:
     end = time.monotonic() + seconds
@@ -52,6 +66,22 @@ def main() -> int:
     if window.device_info is None:
         print("the compute device was not detected within 60 s", file=sys.stderr)
         return 1
+
+    # Show the areas in use: a spoken clip with its spectrogram, a loaded subtitle file.
+    deadline = time.monotonic() + 120
+    while (
+        window.engines.engine is None and not window.engines.problem and time.monotonic() < deadline
+    ):
+        _settle(app, 0.1)
+    if window.engines.engine is not None:
+        window.speak_page.text_edit.setPlainText(SAMPLE_TEXT)
+        window.speak_controller.speak()
+        while window.speak_page.history.count() == 0 and time.monotonic() < deadline:
+            _settle(app, 0.1)
+        window.player.stop()
+        subtitles = Path(tempfile.mkdtemp(prefix="metavoice-shots-")) / "scene.srt"
+        subtitles.write_text(SAMPLE_SUBTITLES, encoding="utf-8")
+        window.dub_controller.load(subtitles)
 
     written = []
     for area in Area:

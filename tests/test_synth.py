@@ -196,12 +196,30 @@ def test_training_resumes_where_it_stopped(tiny_corpus: Path, tmp_path: Path) ->
     ]
     assert main([*args, "--steps", "4"]) == 0
     assert (tmp_path / "run" / STATE_FILE).exists()
-    assert main([*args, "--steps", "6", "--export", str(tmp_path / "exported")]) == 0
+    assert (
+        main(
+            [
+                *args,
+                "--steps",
+                "6",
+                "--export",
+                str(tmp_path / "exported"),
+                "--default-voice",
+                "flite-slt-01",
+            ]
+        )
+        == 0
+    )
     import torch
 
     state = torch.load(tmp_path / "run" / STATE_FILE, weights_only=True)
     assert state["step"] == 6
     assert (tmp_path / "exported" / "model.safetensors").exists()
+    from metavoice_app.core.model.checkpoint import read_info
+
+    assert read_info(tmp_path / "exported").default_voice == "flite-slt-01"
+    card = (tmp_path / "exported" / "MODEL_CARD.md").read_text()
+    assert "| flite | 2 |" in card and "## Credits" in card and "steps: 6" in card
 
 
 def test_warm_start_keeps_known_voices(

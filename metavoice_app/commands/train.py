@@ -70,6 +70,19 @@ def _publish_model(source: Path, target: Path) -> None:
     shutil.copytree(source, target)
 
 
+def _set_default_voice(folder: Path, voice: str) -> None:
+    import json
+
+    from metavoice_app.core.atomic import atomic_write_text
+    from metavoice_app.core.model.checkpoint import read_info
+
+    if voice not in {v.id for v in read_info(folder).voices}:
+        raise SystemExit(f"metavoice train base: {voice!r} is not one of the model's voices")
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    config["default_voice"] = voice
+    atomic_write_text(folder / "config.json", json.dumps(config, indent=1) + "\n")
+
+
 def _base(args: argparse.Namespace, _paths: AppPaths) -> int:
 
     from metavoice_app.core.model.config import ModelConfig
@@ -101,7 +114,12 @@ def _base(args: argparse.Namespace, _paths: AppPaths) -> int:
     if not (best / "config.json").exists():
         trainer.export(best)
     if args.export is not None:
+        from metavoice_app.core.train.modelcard import write_model_card
+
         _publish_model(best, args.export)
+        if args.default_voice:
+            _set_default_voice(args.export, args.default_voice)
+        write_model_card(args.export, args.corpus)
         print(f"exported the best weights to {args.export}")
     print(f"stopped at step {trainer.step}; best validation loss {trainer.best:.4f}")
     return 0
@@ -256,6 +274,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     base.add_argument("--device", choices=("auto", "cpu", "cuda"))
     base.add_argument("--tiny", action="store_true", help="a tiny model (tests, smoke runs)")
     base.add_argument("--export", type=Path, help="copy the best weights to this model folder")
+    base.add_argument("--default-voice", help="with --export: the voice the app starts with")
     base.add_argument(
         "--init-from",
         type=Path,

@@ -1,0 +1,97 @@
+"""Writing MODEL_CARD.md for an exported model from what is known about it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from metavoice_app.core.atomic import atomic_write_text
+from metavoice_app.core.model.checkpoint import load_model
+from metavoice_app.core.train.corpus.store import Corpus
+
+CREDITS = """\
+- Synthetic voices: flite (CMU; kal16, awb, rms, slt), festival (University of Edinburgh;
+  kal and ked diphone voices, CMU ARCTIC slt HTS voice) and eSpeak NG.
+- Sentences: CSTR VCTK Corpus prompts (Yamagishi, Veaux, MacDonald; University of Edinburgh),
+  CC BY 4.0.
+- Real speakers: Voice Conversion Challenge 2016 database (Toda, Chen, Saito, Villavicencio,
+  Wester, Wu, Yamagishi), Open Data Commons Attribution License; LibriSpeech ASR corpus
+  (Panayotov, Chen, Povey, Khudanpur), CC BY 4.0.
+- Lexicon: the CMU Pronouncing Dictionary.
+- The VCTK speakers p225-p228 are the adaptation development set and were never trained on.
+"""
+
+
+def write_model_card(folder: Path, corpus_dir: Path | None = None, notes: str = "") -> Path:
+    model, info = load_model(folder)
+    config = info.config
+    parameters = sum(p.numel() for p in model.parameters())
+    training = info.training
+    lines = [
+        "# MetaVoice Studio base model",
+        "",
+        f"Model id `{info.model_id[:16]}…` (sha256 of `model.safetensors`). "
+        f"{parameters / 1e6:.1f} M parameters, stored in float16 "
+        f"({(folder / 'model.safetensors').stat().st_size / 2**20:.1f} MB).",
+        "",
+        "## What it is",
+        "",
+        "A non-autoregressive multi-speaker acoustic model of the FastSpeech2 family: "
+        f"a {config.encoder_layers}-layer Transformer phone encoder, duration, pitch and energy "
+        f"predictors, and a {config.decoder_layers}-layer Transformer decoder whose layer "
+        f"norms are conditioned on a {config.speaker_dim}-dimensional speaker vector "
+        f"(d_model {config.d_model}). It predicts 16 kHz WORLD vocoder features (40 coded "
+        "envelope coefficients, log-F0, voicing, aperiodicity) every 10 ms; pyworld turns them "
+        "into audio. Phone alignment is learned jointly (forward-sum loss and monotonic "
+        "alignment search); engine voices use the engines' own phone timings.",
+        "",
+        "## Training",
+        "",
+        f"- steps: {training.get('steps')}, epochs: {training.get('epochs')}, "
+        f"time: {training.get('hours')} h on {training.get('device')}",
+        f"- best validation loss: {training.get('best_validation_loss')}",
+        f"- data: {training.get('utterances')} utterances, "
+        f"{training.get('minutes_of_speech')} minutes",
+        f"- few-shot initialisation: {training.get('init', 'average training voice (no meta-learning yet)')}",
+        f"- default voice: `{info.default_voice}`",
+    ]
+    if corpus_dir is not None and (corpus_dir / "corpus.json").exists():
+        speakers = Corpus(corpus_dir).speakers()
+        by_source = Counter(s.source for s in speakers)
+        minutes: dict[str, float] = {}
+        for speaker in speakers:
+            minutes[speaker.source] = minutes.get(speaker.source, 0.0) + speaker.n_frames / 6000
+        lines += ["", "## Data", "", "| source | speakers | minutes |", "|---|---|---|"]
+        lines += [
+            f"| {source} | {count} | {minutes[source]:.0f} |"
+            for source, count in sorted(by_source.items())
+        ]
+        lines += [
+            "",
+            "Pseudo-speakers change an engine or VCC2016 voice's pitch, vocal-tract "
+            "length and rate (see docs/corpus.md).",
+        ]
+    lines += [
+        "",
+        "## Voices",
+        "",
+        f"{len(info.voices)} built-in voices (`metavoice synth --list-voices`): "
+        f"{sum(v.real for v in info.voices)} real or real-derived, "
+        f"{sum(not v.real for v in info.voices)} from speech engines.",
+        "",
+        "## Credits",
+        "",
+        CREDITS.rstrip(),
+        "",
+        "## Intended use and limits",
+        "",
+        "English speech in the app's built-in voices and in voices people clone from "
+        "their own recordings, with their consent. Synthesised audio is tagged as "
+        "synthetic. The model is young: see docs/benchmarks.md for measured "
+        "intelligibility and speed.",
+    ]
+    if notes:
+        lines += ["", notes.strip()]
+    path = folder / "MODEL_CARD.md"
+    atomic_write_text(path, "\n".join(lines) + "\n")
+    return path
