@@ -229,3 +229,22 @@ def test_profile_for_another_model_is_refused_at_synthesis(
         == 1
     )
     assert "another speech model" in capsys.readouterr().err
+
+
+def test_take_features_cache(takes_dir: Path, tmp_path: Path) -> None:
+    import os
+    import shutil
+
+    from metavoice_app.core.adapt.takes import features_path, prepare_take, take_features
+
+    wav = tmp_path / "take.wav"
+    shutil.copyfile(takes_dir / "take0.wav", wav)
+    take = prepare_take(wav, LINES[0])
+    plain = take_features(take)
+    assert not features_path(wav).exists()  # never written unless asked
+    cached = take_features(take, cache=True)
+    assert features_path(wav).exists() and np.array_equal(plain, cached)
+    assert np.array_equal(take_features(take, cache=True), cached)
+    features_path(wav).write_bytes(b"damaged")
+    os.utime(features_path(wav))
+    assert np.array_equal(take_features(take, cache=True), plain)

@@ -141,7 +141,17 @@ def test_wizard_end_to_end(
 
     # files on disk: takes with transcripts, consent, the session record and the profile
     takes = sorted(p.name for p in session.takes_dir.iterdir())
-    assert takes == ["01.txt", "01.wav", "02.txt", "02.wav", "03.txt", "03.wav"]
+    assert takes == [
+        "01.txt",
+        "01.wav",
+        "01.wav.features.npy",
+        "02.txt",
+        "02.wav",
+        "02.wav.features.npy",
+        "03.txt",
+        "03.wav",
+        "03.wav.features.npy",
+    ]
     assert (session.folder / "consent.wav").exists()
     saved = CloneSession.load(session.folder)
     assert saved.profile is not None and Path(saved.profile).exists()

@@ -38,7 +38,7 @@ class EngineService(QObject):
             engine.frontend.prepare("Warm up the lexicon.")
             return engine
 
-        self._task = Task(load, self)
+        self._task = Task(load)
         self._task.succeeded.connect(self._loaded)
         self._task.failed.connect(self._failed)
         self._task.start()

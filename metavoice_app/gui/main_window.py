@@ -197,7 +197,7 @@ class MainWindow(QMainWindow):
 
     def _start_probes(self) -> None:
         preference = self.device_preference
-        device_task = Task(lambda _ctx: probe_device(preference), self)
+        device_task = Task(lambda _ctx: probe_device(preference))
         device_task.succeeded.connect(self._on_device)
         device_task.failed.connect(self._on_device_failed)
         self._run_task(device_task)

@@ -92,7 +92,9 @@ class Task(QObject):
 
     A started task holds a reference to itself until its thread has stopped:
     destroying a running QThread aborts the whole process, so a caller that
-    drops its reference early must not be able to cause that.
+    drops its reference early must not be able to cause that. For the same
+    reason a task has no Qt parent: a parent would delete it (and its running
+    thread) when a window closes, whatever Python still holds.
     """
 
     _running: ClassVar[set[Task]] = set()
@@ -104,8 +106,8 @@ class Task(QObject):
     cancelled = Signal()
     finished = Signal()
 
-    def __init__(self, fn: Callable[[TaskContext], Any], parent: QObject | None = None) -> None:
-        super().__init__(parent)
+    def __init__(self, fn: Callable[[TaskContext], Any]) -> None:
+        super().__init__()
         self._thread = QThread()
         self._runner = _Runner(fn)
         self._runner.moveToThread(self._thread)

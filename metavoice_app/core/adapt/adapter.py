@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from metavoice_app.core.adapt.takes import Take
+from metavoice_app.core.adapt.takes import Take, take_features
 from metavoice_app.core.features import world
 from metavoice_app.core.model.acoustic import AcousticModel, Batch
 from metavoice_app.core.model.checkpoint import ModelInfo
@@ -52,6 +52,7 @@ class AdaptConfig:
     holdout: bool = True
     patience: int = 10
     seed: int = 0
+    cache_features: bool = False  # keep each take's features beside it (app sessions)
 
 
 @dataclass
@@ -119,7 +120,7 @@ class Adapter:
         items = []
         for take in takes:
             ids = np.array(phone_ids(list(utterance_phones(take.text, self.frontend))))
-            feats = world.encode(world.analyze(take.audio, "harvest"))
+            feats = take_features(take, cache=self.config.cache_features)
             if len(feats) <= len(ids):
                 raise AdaptationError(f"{take.path.name}: too short for its text")
             items.append((ids, feats))

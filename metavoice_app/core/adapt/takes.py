@@ -13,9 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
+from metavoice_app.core.atomic import atomic_open
 from metavoice_app.core.audio.checks import TakeReport, check_take
 from metavoice_app.core.audio.io import AudioFileError, load_audio
 from metavoice_app.core.audio.prep import normalize_loudness, trim_silence
+from metavoice_app.core.features import world
 
 AUDIO_SUFFIXES = (".wav", ".flac")
 MAX_TAKES = 50
@@ -73,3 +75,39 @@ def load_takes(folder: Path) -> tuple[list[Take], list[Rejected]]:
             continue
         takes.append(Take(path, text, normalize_loudness(trim_silence(audio)), report))
     return takes, rejected
+
+
+def features_path(audio_path: Path) -> Path:
+    return audio_path.with_name(audio_path.name + ".features.npy")
+
+
+def take_features(take: Take, cache: bool = False) -> np.ndarray:
+    """WORLD features of a take; with ``cache``, kept beside its file and reused.
+
+    Harvest F0 is the slow part of preparing takes; the wizard computes and caches
+    each take's features as it is accepted (in the app's own session folder), so
+    adaptation later finds them ready. Folders the user owns are never written to.
+    """
+    if not cache:
+        return world.encode(world.analyze(take.audio, "harvest"))
+    cached_file = features_path(take.path)
+    try:
+        if cached_file.exists() and cached_file.stat().st_mtime >= take.path.stat().st_mtime:
+            cached = np.load(cached_file, allow_pickle=False)
+            if cached.ndim == 2 and cached.shape[1] == world.FEATURE_DIM:
+                return cached
+    except (OSError, ValueError):
+        pass  # a damaged cache is simply recomputed
+    features = world.encode(world.analyze(take.audio, "harvest"))
+    try:
+        with atomic_open(cached_file) as handle:
+            np.save(handle, features, allow_pickle=False)
+    except OSError:
+        pass  # a read-only folder: nothing cached, nothing lost
+    return features
+
+
+def prepare_take(path: Path, text: str) -> Take:
+    """Load, trim and level one recording (already known to be usable)."""
+    audio = load_audio(path)
+    return Take(path, text, normalize_loudness(trim_silence(audio)), check_take(audio))

@@ -27,7 +27,7 @@ from metavoice_app.core.adapt.adapter import (
 from metavoice_app.core.adapt.profile import CONSENT_TEMPLATE, consent_record, save_voice
 from metavoice_app.core.adapt.prompts import pick_prompts
 from metavoice_app.core.adapt.session import CloneSession
-from metavoice_app.core.adapt.takes import load_takes
+from metavoice_app.core.adapt.takes import load_takes, prepare_take, take_features
 from metavoice_app.core.audio.checks import TakeReport, check_take
 from metavoice_app.core.audio.devices import AudioDevice, input_devices
 from metavoice_app.core.audio.io import load_audio
@@ -115,7 +115,7 @@ class CloneController(QObject):
         done: Callable[[object], None],
         failed: Callable[[str], None],
     ) -> Task:
-        task = Task(fn, self)
+        task = Task(fn)
         task.succeeded.connect(done)
         task.failed.connect(lambda message, _details: failed(message))
         self.tasks.append(task)
@@ -359,7 +359,14 @@ class CloneController(QObject):
             return
         index = self.session.next_prompt()
         if index is not None:
-            self.session.accept(index, self.attempt)
+            kept = self.session.accept(index, self.attempt)
+            text = self.session.prompts[index]
+            # Analyse now, while the next sentence is read, so cloning starts at once.
+            self._run(
+                lambda _ctx: take_features(prepare_take(kept, text)),
+                lambda _features: None,
+                lambda message: log.warning("could not analyse %s: %s", kept, message),
+            )
         self._show_next_prompt()
 
     def import_files(self) -> None:
@@ -412,7 +419,7 @@ class CloneController(QObject):
             )
             return None
         step.device.setText(f"Learning on {engine.device.type.upper()}")
-        config = AdaptConfig(steps=20)
+        config = AdaptConfig(steps=20, cache_features=True)
         name = session.speaker_name or "My voice"
         consent_file = session.folder / session.consent_file if session.consent_file else None
 
@@ -438,7 +445,7 @@ class CloneController(QObject):
                 ctx.check_cancelled()
                 return self.library.add(staged, engine.info.model_id)
 
-        task = Task(work, self)
+        task = Task(work)
         task.reported.connect(self._adapt_progress)
         task.succeeded.connect(self._adapted)
         task.failed.connect(

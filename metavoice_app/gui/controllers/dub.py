@@ -141,7 +141,7 @@ class DubController(QObject):
             single = Cue(cue.number, cue.text, 0.0, cue.slot, cue.voice)
             return render([single], engine, voices)
 
-        task = Task(work, self)
+        task = Task(work)
         task.succeeded.connect(
             lambda result: self.player.play(result.cues[0].audio, result.sample_rate)
         )
@@ -199,7 +199,7 @@ class DubController(QObject):
             result.write_cue_sheet(out.with_suffix(".csv"))
             return result
 
-        task = Task(work, self)
+        task = Task(work)
         task.progressed.connect(self._progress)
         task.succeeded.connect(lambda result: self._rendered(out, result))
         task.failed.connect(self._failed)

@@ -162,7 +162,7 @@ class SpeakController(QObject):
                 result.warnings,
             )
 
-        task = Task(work, self)
+        task = Task(work)
         task.progressed.connect(self._progress)
         task.succeeded.connect(self._spoken)
         task.failed.connect(self._failed)
@@ -261,7 +261,7 @@ class SpeakController(QObject):
             write_audio(path, clip.audio, clip.sample_rate, options)
             return path
 
-        task = Task(work, self)
+        task = Task(work)
         task.succeeded.connect(lambda p: self.page.show_status(f"Saved {p}"))
         task.failed.connect(
             lambda message, _d: self.page.show_status(f"Could not export: {message}", error=True)
