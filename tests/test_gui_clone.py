@@ -241,15 +241,7 @@ def test_cancelling_adaptation_keeps_recordings(
     task = controller.start_adaptation()
     assert task is not None
     controller.cancel_adaptation()
-    qtbot.waitUntil(
-        lambda: (
-            "Cancelled" in wizard.clone_page.adapt.status.text()
-            or ("Cancelling" not in wizard.clone_page.adapt.status.text() and not task.is_running())
-        ),
-        timeout=60_000,
-    )
-    qtbot.waitUntil(lambda: not task.is_running(), timeout=60_000)
-    assert "Cancelled" in wizard.clone_page.adapt.status.text()
+    qtbot.waitUntil(lambda: "Cancelled" in wizard.clone_page.adapt.status.text(), timeout=60_000)
     assert not list(app_paths.voices_dir.glob("*.mvoice"))
     assert len(list(session.takes_dir.glob("*.wav"))) == 3
 
