@@ -33,6 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
+        "--selftest",
+        action="store_true",
+        help="load the model, speak a sentence to a temporary file, check audio devices, "
+        "report and exit (non-zero on failure)",
+    )
+    parser.add_argument(
         "-v", "--verbose", action="store_true", help="also log debug messages to stderr"
     )
     parser.add_argument(
@@ -82,6 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"metavoice: cannot create the app's folders: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     log.info("metavoice %s: command %s, log %s", __version__, args.command or "gui", log_file)
+    if args.selftest:
+        from metavoice_app.commands.selftest import run_selftest
+
+        return run_selftest(device=args.device or "auto")
     handler = getattr(args, "handler", None)
     if handler is not None:
         return int(handler(args, paths))

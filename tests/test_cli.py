@@ -73,3 +73,20 @@ def test_commands_log_to_the_log_folder(
 def test_quiet_by_default_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
     main(["profile", "list"])
     assert "command profile" not in capsys.readouterr().err
+
+
+def test_selftest_passes_with_a_model_and_fails_without(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import shutil
+
+    from metavoice_app.core.paths import RESOURCES_ENV
+
+    monkeypatch.setenv(RESOURCES_ENV, str(tmp_path / "resources"))
+    assert main(["--selftest", "--device", "cpu"]) == 1
+    assert "[FAIL] speech model" in capsys.readouterr().out
+    shutil.copytree(tiny_model_dir, tmp_path / "resources" / "models" / "base")
+    assert main(["--selftest", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "[  ok] synthesis" in out and "selftest passed" in out
