@@ -76,7 +76,9 @@ def test_quiet_by_default_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_selftest_passes_with_a_model_and_fails_without(
-    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    tiny_model_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     import shutil

@@ -308,3 +308,20 @@ def test_unexpected_failures_show_details(wizard: MainWindow, qtbot: QtBot) -> N
     assert boxes and "boom" in boxes[0].text()
     assert "Traceback" in boxes[0].detailedText()
     assert "recordings are kept" in wizard.clone_page.adapt.status.text()
+
+
+def test_without_a_microphone_consent_can_be_confirmed_in_writing(
+    wizard: MainWindow, qtbot: QtBot, flite_speech, tmp_path: Path, app_paths: AppPaths
+) -> None:
+    page = wizard.clone_page
+    qtbot.mouseClick(page.microphone.import_button, Qt.MouseButton.LeftButton)
+    assert page.steps.currentIndex() == CONSENT
+    assert "<b>2. Consent</b>" in page.step_label.text()
+    page.consent.name_edit.setText("Grace Hopper")
+    qtbot.mouseClick(page.consent.confirm_button, Qt.MouseButton.LeftButton)
+    assert page.consent.next_button.isEnabled()
+    wizard.clone_controller.add_files(_three_takes(tmp_path, flite_speech))
+    qtbot.waitUntil(lambda: page.steps.currentIndex() == DONE, timeout=180_000)
+    [profile] = app_paths.voices_dir.glob("*.mvoice")
+    consent = read_profile(profile).manifest.consent
+    assert consent.speaker_name == "Grace Hopper" and consent.recording_sha256 == ""

@@ -28,6 +28,7 @@ class CloneSession:
     speaker_name: str = ""
     voice_name: str = ""
     consent_file: str | None = None
+    consent_in_writing: bool = False  # confirmed by typing, e.g. importing without a mic
     accepted: dict[int, str] = field(default_factory=dict)  # prompt index -> take file
     imported: list[str] = field(default_factory=list)
     profile: str | None = None
@@ -98,6 +99,15 @@ class CloneSession:
         self.speaker_name = speaker_name.strip()
         self.consent_file = self.consent_path().name
         self.save()
+
+    def confirm_consent_in_writing(self, speaker_name: str) -> None:
+        self.speaker_name = speaker_name.strip()
+        self.consent_in_writing = True
+        self.save()
+
+    @property
+    def has_consent(self) -> bool:
+        return bool(self.consent_file) or self.consent_in_writing
 
     def accept(self, index: int, recording: Path) -> Path:
         """Keep ``recording`` as the take for prompt ``index`` (replacing an earlier one)."""

@@ -91,6 +91,7 @@ class CloneController(QObject):
         page.microphone.import_button.clicked.connect(self._import_from_start)
         page.consent.name_edit.textChanged.connect(self._name_changed)
         page.consent.record_button.clicked.connect(self._toggle_consent)
+        page.consent.confirm_button.clicked.connect(self.confirm_consent_in_writing)
         page.consent.next_button.clicked.connect(self._show_next_prompt)
         prompts = page.prompts
         prompts.record_button.clicked.connect(self.toggle_prompt_recording)
@@ -132,7 +133,7 @@ class CloneController(QObject):
             lambda message: self._devices_found([], message),
         )
         session = CloneSession.unfinished(self.paths.recordings_dir)
-        if session is not None and (session.consent_file or session.take_count):
+        if session is not None and (session.has_consent or session.take_count):
             self.session = session
             self.page.show_banner(
                 f"Resumed your unfinished recording from {session.created[:16].replace('T', ' ')}"
@@ -175,8 +176,8 @@ class CloneController(QObject):
         self._stop_recorder(keep=False)
         self.page.microphone.test_button.setChecked(False)
         session = self._ensure_session()
-        self.page.steps.setCurrentIndex(PROMPTS if session.consent_file else CONSENT)
-        if session.consent_file:
+        self.page.steps.setCurrentIndex(PROMPTS if session.has_consent else CONSENT)
+        if session.has_consent:
             self._show_next_prompt()
 
     def start_over(self) -> None:
@@ -254,6 +255,7 @@ class CloneController(QObject):
         shown = name.strip() or "YOUR NAME"
         self.page.consent.statement.setText(f"“{CONSENT_TEMPLATE.format(name=shown)}”")
         self.page.consent.record_button.setEnabled(bool(name.strip()))
+        self.page.consent.confirm_button.setEnabled(bool(name.strip()))
 
     def _toggle_consent(self) -> None:
         step = self.page.consent
@@ -269,6 +271,12 @@ class CloneController(QObject):
         if self._start_recorder(path, "consent"):
             step.record_button.setText("Stop")
             step.status.setText("● Recording: read the sentence above, then press Stop.")
+
+    def confirm_consent_in_writing(self) -> None:
+        step = self.page.consent
+        self._ensure_session().confirm_consent_in_writing(step.name_edit.text())
+        step.status.setText("Consent confirmed in writing. Thank you.")
+        step.next_button.setEnabled(True)
 
     def _consent_checked(self, path: Path, report: TakeReport) -> None:
         step = self.page.consent
@@ -377,8 +385,8 @@ class CloneController(QObject):
         self._ensure_session()
         self.page.steps.setCurrentIndex(CONSENT)
         self.page.consent.status.setText(
-            "Type the speaker's name and record (or skip recording by importing) the consent "
-            "sentence first; then import the audio files on the next page."
+            "Type the speaker's name, then record the consent sentence or confirm it in "
+            "writing; import the audio files on the next page."
         )
 
     def add_files(self, files: list[Path]) -> None:
@@ -395,7 +403,7 @@ class CloneController(QObject):
                     continue
             session.add_imported(path, text)
         self.page.prompts.verdict.setText(f"{session.take_count} recordings so far.")
-        if session.take_count >= len(session.prompts) and session.consent_file:
+        if session.take_count >= len(session.prompts) and session.has_consent:
             self.start_adaptation()
 
     # Adaptation --------------------------------------------------------------------------

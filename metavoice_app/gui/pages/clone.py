@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from metavoice_app.gui.pages.base import AreaPage
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
+STEP_NAMES = ("Microphone", "Consent", "Sentences", "Learning", "Done")
 
 
 def _big(label: QLabel, scale: float = 1.4) -> QLabel:
@@ -83,6 +84,12 @@ class ConsentStep(QWidget):
         self.statement = _big(QLabel())
         self.record_button = QPushButton("Record")
         self.record_button.setEnabled(False)
+        self.confirm_button = QPushButton("Confirm in writing instead")
+        self.confirm_button.setToolTip(
+            "For cloning from existing recordings without a "
+            "microphone: agree to the sentence above in writing."
+        )
+        self.confirm_button.setEnabled(False)
         self.status = QLabel("Type your name, then press Record and read the sentence aloud.")
         self.status.setWordWrap(True)
         self.next_button = QPushButton("Next")
@@ -93,7 +100,11 @@ class ConsentStep(QWidget):
         layout.addLayout(form)
         layout.addWidget(QLabel("Read this sentence to record your consent:"))
         layout.addWidget(self.statement)
-        layout.addWidget(self.record_button)
+        buttons_row = QHBoxLayout()
+        buttons_row.addWidget(self.record_button)
+        buttons_row.addWidget(self.confirm_button)
+        buttons_row.addStretch(1)
+        layout.addLayout(buttons_row)
         layout.addWidget(self.status)
         layout.addStretch(1)
         row = QHBoxLayout()
@@ -225,10 +236,15 @@ class ClonePage(AreaPage):
         self.steps = QStackedWidget()
         for step in (self.microphone, self.consent, self.prompts, self.adapt, self.done):
             self.steps.addWidget(step)
+        self.step_label = QLabel()
+        self.step_label.setAccessibleName("Wizard step")
+        self.steps.currentChanged.connect(self._show_step)
+        self._show_step(0)
         banner = QHBoxLayout()
         banner.addWidget(self.banner, stretch=1)
         banner.addWidget(self.start_over_button)
         self.content.addLayout(banner)
+        self.content.addWidget(self.step_label)
         self.content.addWidget(self.steps, stretch=1)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt override
@@ -241,6 +257,13 @@ class ClonePage(AreaPage):
         if audio:
             self.files_dropped.emit(audio)
             event.acceptProposedAction()
+
+    def _show_step(self, index: int) -> None:
+        parts = [
+            f"<b>{i + 1}. {name}</b>" if i == index else f"{i + 1}. {name}"
+            for i, name in enumerate(STEP_NAMES)
+        ]
+        self.step_label.setText(" &nbsp;&rsaquo;&nbsp; ".join(parts))
 
     def show_banner(self, text: str) -> None:
         self.banner.setText(text)

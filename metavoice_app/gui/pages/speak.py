@@ -100,7 +100,9 @@ class SpeakPage(AreaPage):
             row.addWidget(slider, stretch=1)
             label.setMinimumWidth(70)
             row.addWidget(label)
-            controls.addRow(text + ":", row)
+            caption = QLabel(text + ":")
+            caption.setBuddy(slider)  # Alt+letter moves focus to the slider
+            controls.addRow(caption, row)
         clips = QWidget()
         clips_layout = QVBoxLayout(clips)
         clips_layout.setContentsMargins(0, 0, 0, 0)
