@@ -248,3 +248,18 @@ def test_take_features_cache(takes_dir: Path, tmp_path: Path) -> None:
     features_path(wav).write_bytes(b"damaged")
     os.utime(features_path(wav))
     assert np.array_equal(take_features(take, cache=True), plain)
+
+
+def test_profile_without_a_speaker_vector_is_refused(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from metavoice_app.core.profiles.mvoice import Consent, Manifest, ProfileError, save_profile
+    from metavoice_app.core.synth.engine import SpeechEngine
+
+    engine = SpeechEngine(tiny_model_dir, device="cpu")
+    name = next(n for n, _ in engine.model.named_parameters() if ".norm1.scale.bias" in n)
+    shape = dict(engine.model.named_parameters())[name].shape
+    consent = Consent("A", "I, A, agree.", "2026-11-21T00:00:00+00:00")
+    manifest = Manifest("A", engine.info.model_id, [], consent)
+    path = tmp_path / "nospeaker.mvoice"
+    save_profile(path, manifest, {name: torch.zeros(shape)}, np.zeros(160, np.float32), 16000)
+    with pytest.raises(ProfileError, match="no speaker vector"):
+        engine.voice(path)

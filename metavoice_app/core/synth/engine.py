@@ -22,7 +22,7 @@ from metavoice_app.core.features import world
 from metavoice_app.core.model.acoustic import AcousticModel, Controls
 from metavoice_app.core.model.checkpoint import ModelInfo, ModelLoadError, load_model
 from metavoice_app.core.paths import resources_dir
-from metavoice_app.core.profiles.mvoice import SUFFIX, read_profile
+from metavoice_app.core.profiles.mvoice import SUFFIX, ProfileError, read_profile
 from metavoice_app.core.text.frontend import PreparedText, TextFrontend
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ class SpeechEngine:
         if voice is not None and (isinstance(voice, Path) or str(voice).endswith(SUFFIX)):
             path = Path(voice)
             key = (str(path.resolve()), path.stat().st_mtime_ns if path.exists() else 0)
-            if key not in self._profiles:
+            if key not in self._profiles:  # one profile cached: bounded memory, fast reuse
                 if not path.exists():
                     raise VoiceNotFoundError(f"no voice profile at {path}")
                 profile = read_profile(path, self.info.model_id, allowed_shapes(self.model))
@@ -111,6 +111,8 @@ class SpeechEngine:
 
     def voice_from_tensors(self, name: str, tensors: dict[str, torch.Tensor]) -> VoiceHandle:
         """A voice from adapted parameters (a profile's, or fresh from adaptation)."""
+        if SPEAKER not in tensors:
+            raise ProfileError(f"voice {name!r} has no speaker vector; it cannot be used")
         model = with_voice(self.model, tensors)
         return VoiceHandle(name, model, tensors[SPEAKER].float().to(self.device)[None])
 
