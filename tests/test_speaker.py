@@ -71,3 +71,63 @@ def test_encoder_training_cli_and_resume(tiny_corpus: Path, tmp_path: Path) -> N
     assert main([*args, "--steps", "5"]) == 0
     state = torch.load(out / "encoder_state.pt", weights_only=True)
     assert state["step"] == 5
+
+
+def test_attached_encoder_gives_adaptation_its_start(
+    tiny_corpus: Path, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from metavoice_app.core.adapt.adapter import AdaptConfig, Adapter
+    from metavoice_app.core.adapt.takes import Take
+    from metavoice_app.core.audio.checks import TakeReport
+    from metavoice_app.core.synth.engine import SpeechEngine
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model_dir)
+    assert (
+        main(
+            [
+                "train",
+                "encoder",
+                "--corpus",
+                str(tiny_corpus),
+                "--out",
+                str(tmp_path / "enc"),
+                "--steps",
+                "2",
+                "--speakers",
+                "2",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "train",
+                "attach-encoder",
+                "--model",
+                str(model_dir),
+                "--encoder",
+                str(tmp_path / "enc"),
+                "--corpus",
+                str(tiny_corpus),
+            ]
+        )
+        == 0
+    )
+    engine = SpeechEngine(model_dir, device="cpu")
+    assert engine.speaker_tools is not None
+    corpus = Corpus(tiny_corpus)
+    speaker = corpus.speakers()[0]
+    utt = speaker.utterances[0]
+    from metavoice_app.core.features import world
+
+    audio = world.vocode(corpus.features(speaker.id)[utt.id].astype(np.float32))
+    take = Take(tmp_path / "t.wav", utt.text, audio, TakeReport(1, 1, 0, 40, 0))
+    adapter = Adapter(engine.model, engine.info, AdaptConfig(), engine.speaker_tools)
+    start = adapter.initial_speaker([take])
+    assert start.shape == (engine.model.config.speaker_dim,)
+    assert not torch.allclose(start, engine.model.speaker_init)
+    assert SpeechEngine(tiny_model_dir).speaker_tools is None  # optional, absent by default

@@ -47,7 +47,9 @@ def _run(args: argparse.Namespace, _paths: AppPaths) -> int:
                 flush=True,
             )
 
-        voice = Adapter(engine.model, engine.info, config).adapt(takes, report)
+        voice = Adapter(engine.model, engine.info, tools=engine.speaker_tools, config=config).adapt(
+            takes, report
+        )
         consent_file = args.folder / "consent.wav"
         consent = consent_record(args.speaker_name, consent_file if consent_file.exists() else None)
         name = args.name or args.speaker_name

@@ -159,6 +159,14 @@ def _encoder(args: argparse.Namespace, _paths: AppPaths) -> int:
     return 0
 
 
+def _attach_encoder(args: argparse.Namespace, _paths: AppPaths) -> int:
+    from metavoice_app.core.speaker.bundle import attach
+
+    attach(args.model, args.encoder, args.corpus)
+    print(f"{args.model} now starts new voices from its voice memory")
+    return 0
+
+
 def _meta(args: argparse.Namespace, _paths: AppPaths) -> int:
 
     from metavoice_app.core.meta.algorithms import MetaConfig
@@ -311,6 +319,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     encoder.add_argument("--threads", type=int)
     encoder.add_argument("--seed", type=int, default=0)
     encoder.set_defaults(handler=_encoder)
+    attach = stages.add_parser(
+        "attach-encoder",
+        help="add a speaker encoder and voice memory to a model folder",
+        description="Embed the model's training speakers with the encoder and fit the voice "
+        "memory that maps an embedding to a starting speaker vector for adaptation.",
+    )
+    attach.add_argument("--model", type=Path, required=True, help="model folder to extend")
+    attach.add_argument("--encoder", type=Path, required=True, help="trained encoder folder")
+    attach.add_argument("--corpus", type=Path, required=True, help="the model's corpus")
+    attach.set_defaults(handler=_attach_encoder)
     meta = stages.add_parser(
         "meta",
         help="meta-train the few-shot initialisation (resumable; torchrun for DDP)",

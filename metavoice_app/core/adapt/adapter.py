@@ -19,6 +19,7 @@ import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -29,6 +30,9 @@ from metavoice_app.core.model.acoustic import AcousticModel, Batch
 from metavoice_app.core.model.checkpoint import ModelInfo
 from metavoice_app.core.text.frontend import TextFrontend, utterance_phones
 from metavoice_app.core.text.phones import phone_ids
+
+if TYPE_CHECKING:
+    from metavoice_app.core.speaker.bundle import SpeakerTools
 
 SPEAKER = "speaker"
 PRESETS = ("embedding", "cln", "decoder")
@@ -105,15 +109,27 @@ def with_voice(model: AcousticModel, tensors: dict[str, torch.Tensor]) -> Acoust
 
 
 class Adapter:
-    def __init__(self, model: AcousticModel, info: ModelInfo, config: AdaptConfig) -> None:
+    def __init__(
+        self,
+        model: AcousticModel,
+        info: ModelInfo,
+        config: AdaptConfig,
+        tools: SpeakerTools | None = None,
+    ) -> None:
         self.base = model
         self.info = info
         self.config = config
+        self.tools = tools
         self.device = next(model.parameters()).device
         self.frontend = TextFrontend()
 
-    def initial_speaker(self) -> torch.Tensor:
-        """The zero-shot starting point (meta-learned; the average voice in older models)."""
+    def initial_speaker(self, takes: list[Take] | None = None) -> torch.Tensor:
+        """The zero-shot starting point: the voice memory's blend of known voices for these
+        takes when the model has a speaker encoder, else the model's (meta-learned)
+        starting vector."""
+        if takes and self.tools is not None:
+            features = [take_features(t, cache=self.config.cache_features) for t in takes]
+            return self.tools.starting_vector(features).to(self.device)
         return self.base.speaker_init.detach()
 
     def _batch(self, takes: list[Take], model: AcousticModel) -> Batch:
@@ -168,7 +184,7 @@ class Adapter:
         names = adapted_names(model, config.params)
         for name, parameter in model.named_parameters():
             parameter.requires_grad_(name in names)
-        speaker = torch.nn.Parameter(self.initial_speaker().clone())
+        speaker = torch.nn.Parameter(self.initial_speaker(takes).clone())
         held_out = takes[-1:] if config.holdout and len(takes) >= 3 else []
         support = takes[: len(takes) - len(held_out)]
         support_batch = self._batch(support, model)

@@ -154,6 +154,7 @@ def run(
                 engine.model,
                 engine.info,
                 AdaptConfig(steps=max(steps), params=params, holdout=False),
+                engine.speaker_tools,
             ).adapt(takes, snapshot_steps=steps)
             for step, (tensors, seconds) in sorted(voice.snapshots.items()):
                 handle = engine.voice_from_tensors(speaker, tensors)

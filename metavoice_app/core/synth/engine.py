@@ -23,6 +23,7 @@ from metavoice_app.core.model.acoustic import AcousticModel, Controls
 from metavoice_app.core.model.checkpoint import ModelInfo, ModelLoadError, load_model
 from metavoice_app.core.paths import resources_dir
 from metavoice_app.core.profiles.mvoice import SUFFIX, ProfileError, read_profile
+from metavoice_app.core.speaker.bundle import SpeakerTools, load_tools
 from metavoice_app.core.text.frontend import PreparedText, TextFrontend
 
 log = logging.getLogger(__name__)
@@ -83,10 +84,18 @@ class SpeechEngine:
         self.model, self.info = load_model(self.model_dir, self.device)
         self.frontend = TextFrontend()
         self._profiles: dict[tuple[str, int], VoiceHandle] = {}
+        self._tools: tuple[SpeakerTools | None] | None = None
 
     @property
     def sample_rate(self) -> int:
         return world.SAMPLE_RATE
+
+    @property
+    def speaker_tools(self) -> SpeakerTools | None:
+        """The model folder's speaker encoder and voice memory, loaded on first use."""
+        if self._tools is None:
+            self._tools = (load_tools(self.model_dir),)
+        return self._tools[0]
 
     def voice_ids(self) -> list[str]:
         return [v.id for v in self.info.voices]

@@ -441,9 +441,9 @@ class CloneController(QObject):
                 ctx.progress(p.step / p.steps, f"step {p.step} of {p.steps}")
 
             try:
-                voice = Adapter(engine.model, engine.info, config).adapt(
-                    takes, progress, cancelled=lambda: ctx.cancelled
-                )
+                voice = Adapter(
+                    engine.model, engine.info, tools=engine.speaker_tools, config=config
+                ).adapt(takes, progress, cancelled=lambda: ctx.cancelled)
             except AdaptationCancelled:
                 raise Cancelled from None
             consent = consent_record(name, consent_file)

@@ -1,0 +1,94 @@
+"""Putting a speaker encoder and its voice memory into a model folder.
+
+    MODEL/speaker_encoder.safetensors   the GE2E encoder (config in config.json)
+    MODEL/voice_memory.safetensors      prototypes: encoder space -> this model's voices
+
+Both are optional. When present, adaptation starts each new voice from the
+memory's blend of known voices for the takes' embedding, instead of from the
+model's single starting vector.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save
+
+from metavoice_app.core.atomic import atomic_write_bytes, atomic_write_text
+from metavoice_app.core.model.checkpoint import CONFIG, load_model
+from metavoice_app.core.speaker.encoder import EncoderConfig, SpeakerEncoder
+from metavoice_app.core.speaker.memory import VoiceMemory
+from metavoice_app.core.speaker.train import load_encoder
+from metavoice_app.core.train.corpus.store import Corpus
+
+ENCODER_FILE = "speaker_encoder.safetensors"
+MEMORY_FILE = "voice_memory.safetensors"
+UTTERANCES_PER_SPEAKER = 8
+
+
+@dataclass
+class SpeakerTools:
+    encoder: SpeakerEncoder
+    memory: VoiceMemory
+
+    @torch.no_grad()
+    def starting_vector(self, features: list[np.ndarray]) -> torch.Tensor:
+        """Where adaptation starts for takes with these ``(frames, 43)`` features."""
+        embeddings = np.stack([self.encoder.embed(f) for f in features])
+        mean = torch.from_numpy(embeddings.mean(0)).float()
+        return self.memory(torch.nn.functional.normalize(mean, dim=0)[None])[0]
+
+
+def attach(model_dir: Path, encoder_dir: Path, corpus_dir: Path, prototypes: int = 64) -> None:
+    """Embed the model's training speakers and fit the voice memory to its voices."""
+    model, info = load_model(model_dir)
+    encoder = load_encoder(encoder_dir)
+    corpus = Corpus(corpus_dir)
+    by_id = {s.id: s for s in corpus.speakers()}
+    embeddings, vectors = [], []
+    for index, voice in enumerate(info.voices):
+        speaker = by_id.get(voice.id)
+        if speaker is None:
+            continue
+        features = corpus.features(speaker.id)
+        chosen = [
+            features[u.id].astype(np.float32) for u in speaker.utterances[:UTTERANCES_PER_SPEAKER]
+        ]
+        embedding = np.mean([encoder.embed(f) for f in chosen], axis=0)
+        embeddings.append(embedding / np.linalg.norm(embedding))
+        vectors.append(model.speaker_embedding.weight[index].detach())
+    if len(embeddings) < 2:
+        raise ValueError("the corpus holds fewer than two of the model's voices")
+    memory = VoiceMemory.fit(
+        torch.from_numpy(np.stack(embeddings)).float(),
+        torch.stack(vectors).float(),
+        prototypes=prototypes,
+    )
+    atomic_write_bytes(
+        model_dir / ENCODER_FILE, save({k: v.contiguous() for k, v in encoder.state_dict().items()})
+    )
+    atomic_write_bytes(
+        model_dir / MEMORY_FILE,
+        save({k: v.detach().contiguous() for k, v in memory.state_dict().items()}),
+    )
+    config = json.loads((model_dir / CONFIG).read_text(encoding="utf-8"))
+    config["speaker_encoder"] = encoder.config.to_dict()
+    config["voice_memory"] = {"prototypes": int(memory.keys.shape[0]), "speakers": len(embeddings)}
+    atomic_write_text(model_dir / CONFIG, json.dumps(config, indent=1) + "\n")
+
+
+def load_tools(model_dir: Path) -> SpeakerTools | None:
+    """The encoder and memory of a model folder, or None if it has none."""
+    config = json.loads((model_dir / CONFIG).read_text(encoding="utf-8"))
+    if "speaker_encoder" not in config or not (model_dir / MEMORY_FILE).exists():
+        return None
+    encoder = SpeakerEncoder(EncoderConfig(**config["speaker_encoder"]))
+    encoder.load_state_dict(load_file(str(model_dir / ENCODER_FILE)))
+    state = load_file(str(model_dir / MEMORY_FILE))
+    memory = VoiceMemory(state["keys"].shape[0], state["keys"].shape[1], state["values"].shape[1])
+    memory.load_state_dict(state)
+    return SpeakerTools(encoder.eval(), memory.eval())
