@@ -15,6 +15,15 @@ from metavoice_app.core.paths import HOME_ENV, AppPaths
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_threads_left_at_exit():
+    """Windows closed by tests may still be loading the model in a worker; wait for them."""
+    yield
+    from metavoice_app.gui.workers import Task
+
+    assert Task.wait_all(60_000), "a background task did not finish"
+
+
 @pytest.fixture
 def repo_root() -> Path:
     return REPO_ROOT

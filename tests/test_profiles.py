@@ -210,10 +210,15 @@ def test_library_lists_broken_files_with_a_reason(tmp_path: Path) -> None:
     assert entry.manifest is None and "not a MetaVoice profile" in entry.problem
 
 
-def test_profile_cli(
-    profile_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_profile_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from metavoice_app.cli import main
+    from metavoice_app.commands.profile import _bundled_model_id
+
+    bundled = _bundled_model_id()
+    profile_path = tmp_path / "ada.mvoice"
+    manifest = _manifest()
+    manifest.base_model_id = bundled or MODEL_ID
+    save_profile(profile_path, manifest, _tensors(), np.zeros(1600, dtype=np.float32), 16000)
 
     assert main(["profile", "list"]) == 0
     assert "no voices yet" in capsys.readouterr().out
@@ -230,3 +235,8 @@ def test_profile_cli(
     junk.write_bytes(b"junk")
     assert main(["profile", "import", str(junk)]) == 1
     assert "not a MetaVoice profile" in capsys.readouterr().err
+    if bundled:  # with a bundled model, voices made for another model are refused
+        foreign = tmp_path / "foreign.mvoice"
+        save_profile(foreign, _manifest("Other"), _tensors(), np.zeros(160, np.float32), 16000)
+        assert main(["profile", "import", str(foreign)]) == 1
+        assert "another speech model" in capsys.readouterr().err

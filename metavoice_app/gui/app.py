@@ -14,6 +14,7 @@ from metavoice_app.core.settings import load_settings
 from metavoice_app.gui.main_window import MainWindow
 from metavoice_app.gui.resources import app_icon
 from metavoice_app.gui.theme import apply_theme
+from metavoice_app.gui.workers import Task
 
 log = logging.getLogger(__name__)
 
@@ -48,4 +49,6 @@ def run_app(paths: AppPaths, device_override: str | None = None) -> int:
     app = ensure_application()
     window = create_main_window(paths, device_override)
     window.show()
-    return app.exec()
+    code = app.exec()
+    Task.wait_all()
+    return code

@@ -137,6 +137,13 @@ class Task(QObject):
     def is_running(self) -> bool:
         return self._thread.isRunning()
 
+    @classmethod
+    def wait_all(cls, timeout_ms: int = 10_000) -> bool:
+        """Cancel and wait for every running task (at exit: a live QThread aborts Python)."""
+        for task in list(cls._running):
+            task.cancel()
+        return all(task.wait(timeout_ms) for task in list(cls._running))
+
     def wait(self, timeout_ms: int = 10_000) -> bool:
         """Block until the thread ends; for shutdown only, never during normal use."""
         return self._thread.wait(timeout_ms)

@@ -17,10 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from metavoice_app.core.atomic import atomic_write_text
+from metavoice_app.core.audio.prep import trim_silence
 from metavoice_app.core.dubbing.cues import Cue
 from metavoice_app.core.model.acoustic import Controls
 from metavoice_app.core.synth.engine import SpeechEngine, VoiceHandle
 
+EDGE_MARGIN_S = 0.02  # silence kept around a cue's speech after trimming
 MAX_SPEEDUP = 1.6
 MAX_SLOWDOWN = 0.85
 SCRIPT_GAP_S = 0.4
@@ -92,6 +94,11 @@ class DubResult:
         atomic_write_text(path, self.cue_sheet())
 
 
+def _speech_only(audio: np.ndarray, rate: int) -> np.ndarray:
+    """The cue without the model's leading and trailing silence, so speech starts on time."""
+    return trim_silence(audio, rate, margin_s=EDGE_MARGIN_S) if len(audio) else audio
+
+
 def fit_speed(natural: float, slot: float) -> float:
     """The speed that makes ``natural`` seconds of speech fill ``slot``, within limits."""
     if natural > slot:
@@ -121,9 +128,10 @@ def render(
             progress(index, len(cues), f"cue {cue.number}")
         voice = voices.get(cue.voice) or voices[None]
         speech = engine.speak(cue.text, voice=voice, controls=base)
+        audio = _speech_only(speech.audio, rate)
         speed = 1.0
         if cue.slot is not None:
-            speed = fit_speed(speech.duration, cue.slot)
+            speed = fit_speed(len(audio) / rate, cue.slot)
             if speed != 1.0:
                 speech = engine.speak(
                     cue.text,
@@ -134,7 +142,9 @@ def render(
                         energy=base.energy,
                     ),
                 )
+                audio = _speech_only(speech.audio, rate)
         start = cue.start if cue.start is not None else cursor
+        duration = len(audio) / rate
         rendered.append(
             RenderedCue(
                 cue.number,
@@ -143,11 +153,11 @@ def render(
                 start,
                 cue.slot,
                 speed,
-                speech.duration,
-                speech.audio,
+                duration,
+                audio,
             )
         )
-        cursor = start + speech.duration + SCRIPT_GAP_S
+        cursor = start + duration + SCRIPT_GAP_S
     if progress is not None:
         progress(len(cues), len(cues), "mixing")
     end = max((c.start + c.duration for c in rendered), default=0.0)
