@@ -105,16 +105,23 @@ class DubController(QObject):
             return
         names: list[str | None] = [None, *sorted({c.voice for c in self.cues if c.voice})]
         choices = self._voice_choices(engine)
+        # Each name starts with a different unmodified engine voice (the clearest ones);
+        # the main voice is the model's default.
+        distinct = [
+            data
+            for _, data in choices
+            if data.endswith("-00")
+            and not data.startswith("espeak")
+            and data != engine.info.default_voice
+        ]
         for index, name in enumerate(names):
             combo = QComboBox()
             combo.setAccessibleName(f"Voice for {name or 'untagged cues'}")
             for text, data in choices:
                 combo.addItem(text, data)
-            default = (
-                engine.info.default_voice
-                if index == 0
-                else choices[min(index, len(choices) - 1)][1]
-            )
+            default = engine.info.default_voice
+            if index > 0 and distinct:
+                default = distinct[(index - 1) % len(distinct)]
             combo.setCurrentIndex(max(combo.findData(default), 0))
             form.addRow(f"{name or MAIN}:", combo)
             self.voice_combos[name] = combo
