@@ -97,3 +97,19 @@ def test_reference_durations_drive_the_decoder(data: CorpusData) -> None:
     batch.durations = None
     with_aligner = model.losses(batch)
     assert not torch.isclose(with_reference["features"], with_aligner["features"])
+
+
+def test_engine_timings_supervise_the_aligner(data: CorpusData) -> None:
+    """The aligner learns known timings directly: its loss on them falls with training."""
+    model = _model(data)
+    batch = data.collate(list(range(len(data.items))))
+    optimizer = torch.optim.Adam(model.aligner.parameters(), lr=1e-2)
+    first = float(model.losses(batch)["align_ref"].detach())
+    for _ in range(40):
+        loss = model.losses(batch)["align_ref"]
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    assert float(model.losses(batch)["align_ref"].detach()) < 0.7 * first
+    batch.durations = None
+    assert "align_ref" not in model.losses(batch)

@@ -278,6 +278,16 @@ class AcousticModel(nn.Module):
         }
         if log_attn is not None:
             losses["align"] = forward_sum_loss(log_attn, batch.phone_lengths, batch.frame_lengths)
+            if batch.durations is not None and bool((batch.durations[:, 0] >= 0).any()):
+                # Where the engine's timings are known, teach the aligner them directly;
+                # the forward-sum loss alone learned too slowly on a CPU budget.
+                known = batch.durations[:, 0] >= 0
+                reference = durations_to_attention(
+                    batch.durations.clamp(min=0), batch.features.shape[1]
+                )
+                cross_entropy = -(log_attn * reference).sum(-1)
+                use = (~frame_pad) & known[:, None]
+                losses["align_ref"] = (cross_entropy * use).sum() / use.sum().clamp(min=1)
             if bin_weight > 0:
                 losses["bin"] = bin_weight * bin_loss(hard, log_attn)
         return losses
