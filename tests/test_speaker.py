@@ -127,7 +127,9 @@ def test_attached_encoder_gives_adaptation_its_start(
     audio = world.vocode(corpus.features(speaker.id)[utt.id].astype(np.float32))
     take = Take(tmp_path / "t.wav", utt.text, audio, TakeReport(1, 1, 0, 40, 0))
     adapter = Adapter(engine.model, engine.info, AdaptConfig(), engine.speaker_tools)
-    start = adapter.initial_speaker([take])
+    from metavoice_app.core.adapt.takes import take_features
+
+    start = adapter.initial_speaker([take_features(take)])
     assert start.shape == (engine.model.config.speaker_dim,)
     assert not torch.allclose(start, engine.model.speaker_init)
     assert SpeechEngine(tiny_model_dir).speaker_tools is None  # optional, absent by default

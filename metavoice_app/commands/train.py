@@ -168,7 +168,6 @@ def _attach_encoder(args: argparse.Namespace, _paths: AppPaths) -> int:
 
 
 def _meta(args: argparse.Namespace, _paths: AppPaths) -> int:
-
     from metavoice_app.core.meta.algorithms import MetaConfig
     from metavoice_app.core.meta.train import MetaReport, MetaTrainConfig, train_meta
 

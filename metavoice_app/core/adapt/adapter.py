@@ -123,20 +123,18 @@ class Adapter:
         self.device = next(model.parameters()).device
         self.frontend = TextFrontend()
 
-    def initial_speaker(self, takes: list[Take] | None = None) -> torch.Tensor:
-        """The zero-shot starting point: the voice memory's blend of known voices for these
-        takes when the model has a speaker encoder, else the model's (meta-learned)
-        starting vector."""
-        if takes and self.tools is not None:
-            features = [take_features(t, cache=self.config.cache_features) for t in takes]
+    def initial_speaker(self, features: list[np.ndarray] | None = None) -> torch.Tensor:
+        """The zero-shot starting point: the voice memory's blend of known voices for takes
+        with these features when the model has a speaker encoder, else the model's
+        (meta-learned) starting vector."""
+        if features and self.tools is not None:
             return self.tools.starting_vector(features).to(self.device)
         return self.base.speaker_init.detach()
 
-    def _batch(self, takes: list[Take], model: AcousticModel) -> Batch:
+    def _batch(self, takes: list[Take], features: list[np.ndarray], model: AcousticModel) -> Batch:
         items = []
-        for take in takes:
+        for take, feats in zip(takes, features, strict=True):
             ids = np.array(phone_ids(list(utterance_phones(take.text, self.frontend))))
-            feats = take_features(take, cache=self.config.cache_features)
             if len(feats) <= len(ids):
                 raise AdaptationError(f"{take.path.name}: too short for its text")
             items.append((ids, feats))
@@ -184,11 +182,13 @@ class Adapter:
         names = adapted_names(model, config.params)
         for name, parameter in model.named_parameters():
             parameter.requires_grad_(name in names)
-        speaker = torch.nn.Parameter(self.initial_speaker(takes).clone())
+        # Analysed once (Harvest F0 is the slow part), for the start and the batches.
+        features = [take_features(t, cache=config.cache_features) for t in takes]
+        speaker = torch.nn.Parameter(self.initial_speaker(features).clone())
         held_out = takes[-1:] if config.holdout and len(takes) >= 3 else []
         support = takes[: len(takes) - len(held_out)]
-        support_batch = self._batch(support, model)
-        holdout_batch = self._batch(held_out, model) if held_out else None
+        support_batch = self._batch(support, features[: len(support)], model)
+        holdout_batch = self._batch(held_out, features[len(support) :], model) if held_out else None
         parameters = dict(model.named_parameters())
         groups = [{"params": [speaker], "lr": config.embedding_learning_rate}]
         if names:

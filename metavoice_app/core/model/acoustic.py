@@ -43,6 +43,12 @@ class Batch:
     # Known phone durations in frames (engine timings), or -1 where the aligner decides.
     durations: torch.Tensor | None = None
 
+    def known_durations(self) -> torch.Tensor:
+        """Per utterance: are its phone durations given (True) or left to the aligner?"""
+        if self.durations is None:
+            return torch.zeros(self.phones.shape[0], dtype=torch.bool, device=self.phones.device)
+        return self.durations[:, 0] >= 0
+
     def to(self, device: torch.device) -> Batch:
         return Batch(
             self.phones.to(device),
@@ -237,12 +243,12 @@ class AcousticModel(nn.Module):
         frame_pad = padding_mask(batch.frame_lengths, batch.features.shape[1])
         target = self.normalize(batch.features)
 
-        known_all = batch.durations is not None and bool((batch.durations[:, 0] >= 0).all())
+        known = batch.known_durations()
+        known_all = bool(known.all())
         log_attn: torch.Tensor | None = None
         if align or not known_all:
             log_attn, durations = self.align(batch)
             if batch.durations is not None:
-                known = batch.durations[:, 0] >= 0
                 durations = torch.where(known[:, None], batch.durations, durations)
         else:
             assert batch.durations is not None
@@ -278,10 +284,9 @@ class AcousticModel(nn.Module):
         }
         if log_attn is not None:
             losses["align"] = forward_sum_loss(log_attn, batch.phone_lengths, batch.frame_lengths)
-            if batch.durations is not None and bool((batch.durations[:, 0] >= 0).any()):
+            if batch.durations is not None and bool(known.any()):
                 # Where the engine's timings are known, teach the aligner them directly;
                 # the forward-sum loss alone learned too slowly on a CPU budget.
-                known = batch.durations[:, 0] >= 0
                 reference = durations_to_attention(
                     batch.durations.clamp(min=0), batch.features.shape[1]
                 )

@@ -100,6 +100,21 @@ class SpeechEngine:
     def voice_ids(self) -> list[str]:
         return [v.id for v in self.info.voices]
 
+    def voice_choices(self, voices_dir: Path) -> list[tuple[str, str]]:
+        """(label, voice) for pickers: the library's profiles made for this model first,
+        then the built-in voices. Each voice is a string that :meth:`voice` accepts."""
+        from metavoice_app.core.profiles.library import VoiceLibrary
+
+        choices = [
+            (f"{entry.manifest.name} (your voice)", str(entry.path))
+            for entry in VoiceLibrary(voices_dir).entries()
+            if entry.manifest is not None and entry.manifest.base_model_id == self.info.model_id
+        ]
+        choices += [
+            (f"{v.id} ({'real' if v.real else 'synthetic'} voice)", v.id) for v in self.info.voices
+        ]
+        return choices
+
     def voice(self, voice: str | Path | None = None) -> VoiceHandle:
         """A built-in voice by id (the default when ``None``) or a ``.mvoice`` profile file."""
         if voice is not None and (isinstance(voice, Path) or str(voice).endswith(SUFFIX)):

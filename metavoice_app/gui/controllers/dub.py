@@ -12,8 +12,6 @@ from metavoice_app.core.audio.export import ExportOptions, format_for, write_aud
 from metavoice_app.core.dubbing.cues import Cue, SubtitleError, read_cues
 from metavoice_app.core.dubbing.render import DubResult, render
 from metavoice_app.core.paths import AppPaths
-from metavoice_app.core.profiles.library import VoiceLibrary
-from metavoice_app.core.profiles.mvoice import SUFFIX
 from metavoice_app.core.synth.engine import SpeechEngine, VoiceHandle
 from metavoice_app.gui.engine_service import EngineService
 from metavoice_app.gui.errors import show_error
@@ -87,14 +85,6 @@ class DubController(QObject):
         self.page.status.setText("Choose a voice for each name, then render.")
         return True
 
-    def _voice_choices(self, engine: SpeechEngine) -> list[tuple[str, str]]:
-        choices = []
-        for entry in VoiceLibrary(self.paths.voices_dir).entries():
-            if entry.manifest is not None and entry.manifest.base_model_id == engine.info.model_id:
-                choices.append((f"{entry.manifest.name} (your voice)", str(entry.path)))
-        choices += [(voice.id, voice.id) for voice in engine.info.voices]
-        return choices
-
     def _build_voice_pickers(self) -> None:
         form = self.page.voice_form
         while form.rowCount():
@@ -104,7 +94,7 @@ class DubController(QObject):
         if engine is None:
             return
         names: list[str | None] = [None, *sorted({c.voice for c in self.cues if c.voice})]
-        choices = self._voice_choices(engine)
+        choices = engine.voice_choices(self.paths.voices_dir)
         # Each name starts with a different unmodified engine voice (the clearest ones);
         # the main voice is the model's default.
         distinct = [
@@ -129,8 +119,7 @@ class DubController(QObject):
     def _voices(self, engine: SpeechEngine) -> dict[str | None, VoiceHandle]:
         voices = {}
         for name, combo in self.voice_combos.items():
-            data = str(combo.currentData())
-            voices[name] = engine.voice(Path(data) if data.endswith(SUFFIX) else data)
+            voices[name] = engine.voice(str(combo.currentData()))
         return voices
 
     def _selected(self) -> Cue | None:

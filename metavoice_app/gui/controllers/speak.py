@@ -16,8 +16,6 @@ from metavoice_app.core.features.mel import log_mel, mel_frequencies
 from metavoice_app.core.features.world import FRAME_PERIOD_MS
 from metavoice_app.core.model.acoustic import Controls
 from metavoice_app.core.paths import AppPaths
-from metavoice_app.core.profiles.library import VoiceLibrary
-from metavoice_app.core.profiles.mvoice import SUFFIX
 from metavoice_app.core.synth.engine import SpeechEngine
 from metavoice_app.gui.engine_service import EngineService
 from metavoice_app.gui.errors import show_error
@@ -107,14 +105,9 @@ class SpeakController(QObject):
         combo = self.page.voice_combo
         previous = combo.currentData()
         combo.clear()
-        for entry in VoiceLibrary(self.paths.voices_dir).entries():
-            manifest = entry.manifest
-            if manifest is not None and manifest.base_model_id == engine.info.model_id:
-                # Strings, not Paths: findData compares wrapped Python objects by identity.
-                combo.addItem(f"{manifest.name} (your voice)", str(entry.path))
-        for voice in engine.info.voices:
-            kind = "real voice" if voice.real else "synthetic voice"
-            combo.addItem(f"{voice.id} ({kind})", voice.id)
+        # Strings, not Paths: findData compares wrapped Python objects by identity.
+        for label, voice in engine.voice_choices(self.paths.voices_dir):
+            combo.addItem(label, voice)
         index = combo.findData(previous) if previous is not None else -1
         if index < 0:
             index = combo.findData(engine.info.default_voice)
@@ -139,8 +132,7 @@ class SpeakController(QObject):
         if self.synthesis is not None and self.synthesis.is_running():
             self.synthesis.cancel()
         self.player.stop()
-        data = str(self.page.voice_combo.currentData())
-        voice: str | Path = Path(data) if data.endswith(SUFFIX) else data
+        voice = str(self.page.voice_combo.currentData())
         voice_name = self.page.voice_combo.currentText().rsplit(" (", 1)[0]
         controls = Controls(
             speed=self.page.speed_value(),
