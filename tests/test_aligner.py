@@ -5,11 +5,11 @@ import pytest
 import torch
 
 from metavoice_app.core.model.aligner import (
-    beta_binomial_prior,
     durations_to_attention,
-    forward_sum_loss,
+    frame_labels,
     hard_durations,
     monotonic_alignment,
+    phone_scores,
 )
 
 
@@ -38,14 +38,6 @@ def test_mas_refuses_too_few_frames() -> None:
         monotonic_alignment(np.zeros((3, 5)))
 
 
-def test_prior_is_a_distribution_along_the_diagonal() -> None:
-    prior = beta_binomial_prior(6, 30)
-    assert torch.allclose(prior.exp().sum(1), torch.ones(30), atol=1e-5)
-    peaks = prior.argmax(1)
-    assert peaks[0] == 0 and peaks[-1] == 5
-    assert (peaks[1:] >= peaks[:-1]).all()
-
-
 def test_hard_attention_matches_durations() -> None:
     durations = torch.tensor([[2, 3, 1, 0], [1, 1, 1, 1]])
     attention = durations_to_attention(durations, 6)
@@ -55,13 +47,27 @@ def test_hard_attention_matches_durations() -> None:
     assert attention[1, 4:].sum() == 0  # past the end of a shorter utterance
 
 
-def test_forward_sum_prefers_monotonic_attention() -> None:
-    truth = [4, 4, 4]
-    good = torch.from_numpy(_diagonal_log_attention(truth)).float()[None]
-    bad = good.flip(2)  # reversed order: not monotonic in the phone sequence
-    lengths = (torch.tensor([3]), torch.tensor([12]))
-    assert forward_sum_loss(good, *lengths) < forward_sum_loss(bad, *lengths)
-    assert hard_durations(good, *lengths).tolist() == [truth]
+def test_frame_labels_follow_the_durations() -> None:
+    phones = torch.tensor([[5, 9, 7, 0]])
+    durations = torch.tensor([[2, 1, 3, 0]])
+    assert frame_labels(durations, phones, 8).tolist() == [[5, 5, 9, 7, 7, 7, 0, 0]]
+
+
+def test_phone_scores_pick_each_text_phone_column() -> None:
+    log_probs = torch.log_softmax(torch.randn(1, 6, 12), dim=-1)
+    phones = torch.tensor([[3, 3, 11]])  # a repeated phone gets the same column twice
+    scores = phone_scores(log_probs, phones)
+    assert scores.shape == (1, 6, 3)
+    assert torch.equal(scores[0, :, 0], log_probs[0, :, 3])
+    assert torch.equal(scores[0, :, 1], log_probs[0, :, 3])
+    assert torch.equal(scores[0, :, 2], log_probs[0, :, 11])
+
+
+def test_hard_durations_read_the_best_path_per_utterance() -> None:
+    truth = [4, 2, 5]
+    scores = torch.from_numpy(_diagonal_log_attention(truth)).float()[None]
+    lengths = (torch.tensor([3]), torch.tensor([11]))
+    assert hard_durations(scores, *lengths).tolist() == [truth]
 
 
 def test_force_align_on_real_speech(tiny_model_dir, tiny_corpus) -> None:

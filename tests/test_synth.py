@@ -242,3 +242,56 @@ def test_warm_start_keeps_known_voices(
     source, _ = load_model(tiny_model_dir)
     assert torch.allclose(trainer.model.speaker_embedding.weight, source.speaker_embedding.weight)
     assert torch.allclose(trainer.model.feature_mean, source.feature_mean)
+
+
+def test_warm_start_keeps_what_fits_and_renews_changed_layers(
+    tiny_corpus: Path, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    """A model whose aligner changed shape still warm-starts everything else."""
+    import dataclasses
+
+    import torch
+
+    from metavoice_app.core.model.checkpoint import load_model
+    from metavoice_app.core.model.config import ModelConfig
+    from metavoice_app.core.train.base import TrainConfig, Trainer
+
+    wider = dataclasses.replace(ModelConfig.tiny(), aligner_channels=24)
+    trainer = Trainer(
+        TrainConfig(
+            corpus=tiny_corpus,
+            out=tmp_path / "warm",
+            model=wider,
+            init_from=tiny_model_dir,
+            device="cpu",
+        )
+    )
+    source, _ = load_model(tiny_model_dir)
+    assert torch.allclose(trainer.model.output.weight, source.output.weight.float())
+    assert trainer.model.aligner.project.weight.shape[0] == 24
+
+
+def test_aligner_only_training_changes_nothing_else(tiny_corpus: Path, tmp_path: Path) -> None:
+    from metavoice_app.core.model.config import ModelConfig
+    from metavoice_app.core.train.base import TrainConfig, Trainer
+
+    trainer = Trainer(
+        TrainConfig(
+            corpus=tiny_corpus,
+            out=tmp_path / "aligner",
+            model=ModelConfig.tiny(),
+            steps=8,
+            batch_frames=2000,
+            validate_every=4,
+            holdout=1,
+            warmup_steps=1,
+            device="cpu",
+            parts="aligner",
+        )
+    )
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    trainer.run()
+    after = trainer.model.state_dict()
+    changed = {k for k in before if not bool((before[k] == after[k]).all())}
+    assert changed and {k for k in changed if not k.startswith("aligner.")} == set()
+    assert trainer.step == 8

@@ -63,7 +63,11 @@ def _align(args: argparse.Namespace, _paths: AppPaths) -> int:
     from metavoice_app.core.synth.engine import bundled_model_dir
 
     result = run(
-        args.model or bundled_model_dir(), args.corpus, args.utterances, threads=args.threads
+        args.model or bundled_model_dir(),
+        args.corpus,
+        args.utterances,
+        threads=args.threads,
+        sources=tuple(args.sources or ()),
     )
     _publish(to_markdown(result, _command()), args.report, "align")
     return 0
@@ -140,6 +144,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     align.add_argument("--model", type=Path, help="model folder (default: the bundled model)")
     align.add_argument("--utterances", type=int, default=200)
     align.add_argument("--threads", type=int, default=2)
+    align.add_argument(
+        "--sources",
+        nargs="+",
+        metavar="VOICE",
+        help="only speakers of these sources or voices (e.g. ones left out of training)",
+    )
     align.add_argument("--report", type=Path, help="update this markdown file's align section")
     align.set_defaults(handler=_align)
     dub = suites.add_parser("dub", help="render time and timing accuracy of dubbing")

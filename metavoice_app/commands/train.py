@@ -101,6 +101,9 @@ def _base(args: argparse.Namespace, _paths: AppPaths) -> int:
         validate_every=args.validate_every,
         seed=args.seed,
         init_from=args.init_from,
+        parts=args.parts,
+        learning_rate=args.learning_rate,
+        exclude=tuple(args.exclude or ()),
     )
 
     def report(r: StepReport) -> None:
@@ -137,6 +140,31 @@ def _split(args: argparse.Namespace, _paths: AppPaths) -> int:
         f"split {report.clips} clips of {report.speakers} speakers into {report.pieces} "
         f"pieces; {report.dropped} clips dropped for failed alignment"
     )
+    return 0
+
+
+def _align(args: argparse.Namespace, _paths: AppPaths) -> int:
+    import torch
+
+    from metavoice_app.core.model.checkpoint import load_model
+    from metavoice_app.core.train.corpus.align import align_corpus
+    from metavoice_app.core.train.corpus.store import Corpus
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    model, info = load_model(args.model)
+    report = align_corpus(
+        Corpus(args.corpus), model, info.model_id, args.min_confidence, print_progress
+    )
+    print(
+        f"aligned {report.aligned} utterances of {report.speakers} speakers; "
+        f"{report.rejected} left unaligned (confidence below {args.min_confidence})"
+    )
+    if report.awaiting_split:
+        print(
+            f"{report.awaiting_split} long-clip speakers were skipped: run `metavoice train "
+            "split` on them first, then align again"
+        )
     return 0
 
 
@@ -287,8 +315,39 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         type=Path,
         help="start from this model folder's weights (when --out has no state)",
     )
+    base.add_argument(
+        "--parts",
+        choices=("all", "aligner"),
+        default="all",
+        help="aligner: train only the forced aligner's phone classifier (fast)",
+    )
+    base.add_argument("--learning-rate", type=float, default=1e-3, help="peak learning rate")
+    base.add_argument(
+        "--exclude",
+        nargs="+",
+        metavar="VOICE",
+        help="leave out speakers made from these voices or sources (e.g. festival)",
+    )
     base.add_argument("--seed", type=int, default=0)
     base.set_defaults(handler=_base)
+    align = stages.add_parser(
+        "align",
+        help="force-align the corpus utterances that have no engine timings",
+        description="Give every utterance without trusted engine timings (the real "
+        "speakers) phone durations from a trained model's aligner, so that the acoustic "
+        "model trains on them with exact alignments. Utterances whose alignment is "
+        "implausible are left without durations. Re-running with another model realigns.",
+    )
+    align.add_argument("--corpus", type=Path, required=True, help="corpus folder")
+    align.add_argument("--model", type=Path, required=True, help="trained model folder")
+    align.add_argument(
+        "--min-confidence",
+        type=float,
+        default=-4.0,
+        help="leave utterances whose alignment path scores below this unaligned",
+    )
+    align.add_argument("--threads", type=int, help="CPU threads for torch")
+    align.set_defaults(handler=_align)
     split = stages.add_parser(
         "split",
         help="split long real clips at pauses with a trained model's aligner",

@@ -32,17 +32,26 @@ class AlignBenchResult:
     by_source: dict[str, float]
     model: str
     date: str
+    sources: tuple[str, ...] = ()
 
 
 def run(
-    model_dir: Path, corpus_dir: Path, utterances: int = 200, seed: int = 0, threads: int = 2
+    model_dir: Path,
+    corpus_dir: Path,
+    utterances: int = 200,
+    seed: int = 0,
+    threads: int = 2,
+    sources: tuple[str, ...] = (),
 ) -> AlignBenchResult:
+    """``sources`` limits the test to speakers of those sources or voices (e.g. ones the
+    aligner was trained without)."""
     torch.set_num_threads(threads)
     model, info = load_model(model_dir)
     corpus = Corpus(corpus_dir)
     candidates = [
         (s, u)
         for s in corpus.speakers()
+        if not sources or s.source in sources or s.voice in sources
         for u in s.utterances
         if u.ref_durations is not None and u.ref_agreement == 1.0
     ]
@@ -71,6 +80,7 @@ def run(
         by_source={k: statistics.mean(v) for k, v in sorted(per_source.items())},
         model=f"{model_dir.name} ({info.model_id[:12]})",
         date=dt.date.today().isoformat(),
+        sources=sources,
     )
 
 
@@ -79,9 +89,11 @@ def to_markdown(result: AlignBenchResult, command: str) -> str:
         "## Forced aligner (`metavoice bench align`)",
         "",
         f"Measured {result.date} with `{command}`; model {result.model}. Phone boundaries "
-        f"found by the model's aligner (monotonic alignment search over its learned "
-        f"attention) against the engines' own timings, on {result.utterances} synthetic "
-        f"corpus utterances whose engine phones match the labels exactly "
+        f"found by the model's aligner (monotonic alignment search through its "
+        f"phone classifier's scores) against the engines' own timings, on "
+        f"{result.utterances} synthetic corpus utterances"
+        f"{' of ' + ', '.join(result.sources) if result.sources else ''} whose engine phones "
+        f"match the labels exactly "
         f"({result.boundaries} boundaries, 10 ms frames).",
         "",
         "| measure | value |",

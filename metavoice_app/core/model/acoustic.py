@@ -3,8 +3,9 @@
 FastSpeech2 family, non-autoregressive: a Transformer phone encoder; duration,
 pitch and energy predictors (one value per phone) that give explicit speed,
 pitch and energy controls; a length regulator; and a Transformer decoder whose
-layer norms are conditioned on the speaker. Alignment is learned jointly
-(:mod:`.aligner`), so real recordings need no external phone timings.
+layer norms are conditioned on the speaker. A frame-wise phone classifier
+(:mod:`.aligner`) trains beside it on the engine-timed corpus and force-aligns
+recordings whose timings are unknown: real speakers, and a new voice's takes.
 """
 
 from __future__ import annotations
@@ -19,11 +20,10 @@ from torch.nn import functional as F
 from metavoice_app.core.features.world import LF0, VUV
 from metavoice_app.core.model.aligner import (
     Aligner,
-    alignment_prior,
-    bin_loss,
     durations_to_attention,
-    forward_sum_loss,
+    frame_labels,
     hard_durations,
+    phone_scores,
 )
 from metavoice_app.core.model.config import ModelConfig
 from metavoice_app.core.model.layers import FFTBlock, VariancePredictor, sinusoidal_positions
@@ -108,7 +108,9 @@ class AcousticModel(nn.Module):
             for _ in range(config.decoder_layers)
         )
         self.output = nn.Linear(d, config.feature_dim)
-        self.aligner = Aligner(d, config.feature_dim, config.aligner_dim)
+        self.aligner = Aligner(
+            config.feature_dim, config.n_phones, config.aligner_channels, config.dropout
+        )
         self.register_buffer("feature_mean", torch.zeros(config.feature_dim))
         self.register_buffer("feature_std", torch.ones(config.feature_dim))
         # Where adaptation to a new voice starts; meta-training learns it.
@@ -171,29 +173,17 @@ class AcousticModel(nn.Module):
         return out
 
     # Alignment ---------------------------------------------------------------------------
-    def align(
-        self,
-        batch: Batch,
-        speaker: torch.Tensor | None = None,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Log attention and MAS durations of each utterance in ``batch``."""
-        text_pad = padding_mask(batch.phone_lengths, batch.phones.shape[1])
+    def phone_log_probs(self, batch: Batch) -> torch.Tensor:
+        """The aligner's ``(batch, frames, n_phones)`` phone log-probabilities."""
         frame_pad = padding_mask(batch.frame_lengths, batch.features.shape[1])
-        embedded = self.phone_embedding(batch.phones)
-        prior = alignment_prior(
-            batch.phone_lengths.cpu(),
-            batch.frame_lengths.cpu(),
-            batch.phones.shape[1],
-            batch.features.shape[1],
-        )
-        log_attn = self.aligner(
-            embedded,
-            self.normalize(batch.features),
-            text_pad,
-            frame_pad,
-            prior.to(batch.features.device),
-        )
-        return log_attn, hard_durations(log_attn, batch.phone_lengths, batch.frame_lengths)
+        out: torch.Tensor = self.aligner(self.normalize(batch.features), frame_pad)
+        return out
+
+    def align(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per-frame scores of each text phone ``(B, T, N)`` and the forced-alignment
+        durations of each utterance in ``batch``."""
+        scores = phone_scores(self.phone_log_probs(batch), batch.phones)
+        return scores, hard_durations(scores, batch.phone_lengths, batch.frame_lengths)
 
     @torch.no_grad()
     def force_align(
@@ -209,33 +199,46 @@ class AcousticModel(nn.Module):
             torch.tensor([features.shape[1]], device=phones.device),
             torch.zeros(1, dtype=torch.long, device=phones.device),
         )
-        log_attn, durations = self.align(batch)
+        scores, durations = self.align(batch)
         hard = durations_to_attention(durations, features.shape[1])
-        confidence = float((log_attn * hard).sum() / features.shape[1])
+        confidence = float((scores * hard).sum() / features.shape[1])
         return durations[0], confidence
+
+    def aligner_loss(self, batch: Batch, log_probs: torch.Tensor | None = None) -> torch.Tensor:
+        """Frame-wise cross-entropy of the aligner against the known durations."""
+        if log_probs is None:
+            log_probs = self.phone_log_probs(batch)
+        known = batch.known_durations()
+        if batch.durations is None or not bool(known.any()):
+            return log_probs.new_zeros(())
+        frames = batch.features.shape[1]
+        labels = frame_labels(batch.durations, batch.phones, frames)
+        frame_pad = padding_mask(batch.frame_lengths, frames)
+        use = ((~frame_pad) & known[:, None]).float()
+        picked = torch.gather(log_probs, 2, labels[..., None])[..., 0]
+        return -(picked * use).sum() / use.sum().clamp(min=1.0)
 
     # Training ----------------------------------------------------------------------------
     def forward(
         self,
         batch: Batch,
         speaker: torch.Tensor | None = None,
-        bin_weight: float = 0.0,
         align: bool = True,
     ) -> dict[str, torch.Tensor]:
         """The training losses (so ``torch.func.functional_call`` can run the model)."""
-        return self.losses(batch, speaker, bin_weight, align)
+        return self.losses(batch, speaker, align)
 
     def losses(
         self,
         batch: Batch,
         speaker: torch.Tensor | None = None,
-        bin_weight: float = 0.0,
         align: bool = True,
     ) -> dict[str, torch.Tensor]:
         """All training losses for a batch; ``speaker`` overrides the embedding table.
 
-        With ``align=False`` and every duration known (``batch.durations``), the aligner is
-        skipped: adaptation and meta-learning inner loops need only the acoustic losses.
+        ``align=True`` also trains the aligner on the utterances whose durations are known.
+        Utterances without durations are force-aligned first; with ``align=False`` and every
+        duration known (adaptation and meta-learning inner loops) the aligner is not run.
         """
         if speaker is None:
             speaker = self.speaker_vectors(batch.speakers)
@@ -244,15 +247,17 @@ class AcousticModel(nn.Module):
         target = self.normalize(batch.features)
 
         known = batch.known_durations()
-        known_all = bool(known.all())
-        log_attn: torch.Tensor | None = None
-        if align or not known_all:
-            log_attn, durations = self.align(batch)
+        log_probs: torch.Tensor | None = None
+        if align or not bool(known.all()):
+            log_probs = self.phone_log_probs(batch)
+        if batch.durations is not None and bool(known.all()):
+            durations = batch.durations
+        else:
+            assert log_probs is not None
+            scores = phone_scores(log_probs.detach(), batch.phones)
+            durations = hard_durations(scores, batch.phone_lengths, batch.frame_lengths)
             if batch.durations is not None:
                 durations = torch.where(known[:, None], batch.durations, durations)
-        else:
-            assert batch.durations is not None
-            durations = batch.durations
         hard = durations_to_attention(durations, batch.features.shape[1])
         frames_per_phone = hard.sum(1).clamp(min=1.0)
         pitch = (hard * target[..., LF0 : LF0 + 1]).sum(1) / frames_per_phone
@@ -282,19 +287,8 @@ class AcousticModel(nn.Module):
             "pitch": (((pitch_pred - pitch) ** 2) * phone_ok).sum() / n_phone,
             "energy": (((energy_pred - energy) ** 2) * phone_ok).sum() / n_phone,
         }
-        if log_attn is not None:
-            losses["align"] = forward_sum_loss(log_attn, batch.phone_lengths, batch.frame_lengths)
-            if batch.durations is not None and bool(known.any()):
-                # Where the engine's timings are known, teach the aligner them directly;
-                # the forward-sum loss alone learned too slowly on a CPU budget.
-                reference = durations_to_attention(
-                    batch.durations.clamp(min=0), batch.features.shape[1]
-                )
-                cross_entropy = -(log_attn * reference).sum(-1)
-                use = (~frame_pad) & known[:, None]
-                losses["align_ref"] = (cross_entropy * use).sum() / use.sum().clamp(min=1)
-            if bin_weight > 0:
-                losses["bin"] = bin_weight * bin_loss(hard, log_attn)
+        if align and log_probs is not None:
+            losses["align"] = self.aligner_loss(batch, log_probs)
         return losses
 
     # Synthesis ---------------------------------------------------------------------------

@@ -102,8 +102,8 @@ def _expect(condition: bool, message: str) -> None:
         raise ModelLoadError(message)
 
 
-def read_info(folder: Path) -> ModelInfo:
-    """Parse and check ``config.json`` without loading weights."""
+def _read_config(folder: Path) -> dict[str, Any]:
+    """``config.json`` checked for what every model version shares: format, phones, features."""
     path = folder / CONFIG
     _expect(path.is_file(), f"{folder} is not a model folder (no {CONFIG})")
     try:
@@ -120,6 +120,13 @@ def read_info(folder: Path) -> ModelInfo:
         data.get("sample_rate") == SAMPLE_RATE and data.get("feature_layout") == FEATURE_LAYOUT,
         "the model was trained on other acoustic features",
     )
+    return data
+
+
+def read_info(folder: Path) -> ModelInfo:
+    """Parse and check ``config.json`` without loading weights."""
+    data = _read_config(folder)
+    path = folder / CONFIG
     try:
         config = ModelConfig.from_dict(data["model"])
         voices = [Voice(**v) for v in data["voices"]]
@@ -133,12 +140,8 @@ def read_info(folder: Path) -> ModelInfo:
     )
 
 
-def load_model(
-    folder: Path,
-    device: torch.device | str = "cpu",
-) -> tuple[AcousticModel, ModelInfo]:
-    """Rebuild a model from its folder, checking the weights against its config."""
-    info = read_info(folder)
+def _read_state(folder: Path, model_id: str) -> tuple[dict[str, torch.Tensor], str]:
+    """The weights file, size-capped and checked against the config's hash; and its hash."""
     weights = folder / WEIGHTS
     _expect(weights.is_file(), f"{folder} has no {WEIGHTS}")
     size = weights.stat().st_size
@@ -149,13 +152,35 @@ def load_model(
     blob = weights.read_bytes()
     digest = hashlib.sha256(blob).hexdigest()
     _expect(
-        not info.model_id or digest == info.model_id,
+        not model_id or digest == model_id,
         f"{WEIGHTS} does not match its config (damaged or replaced)",
     )
     try:
         state = load_file(str(weights))
     except Exception as exc:  # safetensors raises several types for bad files
         raise ModelLoadError(f"{WEIGHTS} is not a valid safetensors file: {exc}") from exc
+    return state, digest
+
+
+def read_weights(folder: Path) -> tuple[dict[str, torch.Tensor], list[str]]:
+    """A model folder's weights (float32) and voice ids, even from an older layout of the
+    model: training warm-starts from whatever still fits."""
+    data = _read_config(folder)
+    state, _ = _read_state(folder, str(data.get("model_id", "")))
+    try:
+        voices = [str(v["id"]) for v in data["voices"]]
+    except (KeyError, TypeError) as exc:
+        raise ModelLoadError(f"{folder / CONFIG} has a malformed voice list: {exc}") from exc
+    return {k: v.float() for k, v in state.items()}, voices
+
+
+def load_model(
+    folder: Path,
+    device: torch.device | str = "cpu",
+) -> tuple[AcousticModel, ModelInfo]:
+    """Rebuild a model from its folder, checking the weights against its config."""
+    info = read_info(folder)
+    state, digest = _read_state(folder, info.model_id)
     model = AcousticModel(info.config)
     expected = model.state_dict()
     if "speaker_init" not in state and "speaker_embedding.weight" in state:

@@ -25,7 +25,7 @@ class ModelConfig:
     speaker_dim: int = 128
     variance_channels: int = 192
     variance_kernel: int = 3
-    aligner_dim: int = 80
+    aligner_channels: int = 192
     max_duration_frames: int = 60
 
     def to_dict(self) -> dict[str, Any]:
@@ -51,6 +51,6 @@ class ModelConfig:
             ffn_dim=64,
             speaker_dim=16,
             variance_channels=32,
-            aligner_dim=16,
+            aligner_channels=16,
             dropout=0.0,
         )

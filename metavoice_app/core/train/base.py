@@ -23,7 +23,7 @@ import torch
 from metavoice_app.core.atomic import atomic_open
 from metavoice_app.core.device import resolve_device
 from metavoice_app.core.model.acoustic import AcousticModel, Batch
-from metavoice_app.core.model.checkpoint import Voice, load_model, save_model
+from metavoice_app.core.model.checkpoint import Voice, read_weights, save_model
 from metavoice_app.core.model.config import ModelConfig
 from metavoice_app.core.train.corpus.store import Corpus
 from metavoice_app.core.train.data import CorpusData
@@ -44,7 +44,6 @@ class TrainConfig:
     batch_frames: int = 6000
     learning_rate: float = 1e-3
     warmup_steps: int = 500
-    bin_loss_start: int = 1500
     validate_every: int = 250
     holdout: int = 64
     checkpoint_minutes: float = 5.0
@@ -53,6 +52,12 @@ class TrainConfig:
     seed: int = 0
     threads: int | None = None
     init_from: Path | None = None  # start from an exported model folder's weights
+    # "all", or "aligner": train only the phone classifier (minutes, not hours), e.g.
+    # before force-aligning the real speakers of a corpus.
+    parts: str = "all"
+    # Leave out the speakers made from these voices or sources (e.g. "festival"), to
+    # measure how the aligner does on voices it never heard.
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass
@@ -91,18 +96,25 @@ class Trainer:
             torch.set_num_threads(config.threads)
         self.device = resolve_device(config.device)
         corpus = Corpus(config.corpus)
-        speakers = corpus.speakers()
+        speakers = [
+            s
+            for s in corpus.speakers()
+            if s.voice not in config.exclude and s.source not in config.exclude
+        ]
         self.data = CorpusData(corpus, speakers)
+        if config.parts not in ("all", "aligner"):
+            raise ValueError(f"unknown training parts {config.parts!r}")
         self.train_idx, self.valid_idx = self.data.split(
             min(config.holdout, len(self.data.items) // 10)
         )
+        if config.parts == "aligner":  # it learns only where timings are known
+            self.train_idx = [i for i in self.train_idx if self.data.items[i].durations is not None]
+            self.valid_idx = [i for i in self.valid_idx if self.data.items[i].durations is not None]
         self.voices = _voices(speakers)
         model_config = ModelConfig(**{**config.model.to_dict(), "n_speakers": len(speakers)})
         torch.manual_seed(config.seed)
         self.model = AcousticModel(model_config).to(self.device)
-        self.optimizer = torch.optim.AdamW(
-            self.model.parameters(), lr=config.learning_rate, betas=(0.9, 0.98), weight_decay=1e-6
-        )
+        self.optimizer = self._new_optimizer()
         self.step = 0
         self.epoch = 0
         self.best = math.inf
@@ -139,12 +151,7 @@ class Trainer:
         if "speaker_init" not in model_state:  # state saved before the meta initialisation
             model_state["speaker_init"] = model_state["speaker_embedding.weight"].mean(0)
             self.model.load_state_dict(model_state)
-            self.optimizer = torch.optim.AdamW(
-                self.model.parameters(),
-                lr=self.config.learning_rate,
-                betas=(0.9, 0.98),
-                weight_decay=1e-6,
-            )
+            self.optimizer = self._new_optimizer()
             log.warning("optimiser state reset: the model gained a parameter")
         else:
             self.model.load_state_dict(model_state)
@@ -157,25 +164,34 @@ class Trainer:
         )
         return True
 
+    def _new_optimizer(self) -> torch.optim.Optimizer:
+        module = self.model.aligner if self.config.parts == "aligner" else self.model
+        return torch.optim.AdamW(
+            module.parameters(), lr=self.config.learning_rate, betas=(0.9, 0.98), weight_decay=1e-6
+        )
+
     def _warm_start(self, folder: Path) -> None:
-        """Take an exported model's weights. Speakers are matched by id; speakers new to
-        this corpus start from the mean of the known embeddings."""
-        model, info = load_model(folder, self.device)
-        if model.config.to_dict() | {"n_speakers": 0} != self.model.config.to_dict() | {
-            "n_speakers": 0
-        }:
-            raise RuntimeError(f"{folder} has another model configuration")
-        state = model.state_dict()
+        """Take an exported model's weights wherever name and shape still fit (layers that
+        changed start fresh). Speakers are matched by id; speakers new to this corpus start
+        from the mean of the known embeddings."""
+        state, voices = read_weights(folder)
         old_table = state.pop("speaker_embedding.weight")
-        known = {v.id: i for i, v in enumerate(info.voices)}
+        known = {voice_id: i for i, voice_id in enumerate(voices)}
         table = old_table.mean(0, keepdim=True).repeat(len(self.voices), 1)
         for index, voice in enumerate(self.voices):
             if voice.id in known:
                 table[index] = old_table[known[voice.id]]
         state["speaker_embedding.weight"] = table
-        self.model.load_state_dict(state)
+        own = self.model.state_dict()
+        fitting = {
+            k: v.to(own[k].dtype) for k, v in state.items() if k in own and v.shape == own[k].shape
+        }
+        fresh = sorted(set(own) - set(fitting))
+        self.model.load_state_dict(fitting, strict=False)
         matched = sum(v.id in known for v in self.voices)
         log.info("warm start from %s: %d of %d speakers known", folder, matched, len(self.voices))
+        if fresh:
+            log.info("layers starting fresh: %s", ", ".join(fresh))
 
     def save_state(self) -> None:
         state = {
@@ -194,8 +210,11 @@ class Trainer:
             torch.save(state, handle)
 
     def export(self, folder: Path) -> str:
-        with torch.no_grad():  # ordinary training starts new voices from the average voice
-            self.model.speaker_init.copy_(self.model.speaker_embedding.weight.mean(0))
+        if self.config.parts == "all":
+            # Ordinary training starts new voices from the average voice; training only the
+            # aligner keeps whatever start the model had (perhaps a meta-learned one).
+            with torch.no_grad():
+                self.model.speaker_init.copy_(self.model.speaker_embedding.weight.mean(0))
         training = {
             "steps": self.step,
             "epochs": self.epoch,
@@ -217,8 +236,13 @@ class Trainer:
             for indices in self.data.batches(
                 self.valid_idx, self.config.batch_frames, np.random.default_rng(0)
             ):
-                losses = self.model.losses(self.data.collate(indices).to(self.device))
-                total += sum(float(losses[k]) for k in VALIDATION_LOSSES) * len(indices)
+                batch = self.data.collate(indices).to(self.device)
+                if self.config.parts == "aligner":
+                    loss = float(self.model.aligner_loss(batch))
+                else:
+                    losses = self.model.losses(batch)
+                    loss = sum(float(losses[k]) for k in VALIDATION_LOSSES)
+                total += loss * len(indices)
                 count += len(indices)
         self.model.train()
         return total / max(count, 1)
@@ -226,8 +250,10 @@ class Trainer:
     def _train_step(self, batch: Batch) -> dict[str, float]:
         for group in self.optimizer.param_groups:
             group["lr"] = _learning_rate(self.config, self.step)
-        bin_weight = 1.0 if self.step >= self.config.bin_loss_start else 0.0
-        losses = self.model.losses(batch, bin_weight=bin_weight)
+        if self.config.parts == "aligner":
+            losses = {"align": self.model.aligner_loss(batch)}
+        else:
+            losses = self.model.losses(batch)
         total = sum(losses.values())
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()  # type: ignore[union-attr]

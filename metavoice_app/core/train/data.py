@@ -14,12 +14,31 @@ import torch
 
 from metavoice_app.core.model.acoustic import Batch
 from metavoice_app.core.text.phones import phone_ids
-from metavoice_app.core.train.corpus.store import Corpus, Speaker
+from metavoice_app.core.train.corpus.store import Corpus, Speaker, Utterance
 
 MAX_UTTERANCE_FRAMES = 2000  # 20 s
 
 
 MIN_REFERENCE_AGREEMENT = 0.9
+
+
+def has_trusted_timings(utt: Utterance) -> bool:
+    """Engine timings that cover exactly our labels and the whole recording."""
+    return (
+        utt.ref_durations is not None
+        and (utt.ref_agreement or 0.0) >= MIN_REFERENCE_AGREEMENT
+        and sum(utt.ref_durations) == utt.n_frames
+    )
+
+
+def known_durations(utt: Utterance) -> np.ndarray | None:
+    """Engine timings where trusted, else a stored forced alignment, else None."""
+    if has_trusted_timings(utt):
+        return np.array(utt.ref_durations, dtype=np.int64)
+    aligned = utt.aligned_durations
+    if aligned is not None and len(aligned) == len(utt.phones) and sum(aligned) == utt.n_frames:
+        return np.array(aligned, dtype=np.int64)
+    return None
 
 
 @dataclass(frozen=True)
@@ -28,7 +47,7 @@ class Item:
     utterance_id: str
     phones: np.ndarray
     n_frames: int
-    durations: np.ndarray | None  # trusted engine timings, frames per phone
+    durations: np.ndarray | None  # engine timings or a forced alignment, frames per phone
 
 
 class CorpusData:
@@ -39,10 +58,9 @@ class CorpusData:
         corpus: Corpus,
         speakers: list[Speaker],
         max_frames: int = MAX_UTTERANCE_FRAMES,
-        use_reference_durations: bool = True,
     ) -> None:
-        """Engine timings that agree with the labels serve as durations, so the decoder
-        learns from exact alignments while the aligner is still forming."""
+        """Trusted engine timings, or stored forced alignments, serve as durations; the
+        model force-aligns the rest itself."""
         self.speakers = speakers
         self.features: dict[str, np.ndarray] = {}
         self.items: list[Item] = []
@@ -54,14 +72,7 @@ class CorpusData:
                 if not len(ids) < utt.n_frames <= max_frames:
                     continue
                 self.features[utt.id] = stored[utt.id]
-                durations = None
-                if (
-                    use_reference_durations
-                    and utt.ref_durations is not None
-                    and (utt.ref_agreement or 0.0) >= MIN_REFERENCE_AGREEMENT
-                    and sum(utt.ref_durations) == utt.n_frames
-                ):
-                    durations = np.array(utt.ref_durations, dtype=np.int64)
+                durations = known_durations(utt)
                 self.items.append(Item(index, utt.id, ids, utt.n_frames, durations))
         if not self.items:
             raise ValueError("the corpus has no usable utterances")

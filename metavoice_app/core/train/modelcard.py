@@ -42,8 +42,9 @@ def write_model_card(folder: Path, corpus_dir: Path | None = None, notes: str = 
         f"norms are conditioned on a {config.speaker_dim}-dimensional speaker vector "
         f"(d_model {config.d_model}). It predicts 16 kHz WORLD vocoder features (40 coded "
         "envelope coefficients, log-F0, voicing, aperiodicity) every 10 ms; pyworld turns them "
-        "into audio. Phone alignment is learned jointly (forward-sum loss and monotonic "
-        "alignment search); engine voices use the engines' own phone timings.",
+        "into audio. Engine voices train on the engines' own phone timings; real recordings on "
+        "forced alignments by the model's aligner, a frame-wise phone classifier read by "
+        "monotonic alignment search.",
         "",
         "## Training",
         "",

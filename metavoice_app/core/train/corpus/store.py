@@ -41,6 +41,8 @@ class Utterance:
     ref_durations: list[int] | None = None  # engine timings, in frames per phone
     ref_agreement: float | None = None  # share of our phones the engine also said
     source_file: str | None = None
+    aligned_durations: list[int] | None = None  # forced alignment, frames per phone
+    aligned_by: str | None = None  # id of the model whose aligner made them
 
 
 @dataclass
@@ -111,6 +113,14 @@ class Corpus:
             key: np.ascontiguousarray(value, dtype=np.float16) for key, value in features.items()
         }
         atomic_write_bytes(self.features_dir / f"{speaker.id}.safetensors", save(tensors))
+        atomic_write_text(
+            self.speakers_dir / f"{speaker.id}.json", json.dumps(asdict(speaker), indent=1) + "\n"
+        )
+
+    def update_speaker(self, speaker: Speaker) -> None:
+        """Rewrite a built speaker's record (labels, alignments); its features stay."""
+        if not self.has_speaker(speaker.id):
+            raise CorpusError(f"{speaker.id} is not in the corpus")
         atomic_write_text(
             self.speakers_dir / f"{speaker.id}.json", json.dumps(asdict(speaker), indent=1) + "\n"
         )
