@@ -35,8 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--selftest",
         action="store_true",
-        help="load the model, speak a sentence to a temporary file, check audio devices, "
-        "report and exit (non-zero on failure)",
+        help="load the model, speak a sentence to a temporary file, check audio devices "
+        "and open the window (where there is a display), report and exit (non-zero on "
+        "failure)",
     )
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="also log debug messages to stderr"
@@ -91,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.selftest:
         from metavoice_app.commands.selftest import run_selftest
 
-        return run_selftest(device=args.device or "auto")
+        return run_selftest(paths, device=args.device or "auto")
     handler = getattr(args, "handler", None)
     if handler is not None:
         return int(handler(args, paths))

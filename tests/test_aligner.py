@@ -93,3 +93,8 @@ def test_align_benchmark_compares_with_engine_timings(tiny_model_dir, tiny_corpu
     assert result.utterances == 2 and result.boundaries > 20
     assert 0 <= result.within_20ms <= result.within_50ms <= 1
     assert "mean boundary error" in to_markdown(result, "metavoice bench align")
+    only = run(tiny_model_dir, tiny_corpus, utterances=2, threads=1, sources=("flite",))
+    assert only.utterances == 2 and list(only.by_source) == ["flite"]
+    assert "of flite" in to_markdown(only, "metavoice bench align --sources flite")
+    with pytest.raises(ValueError, match="no utterances of festival"):
+        run(tiny_model_dir, tiny_corpus, utterances=2, threads=1, sources=("festival",))

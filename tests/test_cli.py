@@ -92,3 +92,18 @@ def test_selftest_passes_with_a_model_and_fails_without(
     assert main(["--selftest", "--device", "cpu"]) == 0
     out = capsys.readouterr().out
     assert "[  ok] synthesis" in out and "selftest passed" in out
+    assert "[  ok] window: shown in" in out and "offscreen platform" in out
+
+
+def test_selftest_without_a_display_skips_the_window(
+    tiny_model_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from metavoice_app.commands.selftest import run_selftest
+    from metavoice_app.core.paths import AppPaths
+
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    assert run_selftest(AppPaths.from_env(), model=tiny_model_dir, device="cpu") == 0
+    assert "window: skipped: no display" in capsys.readouterr().out

@@ -62,13 +62,17 @@ def _align(args: argparse.Namespace, _paths: AppPaths) -> int:
     from metavoice_app.core.bench.align import run, to_markdown
     from metavoice_app.core.synth.engine import bundled_model_dir
 
-    result = run(
-        args.model or bundled_model_dir(),
-        args.corpus,
-        args.utterances,
-        threads=args.threads,
-        sources=tuple(args.sources or ()),
-    )
+    try:
+        result = run(
+            args.model or bundled_model_dir(),
+            args.corpus,
+            args.utterances,
+            threads=args.threads,
+            sources=tuple(args.sources or ()),
+        )
+    except ValueError as exc:
+        print(f"metavoice bench align: {exc}", file=sys.stderr)
+        return 2
     _publish(to_markdown(result, _command()), args.report, "align")
     return 0
 

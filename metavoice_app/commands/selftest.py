@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+from metavoice_app.core.paths import AppPaths
 
 
 def _check(name: str, fn: Callable[[], str], results: list[tuple[str, bool, str]]) -> None:
@@ -19,8 +22,40 @@ def _check(name: str, fn: Callable[[], str], results: list[tuple[str, bool, str]
     results.append((name, ok, f"{detail} ({time.perf_counter() - started:.2f} s)"))
 
 
-def run_selftest(model: Path | None = None, device: str = "auto") -> int:
-    """Returns 0 when the model loads and speaks; audio devices are reported, not required."""
+def has_display() -> bool:
+    """Can Qt open a window here? (Without one it aborts the process, uncatchably.)"""
+    return bool(
+        os.environ.get("DISPLAY")
+        or os.environ.get("WAYLAND_DISPLAY")
+        or os.environ.get("QT_QPA_PLATFORM")
+        or sys.platform in ("win32", "darwin")
+    )
+
+
+def _window(paths: AppPaths) -> str:
+    """Build and show the main window, as a bundle must (Qt plugins, icons, theme)."""
+    from PySide6.QtWidgets import QApplication
+
+    from metavoice_app.gui.app import create_main_window
+    from metavoice_app.gui.workers import Task
+
+    started = time.perf_counter()
+    window = create_main_window(paths)
+    window.show()
+    QApplication.processEvents()
+    shown = time.perf_counter() - started
+    platform = QApplication.platformName()
+    window.close()
+    QApplication.processEvents()
+    Task.wait_all()
+    return f"shown in {shown:.2f} s on the {platform} platform"
+
+
+def run_selftest(
+    paths: AppPaths, model: Path | None = None, device: str = "auto", window: bool = True
+) -> int:
+    """Returns 0 when the model loads and speaks, and the window opens where a display is
+    available; audio devices are reported, not required."""
     from metavoice_app.core.audio.devices import AudioUnavailableError, list_devices
 
     results: list[tuple[str, bool, str]] = []
@@ -63,10 +98,15 @@ def run_selftest(model: Path | None = None, device: str = "auto") -> int:
     if engine_box:
         _check("synthesis", speak, results)
     _check("audio devices", audio, results)
+    essential = {"speech model", "synthesis"}
+    if window and has_display():
+        _check("window", lambda: _window(paths), results)
+        essential.add("window")
+    else:
+        results.append(("window", True, "skipped: no display (set QT_QPA_PLATFORM=offscreen)"))
     for name, ok, detail in results:
         print(f"[{'ok' if ok else 'FAIL':>4}] {name}: {detail}")
     failed = [name for name, ok, _ in results if not ok]
-    essential = {"speech model", "synthesis"}
     if failed or not essential <= {name for name, _, _ in results}:
         print("selftest FAILED: " + ", ".join(failed or ["speech model"]), file=sys.stderr)
         return 1

@@ -55,6 +55,9 @@ def run(
         for u in s.utterances
         if u.ref_durations is not None and u.ref_agreement == 1.0
     ]
+    if not candidates:
+        wanted = f" of {', '.join(sources)}" if sources else ""
+        raise ValueError(f"the corpus has no utterances{wanted} with exact engine timings")
     random.Random(seed).shuffle(candidates)
     picked = candidates[:utterances]
     errors: list[float] = []
