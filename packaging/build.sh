@@ -24,7 +24,7 @@ pip=("$venv/bin/python" -m pip install --disable-pip-version-check -q)
 "${pip[@]}" . "pyinstaller>=6.10"
 
 version="$("$venv/bin/python" -c 'import metavoice_app; print(metavoice_app.__version__)')"
-"$venv/bin/pyinstaller" --noconfirm --clean --log-level WARN \
+"$venv/bin/pyinstaller" --noconfirm --log-level WARN \
   --distpath build/dist --workpath build/pyinstaller packaging/metavoice.spec
 bundle="build/dist/metavoice-studio"
 
