@@ -63,3 +63,10 @@ def test_dtw_and_distortion() -> None:
     shifted = feats.copy()
     shifted[:, 40] += np.log(2.0) / 12  # one semitone higher
     assert abs(distortion(feats, shifted)[1] - 100.0) < 1e-6
+
+
+def test_adapt_benchmark_needs_a_model_to_measure(capsys: pytest.CaptureFixture[str]) -> None:
+    from metavoice_app.cli import main
+
+    assert main(["bench", "adapt", "--shared", "/nonexistent"]) == 2
+    assert "--meta and --baseline" in capsys.readouterr().err

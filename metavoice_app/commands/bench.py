@@ -99,7 +99,14 @@ def _adapt(args: argparse.Namespace, _paths: AppPaths) -> int:
             "metavoice bench adapt: needs the shared data folder (--shared DIR).", file=sys.stderr
         )
         return 2
-    models = {"meta init": args.meta, "baseline": args.baseline}
+    candidates = {"meta init": args.meta, "baseline": args.baseline, "base model": args.model}
+    models = {label: folder for label, folder in candidates.items() if folder is not None}
+    if not models:
+        print(
+            "metavoice bench adapt: give --meta and --baseline to compare them, or --model.",
+            file=sys.stderr,
+        )
+        return 2
     try:
         rows = run(
             models,
@@ -168,12 +175,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="few-shot adaptation: meta init vs baseline",
         description="Needs the bench extra (resemblyzer, whisper).",
     )
-    adapt.add_argument("--meta", type=Path, required=True, help="meta-trained model folder")
+    adapt.add_argument("--meta", type=Path, help="meta-trained model folder")
     adapt.add_argument(
         "--baseline",
         type=Path,
-        required=True,
         help="baseline model folder (ordinary multi-speaker training)",
+    )
+    adapt.add_argument(
+        "--model", type=Path, help="any other model folder (e.g. a base model before meta-training)"
     )
     adapt.add_argument("--shared", type=Path, help="shared data folder")
     adapt.add_argument("--steps", type=int, nargs="+", default=[0, 5, 10, 20, 50, 100])
