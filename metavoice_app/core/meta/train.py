@@ -76,7 +76,9 @@ def train_meta(config: MetaTrainConfig, report: Callable[[MetaReport], None] | N
     if config.threads:
         torch.set_num_threads(config.threads)
     device = resolve_device(config.device)
+    created_group = not dist.is_initialized()
     rank, world = _distributed(device)
+    created_group = created_group and dist.is_initialized()
     if device.type == "cuda" and world > 1:
         device = torch.device("cuda", rank % torch.cuda.device_count())
     torch.manual_seed(config.seed)
@@ -164,4 +166,8 @@ def train_meta(config: MetaTrainConfig, report: Callable[[MetaReport], None] | N
             save_model(model, exported, info.voices, info.default_voice, training)
         if dist.is_initialized():
             dist.barrier()
+            if created_group:
+                # Left alive, gloo's threads can abort the process at exit
+                # ("terminate called without an active exception").
+                dist.destroy_process_group()
     return exported
