@@ -17,7 +17,7 @@ import torch
 
 from metavoice_app.core.features.world import FRAME_PERIOD_MS
 from metavoice_app.core.model.checkpoint import load_model
-from metavoice_app.core.text.phones import phone_ids
+from metavoice_app.core.train.corpus.align import align_utterance
 from metavoice_app.core.train.corpus.store import Corpus
 
 
@@ -65,9 +65,8 @@ def run(
     cache: dict[str, dict[str, np.ndarray]] = {}
     for speaker, utt in picked:
         feats = cache.setdefault(speaker.id, corpus.features(speaker.id))[utt.id]
-        phones = torch.tensor([phone_ids(utt.phones)])
-        durations, _ = model.force_align(phones, torch.from_numpy(feats.astype(np.float32))[None])
-        found = np.cumsum(durations.numpy())[:-1]
+        durations, _ = align_utterance(model, utt, feats)
+        found = np.cumsum(durations)[:-1]
         truth = np.cumsum(np.array(utt.ref_durations))[:-1]
         diff = list(np.abs(found - truth) * FRAME_PERIOD_MS)
         errors += diff

@@ -18,7 +18,6 @@ import torch
 
 from metavoice_app.core.model.acoustic import AcousticModel
 from metavoice_app.core.text.phones import phone_ids
-from metavoice_app.core.train.corpus.split import SPLIT_SOURCES
 from metavoice_app.core.train.corpus.store import Corpus, Utterance
 from metavoice_app.core.train.data import has_trusted_timings
 
@@ -31,6 +30,17 @@ class AlignReport:
     aligned: int = 0
     rejected: int = 0
     awaiting_split: int = 0  # long-clip speakers left for `train split` first
+
+
+def align_utterance(
+    model: AcousticModel, utt: Utterance, features: np.ndarray
+) -> tuple[np.ndarray, float]:
+    """Forced alignment of a stored utterance: frames per phone and the path confidence."""
+    device = next(model.parameters()).device
+    phones = torch.tensor([phone_ids(utt.phones)], device=device)
+    frames = torch.from_numpy(features.astype(np.float32))[None].to(device)
+    durations, confidence = model.force_align(phones, frames)
+    return durations.cpu().numpy(), confidence
 
 
 def needs_alignment(utt: Utterance) -> bool:
@@ -50,26 +60,23 @@ def align_corpus(
     for speaker in corpus.speakers():
         if not any(needs_alignment(u) for u in speaker.utterances):
             continue
-        if speaker.source in SPLIT_SOURCES and speaker.split_by is None:
+        if speaker.awaits_split:
             report.awaiting_split += 1  # its clips are about to be cut into new utterances
             continue
         speakers.append(speaker)
-    device = next(model.parameters()).device
     for done, speaker in enumerate(speakers, 1):
         features = corpus.features(speaker.id)
         confidences = []
         for utt in speaker.utterances:
             if not needs_alignment(utt):
                 continue
-            phones = torch.tensor([phone_ids(utt.phones)], device=device)
-            frames = torch.from_numpy(features[utt.id].astype(np.float32))[None].to(device)
-            durations, confidence = model.force_align(phones, frames)
+            durations, confidence = align_utterance(model, utt, features[utt.id])
             confidences.append(confidence)
             if confidence < min_confidence:
                 utt.aligned_durations, utt.aligned_by = None, None
                 report.rejected += 1
                 continue
-            utt.aligned_durations = [int(d) for d in durations.cpu()]
+            utt.aligned_durations = [int(d) for d in durations]
             utt.aligned_by = model_id
             report.aligned += 1
         corpus.update_speaker(speaker)

@@ -15,16 +15,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from metavoice_app.core.model.acoustic import AcousticModel
 from metavoice_app.core.text.frontend import TextFrontend, utterance_labels
-from metavoice_app.core.text.phones import PAUSES, SILENCE, phone_ids
+from metavoice_app.core.text.phones import PAUSES, SILENCE
+from metavoice_app.core.train.corpus.align import align_utterance
 from metavoice_app.core.train.corpus.store import Corpus, Speaker, Utterance
 
 log = logging.getLogger(__name__)
-
-SPLIT_SOURCES = ("librispeech",)
 
 
 @dataclass(frozen=True)
@@ -115,12 +113,9 @@ def split_speaker(
     kept: list[Utterance] = []
     kept_features: dict[str, np.ndarray] = {}
     dropped = dict(speaker.dropped)
-    device = next(model.parameters()).device
     for utt in speaker.utterances:
         feats = features[utt.id]
-        ids = torch.tensor([phone_ids(utt.phones)], device=device)
-        frames = torch.from_numpy(feats.astype(np.float32))[None].to(device)
-        durations, confidence = model.force_align(ids, frames)
+        durations, confidence = align_utterance(model, utt, feats)
         if confidence < config.min_confidence:
             dropped[utt.id] = (
                 f"alignment failed (confidence {confidence:.2f} < {config.min_confidence})"
@@ -133,9 +128,7 @@ def split_speaker(
         phones, words = utterance_labels(utt.text, frontend)
         if list(phones) != utt.phones:
             words = [""] * len(utt.phones)
-        for piece, piece_feats in split_utterance(
-            utt, feats, durations.cpu().numpy(), words, config
-        ):
+        for piece, piece_feats in split_utterance(utt, feats, durations, words, config):
             kept.append(piece)
             kept_features[piece.id] = piece_feats
     result = Speaker(
@@ -163,7 +156,7 @@ def split_corpus(
     config = config or SplitConfig()
     frontend = TextFrontend()
     report = SplitReport()
-    todo = [s for s in corpus.speakers() if s.source in SPLIT_SOURCES and s.split_by is None]
+    todo = [s for s in corpus.speakers() if s.awaits_split]
     for number, speaker in enumerate(todo, 1):
         before = len(speaker.utterances)
         original = corpus.features(speaker.id)

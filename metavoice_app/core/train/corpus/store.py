@@ -29,6 +29,8 @@ from metavoice_app.core.features.world import (
 from metavoice_app.core.text.phones import PHONES
 
 CORPUS_FORMAT = 1
+# Sources whose long clips are stored whole and cut at pauses later (`train split`).
+SPLIT_SOURCES = ("librispeech",)
 
 
 @dataclass
@@ -60,6 +62,11 @@ class Speaker:
     @property
     def n_frames(self) -> int:
         return sum(u.n_frames for u in self.utterances)
+
+    @property
+    def awaits_split(self) -> bool:
+        """Stored as whole long clips that `train split` has not cut yet."""
+        return self.source in SPLIT_SOURCES and self.split_by is None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Speaker:
@@ -113,14 +120,16 @@ class Corpus:
             key: np.ascontiguousarray(value, dtype=np.float16) for key, value in features.items()
         }
         atomic_write_bytes(self.features_dir / f"{speaker.id}.safetensors", save(tensors))
-        atomic_write_text(
-            self.speakers_dir / f"{speaker.id}.json", json.dumps(asdict(speaker), indent=1) + "\n"
-        )
+        self._write_record(speaker)
 
     def update_speaker(self, speaker: Speaker) -> None:
         """Rewrite a built speaker's record (labels, alignments); its features stay."""
         if not self.has_speaker(speaker.id):
             raise CorpusError(f"{speaker.id} is not in the corpus")
+        self._write_record(speaker)
+
+    def _write_record(self, speaker: Speaker) -> None:
+        """The speaker's JSON, written last and atomically: it is what marks a speaker built."""
         atomic_write_text(
             self.speakers_dir / f"{speaker.id}.json", json.dumps(asdict(speaker), indent=1) + "\n"
         )
