@@ -138,6 +138,7 @@ def test_wizard_end_to_end(
     assert "CPU" in page.adapt.device.text()
     qtbot.waitUntil(lambda: page.steps.currentIndex() == DONE, timeout=180_000)
     assert controller.losses and controller.losses[-1][0] == len(controller.losses)
+    assert page.adapt.similarity_meter.isHidden()  # this tiny model has no speaker encoder
 
     # files on disk: takes with transcripts, consent, the session record and the profile
     takes = sorted(p.name for p in session.takes_dir.iterdir())
@@ -325,3 +326,15 @@ def test_without_a_microphone_consent_can_be_confirmed_in_writing(
     [profile] = app_paths.voices_dir.glob("*.mvoice")
     consent = read_profile(profile).manifest.consent
     assert consent.speaker_name == "Grace Hopper" and consent.recording_sha256 == ""
+
+
+def test_the_similarity_meter_shows_the_encoders_estimate(wizard: MainWindow) -> None:
+    from metavoice_app.core.adapt.adapter import AdaptProgress
+
+    controller, step = wizard.clone_controller, wizard.clone_page.adapt
+    controller.losses = []
+    controller._adapt_progress(AdaptProgress(4, 20, 1.5, None, 10.0))
+    assert step.similarity_meter.isHidden()
+    controller._adapt_progress(AdaptProgress(5, 20, 1.4, 1.6, 9.0, similarity=0.734))
+    assert not step.similarity_meter.isHidden() and step.similarity_meter.value() == 73
+    assert "0.73" in step.similarity.text()

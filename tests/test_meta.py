@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import torch
 
-from metavoice_app.core.meta.algorithms import ALGORITHMS, SPEAKER_INIT, MetaConfig, MetaLearner
+from metavoice_app.core.adapt.adapter import SPEAKER_INIT
+from metavoice_app.core.meta.algorithms import ALGORITHMS, MetaConfig, MetaLearner
 from metavoice_app.core.meta.tasks import TaskSampler
 from metavoice_app.core.model.checkpoint import load_model, read_info
 from metavoice_app.core.train.corpus.store import Corpus
@@ -78,7 +79,8 @@ def test_second_order_maml_differs_from_first_order(tiny_model_dir: Path, data: 
     grads = {}
     for algorithm in ("maml", "fomaml"):
         model, _ = load_model(tiny_model_dir)
-        MetaLearner(model, MetaConfig(algorithm=algorithm, inner_steps=3)).step(_tasks(data))
+        config = MetaConfig(algorithm=algorithm, inner_steps=3, inner_optimizer="sgd")
+        MetaLearner(model, config).step(_tasks(data))
         assert model.speaker_init.grad is not None
         grads[algorithm] = model.speaker_init.grad.clone()
     assert torch.isfinite(grads["maml"]).all()
@@ -150,3 +152,43 @@ def test_distributed_meta_training_on_two_cpu_processes(
     assert again.returncode == 0, again.stderr[-3000:]
     state = torch.load(out / "meta_state.pt", weights_only=True)
     assert state["step"] == 3
+
+
+def test_second_order_algorithms_need_plain_gradient_steps() -> None:
+    assert MetaConfig(algorithm="fomaml").inner_optimizer == "adam"
+    assert MetaConfig(algorithm="maml").inner_optimizer == "sgd"
+    with pytest.raises(ValueError, match="sgd inner optimizer"):
+        MetaConfig(algorithm="metasgd", inner_optimizer="adam")
+
+
+def test_meta_sgd_rates_ship_with_the_model_and_are_checked(
+    tiny_model_dir: Path, data: CorpusData, tmp_path: Path
+) -> None:
+    from safetensors.torch import load_file, save_file
+
+    from metavoice_app.core.model.checkpoint import INNER_RATE, WEIGHTS, ModelLoadError, save_model
+
+    model, info = load_model(tiny_model_dir)
+    learner = MetaLearner(model, MetaConfig(algorithm="metasgd", inner_steps=1, outer_lr=1e-2))
+    learner.step(_tasks(data))
+    rates = learner.learned_rates()
+    folder = tmp_path / "metasgd"
+    save_model(model, folder, info.voices, info.default_voice, {}, inner_rates=rates)
+    _, loaded = load_model(folder)
+    assert set(loaded.inner_rates) == set(rates) and SPEAKER_INIT in loaded.inner_rates
+    for name, rate in rates.items():
+        torch.testing.assert_close(loaded.inner_rates[name], rate.detach())
+    # A negative step size, or one for no weight of the model, is refused.
+    state = load_file(str(folder / WEIGHTS))
+    for bad_name, bad_value in (
+        (INNER_RATE + SPEAKER_INIT, -state[INNER_RATE + SPEAKER_INIT]),
+        (INNER_RATE + "decoder.nowhere", torch.ones(3)),
+    ):
+        broken = tmp_path / "broken"
+        broken.mkdir(exist_ok=True)
+        save_file({**state, bad_name: bad_value}, str(broken / WEIGHTS))
+        config = json.loads((folder / "config.json").read_text())
+        config["model_id"] = ""
+        (broken / "config.json").write_text(json.dumps(config))
+        with pytest.raises(ModelLoadError, match="learned step size"):
+            load_model(broken)

@@ -129,7 +129,19 @@ def test_attached_encoder_gives_adaptation_its_start(
     adapter = Adapter(engine.model, engine.info, AdaptConfig(), engine.speaker_tools)
     from metavoice_app.core.adapt.takes import take_features
 
-    start = adapter.initial_speaker([take_features(take)])
+    voice_print = engine.speaker_tools.voice_print([take_features(take)])
+    assert np.isclose(np.linalg.norm(voice_print), 1.0, atol=1e-5)
+    start = adapter.initial_speaker(voice_print)
     assert start.shape == (engine.model.config.speaker_dim,)
     assert not torch.allclose(start, engine.model.speaker_init)
+    # The similarity meter reports during adaptation, every few steps.
+    reports = []
+    config = AdaptConfig(steps=4, similarity_every=2, holdout=False)
+    Adapter(engine.model, engine.info, config, engine.speaker_tools).adapt(
+        [take, take], reports.append
+    )
+    meter = [r.similarity for r in reports]
+    assert meter[0] is None and meter[2] is None
+    assert meter[1] is not None and meter[3] is not None
+    assert all(-1.0 <= m <= 1.0 for m in meter if m is not None)
     assert SpeechEngine(tiny_model_dir).speaker_tools is None  # optional, absent by default

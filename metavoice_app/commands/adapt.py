@@ -92,8 +92,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument(
         "--params",
         choices=PRESET_CHOICES,
-        default="cln",
-        help="what to adapt: embedding, cln (default) or decoder",
+        help="what to adapt: embedding, cln or decoder (default: what the model was "
+        "meta-trained to adapt, else cln)",
     )
     parser.add_argument(
         "--no-holdout", action="store_true", help="use every take for training (no early stopping)"

@@ -124,6 +124,43 @@ def _adapt(args: argparse.Namespace, _paths: AppPaths) -> int:
     return 0
 
 
+def _encoder(args: argparse.Namespace, _paths: AppPaths) -> int:
+    import json
+
+    from metavoice_app.core.bench.encoder import run, to_markdown
+    from metavoice_app.core.bench.judge import JudgeUnavailableError
+    from metavoice_app.core.speaker.bundle import load_tools
+    from metavoice_app.core.speaker.train import CONFIG, load_encoder
+
+    shared = args.shared or default_shared_data()
+    if shared is None:
+        print(
+            "metavoice bench encoder: needs the shared data folder (--shared DIR).", file=sys.stderr
+        )
+        return 2
+    if (args.encoder / CONFIG).is_file():
+        encoder = load_encoder(args.encoder)
+        training = json.loads((args.encoder / CONFIG).read_text(encoding="utf-8"))["training"]
+        described = f"{training.get('steps')} steps on {training.get('speakers')} speakers"
+    else:
+        tools = load_tools(args.encoder)
+        if tools is None:
+            print(
+                f"metavoice bench encoder: {args.encoder} is neither an encoder folder nor a "
+                "model with an attached encoder.",
+                file=sys.stderr,
+            )
+            return 2
+        encoder, described = tools.encoder, f"the one attached to {args.encoder}"
+    try:
+        rows = run(encoder, shared, with_reference=not args.no_reference)
+    except JudgeUnavailableError as exc:
+        print(f"metavoice bench encoder: {exc}", file=sys.stderr)
+        return 2
+    _publish(to_markdown(rows, _command(), described), args.report, "encoder")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     bench = subparsers.add_parser(
         "bench",
@@ -186,8 +223,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     adapt.add_argument("--shared", type=Path, help="shared data folder")
     adapt.add_argument("--steps", type=int, nargs="+", default=[0, 5, 10, 20, 50, 100])
-    adapt.add_argument("--params", choices=("embedding", "cln", "decoder"), default="cln")
+    adapt.add_argument(
+        "--params",
+        choices=("embedding", "cln", "decoder"),
+        help="what to adapt (default: what each model was meta-trained to adapt, else cln)",
+    )
     adapt.add_argument("--threads", type=int, default=2)
     adapt.add_argument("--plot", type=Path, default=Path("docs/adaptation.png"))
     adapt.add_argument("--report", type=Path, help="update this markdown file's adapt section")
     adapt.set_defaults(handler=_adapt)
+    encoder = suites.add_parser(
+        "encoder",
+        help="speaker encoder: equal error rate on unseen speakers",
+        description="Compare our speaker encoder with Resemblyzer on the VCTK dev speakers.",
+    )
+    encoder.add_argument(
+        "--encoder",
+        type=Path,
+        required=True,
+        help="encoder folder (from train encoder) or a model folder with one attached",
+    )
+    encoder.add_argument("--shared", type=Path, help="shared data folder")
+    encoder.add_argument(
+        "--no-reference", action="store_true", help="skip Resemblyzer (no bench extra needed)"
+    )
+    encoder.add_argument("--report", type=Path, help="update this markdown file's encoder section")
+    encoder.set_defaults(handler=_encoder)

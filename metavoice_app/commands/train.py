@@ -206,6 +206,7 @@ def _meta(args: argparse.Namespace, _paths: AppPaths) -> int:
         inner_lr=args.inner_lr,
         outer_lr=args.outer_lr,
         tasks_per_step=args.tasks,
+        inner_optimizer=args.inner_optimizer,
     )
     config = MetaTrainConfig(
         corpus=args.corpus,
@@ -409,6 +410,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     meta.add_argument("--inner-steps", type=int, default=5)
     meta.add_argument("--inner-lr", type=float, default=2e-3)
+    meta.add_argument(
+        "--inner-optimizer",
+        choices=("adam", "sgd"),
+        help="the inner loop's update rule, which the app's adapter then follows "
+        "(default: adam for fomaml and reptile, sgd for maml and metasgd)",
+    )
     meta.add_argument("--outer-lr", type=float, default=1e-4)
     meta.add_argument("--tasks", type=int, default=4, help="tasks (speakers) per meta-step")
     meta.add_argument("--support", type=int, default=5, help="support utterances per task")

@@ -9,8 +9,10 @@ time, profile size):
 - ``decoder``: the speaker vector and the whole decoder (largest, slowest).
 
 The takes are aligned once with the model's aligner, then the chosen
-parameters take a few Adam steps on the acoustic losses. One take can be held
-out to stop early when it stops improving; runs are deterministic for a seed.
+parameters take a few gradient steps on the acoustic losses, by the update rule
+the model was meta-trained for (see :mod:`.update`; Adam for models that were
+not meta-trained). One take can be held out to stop early when it stops
+improving; runs are deterministic for a seed.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ import copy
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from metavoice_app.core.adapt.takes import Take, take_features
+from metavoice_app.core.adapt.update import InnerOptimizer, UpdateRule
 from metavoice_app.core.features import world
 from metavoice_app.core.model.acoustic import AcousticModel, Batch
 from metavoice_app.core.model.checkpoint import ModelInfo
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
     from metavoice_app.core.speaker.bundle import SpeakerTools
 
 SPEAKER = "speaker"
+SPEAKER_INIT = "speaker_init"  # the model's (meta-learned) starting speaker vector
 PRESETS = ("embedding", "cln", "decoder")
 ACOUSTIC_LOSSES = ("features", "vuv", "duration", "pitch", "energy")
 
@@ -49,12 +53,17 @@ class AdaptationError(ValueError):
 
 @dataclass
 class AdaptConfig:
+    """What to adapt and how; ``None`` takes the model's meta-training record, where
+    it has one, so the app adapts the way the start was meta-learned."""
+
     steps: int = 20
-    params: str = "cln"
-    learning_rate: float = 2e-3
-    embedding_learning_rate: float = 2e-2
+    params: str | None = None
+    optimizer: str | None = None
+    learning_rate: float | None = None
+    embedding_learning_rate: float | None = None
     holdout: bool = True
     patience: int = 10
+    similarity_every: int = 5  # steps between similarity estimates (0: never)
     seed: int = 0
     cache_features: bool = False  # keep each take's features beside it (app sessions)
 
@@ -66,6 +75,9 @@ class AdaptProgress:
     loss: float
     holdout_loss: float | None
     eta_seconds: float
+    # The speaker encoder's estimate (cosine to the takes), every few steps, where the
+    # model has an encoder.
+    similarity: float | None = None
 
 
 @dataclass
@@ -89,6 +101,24 @@ def adapted_names(model: AcousticModel, preset: str) -> list[str]:
     if preset == "cln":
         return [n for n in names if n.startswith("decoder.") and ".norm" in n]
     return [n for n in names if n.startswith("decoder.")]
+
+
+def adaptation_rule(config: AdaptConfig, info: ModelInfo) -> tuple[str, UpdateRule]:
+    """The parameter set and update rule for adapting this model: the config's choices,
+    else the model's meta-training record (meta-training before Adam inner loops
+    existed used plain SGD), else fine-tuning defaults."""
+    meta = info.training.get("meta")
+    record: dict[str, Any] = meta if isinstance(meta, dict) else {}
+    default = UpdateRule()
+    params = config.params or str(record.get("params", "cln"))
+    rule = UpdateRule(
+        optimizer=config.optimizer
+        or str(record.get("inner_optimizer", "sgd" if record else default.optimizer)),
+        learning_rate=config.learning_rate or float(record.get("inner_lr", default.learning_rate)),
+        speaker_learning_rate=config.embedding_learning_rate
+        or float(record.get("inner_speaker_lr", default.speaker_learning_rate)),
+    )
+    return params, rule
 
 
 def allowed_shapes(model: AcousticModel) -> dict[str, tuple[int, ...]]:
@@ -123,13 +153,28 @@ class Adapter:
         self.device = next(model.parameters()).device
         self.frontend = TextFrontend()
 
-    def initial_speaker(self, features: list[np.ndarray] | None = None) -> torch.Tensor:
-        """The zero-shot starting point: the voice memory's blend of known voices for takes
-        with these features when the model has a speaker encoder, else the model's
+    def initial_speaker(self, voice_print: np.ndarray | None = None) -> torch.Tensor:
+        """The zero-shot starting point: the voice memory's blend of known voices for the
+        takes' embedding when the model has a speaker encoder, else the model's
         (meta-learned) starting vector."""
-        if features and self.tools is not None:
-            return self.tools.starting_vector(features).to(self.device)
+        if voice_print is not None and self.tools is not None:
+            return self.tools.starting_vector(voice_print).to(self.device)
         return self.base.speaker_init.detach()
+
+    def _similarity(
+        self, model: AcousticModel, batch: Batch, speaker: torch.Tensor, voice_print: np.ndarray
+    ) -> float:
+        """The similarity meter: the speaker encoder's cosine between the takes and the
+        first take of ``batch`` as the voice says it now (the take's own timing)."""
+        assert self.tools is not None
+        length = int(batch.phone_lengths[0])
+        with torch.no_grad():
+            features = model.synthesize(
+                batch.phones[:1, :length],
+                speaker.detach()[None],
+                durations=batch.durations[:1, :length],
+            )
+        return self.tools.similarity(voice_print, features.cpu().numpy())
 
     def _batch(self, takes: list[Take], features: list[np.ndarray], model: AcousticModel) -> Batch:
         items = []
@@ -179,21 +224,22 @@ class Adapter:
         for module in model.modules():  # no dropout noise on a handful of takes
             if isinstance(module, torch.nn.Dropout):
                 module.p = 0.0
-        names = adapted_names(model, config.params)
+        params, rule = adaptation_rule(config, self.info)
+        names = adapted_names(model, params)
         for name, parameter in model.named_parameters():
             parameter.requires_grad_(name in names)
         # Analysed once (Harvest F0 is the slow part), for the start and the batches.
         features = [take_features(t, cache=config.cache_features) for t in takes]
-        speaker = torch.nn.Parameter(self.initial_speaker(features).clone())
+        voice_print = self.tools.voice_print(features) if self.tools is not None else None
+        speaker = torch.nn.Parameter(self.initial_speaker(voice_print).clone())
         held_out = takes[-1:] if config.holdout and len(takes) >= 3 else []
         support = takes[: len(takes) - len(held_out)]
         support_batch = self._batch(support, features[: len(support)], model)
         holdout_batch = self._batch(held_out, features[len(support) :], model) if held_out else None
-        parameters = dict(model.named_parameters())
-        groups = [{"params": [speaker], "lr": config.embedding_learning_rate}]
-        if names:
-            groups.append({"params": [parameters[n] for n in names], "lr": config.learning_rate})
-        optimizer = torch.optim.Adam(groups)
+        fast = {n: p for n, p in model.named_parameters() if n in names}
+        fast[SPEAKER] = speaker
+        learned = {SPEAKER if n == SPEAKER_INIT else n: r for n, r in self.info.inner_rates.items()}
+        optimizer = InnerOptimizer(rule, rule.rates(names, SPEAKER, learned))
 
         def loss_of(batch: Batch) -> torch.Tensor:
             vector = speaker[None].expand(batch.phones.shape[0], -1)
@@ -210,9 +256,13 @@ class Adapter:
             if cancelled():
                 raise AdaptationCancelled
             loss = loss_of(support_batch)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()  # type: ignore[no-untyped-call]
-            optimizer.step()
+            grads = torch.autograd.grad(loss, list(fast.values()))
+            with torch.no_grad():
+                updated = optimizer.step(
+                    {n: p.detach() for n, p in fast.items()}, dict(zip(fast, grads, strict=True))
+                )
+                for name, tensor in updated.items():
+                    fast[name].copy_(tensor)
             loss_value = float(loss.detach())
             if step in snapshot_steps:
                 snapshots[step] = (
@@ -229,6 +279,13 @@ class Adapter:
                 else:
                     since_best += 1
             if progress is not None:
+                similarity = None
+                due = config.similarity_every and (
+                    step % config.similarity_every == 0 or step == config.steps
+                )
+                if voice_print is not None and due:
+                    meter_batch = holdout_batch if holdout_batch is not None else support_batch
+                    similarity = self._similarity(model, meter_batch, speaker, voice_print)
                 elapsed = time.perf_counter() - started
                 progress(
                     AdaptProgress(
@@ -237,6 +294,7 @@ class Adapter:
                         loss_value,
                         holdout_value,
                         elapsed / step * (config.steps - step),
+                        similarity,
                     )
                 )
             if holdout_batch is not None and since_best >= config.patience:
@@ -251,10 +309,12 @@ class Adapter:
             snapshots=snapshots,
             recipe={
                 "method": "fine-tuning",
-                "params": config.params,
+                "params": params,
                 "steps": step,
-                "learning_rate": config.learning_rate,
-                "embedding_learning_rate": config.embedding_learning_rate,
+                "optimizer": rule.optimizer,
+                "learning_rate": rule.learning_rate,
+                "embedding_learning_rate": rule.speaker_learning_rate,
+                "learned_rates": bool(learned),
                 "support_takes": len(support),
                 "held_out_takes": len(held_out),
                 "seed": config.seed,

@@ -98,17 +98,21 @@ def distortion(real: np.ndarray, synthetic: np.ndarray) -> tuple[float, float]:
     return mcd, float(np.sqrt(np.mean(cents**2)))
 
 
-def dev_speakers(
-    shared: Path, support: int
-) -> dict[str, tuple[list[Take], list[tuple[Path, str]]]]:
+def dev_recordings(shared: Path) -> dict[str, list[tuple[Path, str]]]:
+    """The VCTK dev speakers' recordings and transcripts, by speaker, in name order."""
     root = shared / "speech" / "vctk_4spk"
     rows: dict[str, list[tuple[Path, str]]] = {}
     with (root / "metadata.tsv").open(encoding="utf-8") as handle:
         for relpath, speaker, text in csv.reader(handle, delimiter="\t"):
             rows.setdefault(speaker, []).append((root / relpath, text))
+    return {speaker: sorted(items) for speaker, items in sorted(rows.items())}
+
+
+def dev_speakers(
+    shared: Path, support: int
+) -> dict[str, tuple[list[Take], list[tuple[Path, str]]]]:
     speakers = {}
-    for speaker, items in sorted(rows.items()):
-        items.sort()
+    for speaker, items in dev_recordings(shared).items():
         takes = []
         for path, text in items[:support]:
             audio = load_audio(path)
@@ -124,7 +128,7 @@ def run(
     shared: Path,
     steps: tuple[int, ...] = STEPS,
     support: int = 5,
-    params: str = "cln",
+    params: str | None = None,
     threads: int = 2,
     progress: Callable[[str], None] = lambda _m: None,
 ) -> list[Row]:

@@ -1,8 +1,10 @@
 """MAML, first-order MAML, Reptile and Meta-SGD over a chosen parameter subset.
 
 The inner loop adapts, for one speaker, the speaker vector (starting at the
-meta-learned ``speaker_init``) and the chosen model parameters, by plain
-gradient steps on the support set. The outer loop updates the starting point
+meta-learned ``speaker_init``) and the chosen model parameters on the support
+set, by the same update rule the app's adapter then uses (``.adapt.update``):
+Adam for the first-order algorithms, plain gradient steps for the second-order
+ones, which differentiate through them. The outer loop updates the starting point
 (every model parameter, and ``speaker_init``) from the query loss:
 
 - ``maml``: exact meta-gradient through the inner loop (second order, torch.func);
@@ -25,11 +27,12 @@ from torch import nn
 from torch.func import functional_call
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from metavoice_app.core.adapt.adapter import ACOUSTIC_LOSSES, adapted_names
+from metavoice_app.core.adapt.adapter import ACOUSTIC_LOSSES, SPEAKER_INIT, adapted_names
+from metavoice_app.core.adapt.update import InnerOptimizer, UpdateRule
 from metavoice_app.core.model.acoustic import AcousticModel, Batch
 
 ALGORITHMS = ("maml", "fomaml", "reptile", "metasgd")
-SPEAKER_INIT = "speaker_init"
+SECOND_ORDER = ("maml", "metasgd")
 
 
 @dataclass
@@ -41,6 +44,24 @@ class MetaConfig:
     inner_speaker_lr: float = 2e-2
     outer_lr: float = 1e-4
     tasks_per_step: int = 4
+    inner_optimizer: str | None = None  # None: adam if first-order, else sgd
+
+    def __post_init__(self) -> None:
+        if self.algorithm not in ALGORITHMS:
+            raise ValueError(
+                f"unknown algorithm {self.algorithm!r}; choose {', '.join(ALGORITHMS)}"
+            )
+        if self.inner_optimizer is None:
+            self.inner_optimizer = "sgd" if self.algorithm in SECOND_ORDER else "adam"
+        if self.algorithm in SECOND_ORDER and self.inner_optimizer != "sgd":
+            raise ValueError(
+                f"{self.algorithm} differentiates through the inner steps, which needs "
+                "the sgd inner optimizer"
+            )
+
+    @property
+    def rule(self) -> UpdateRule:
+        return UpdateRule(str(self.inner_optimizer), self.inner_lr, self.inner_speaker_lr)
 
 
 def _acoustic(losses: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -49,10 +70,6 @@ def _acoustic(losses: dict[str, torch.Tensor]) -> torch.Tensor:
 
 class MetaLearner:
     def __init__(self, model: AcousticModel, config: MetaConfig) -> None:
-        if config.algorithm not in ALGORITHMS:
-            raise ValueError(
-                f"unknown algorithm {config.algorithm!r}; choose {', '.join(ALGORITHMS)}"
-            )
         self.model = model
         self.config = config
         self.names = adapted_names(model, config.params)
@@ -76,10 +93,9 @@ class MetaLearner:
             functional_call(self.model, params, (batch,), {"speaker": speaker, "align": False})
         )
 
-    def _rate(self, name: str) -> torch.Tensor | float:
-        if name in self.log_lrs:
-            return self.log_lrs[name].exp()
-        return self.config.inner_speaker_lr if name == SPEAKER_INIT else self.config.inner_lr
+    def learned_rates(self) -> dict[str, torch.Tensor]:
+        """Meta-SGD's per-parameter step sizes (empty for the other algorithms)."""
+        return {name: log_lr.exp() for name, log_lr in self.log_lrs.items()}
 
     def adapt(
         self, support: Batch, create_graph: bool, steps: int | None = None
@@ -88,10 +104,12 @@ class MetaLearner:
         params: dict[str, torch.Tensor] = dict(self.model.named_parameters())
         params.update(dict(self.model.named_buffers()))
         fast = {n: params[n] for n in self.fast_names}
+        rule = self.config.rule
+        optimizer = InnerOptimizer(rule, rule.rates(self.names, SPEAKER_INIT, self.learned_rates()))
         for _ in range(self.config.inner_steps if steps is None else steps):
             loss = self.loss({**params, **fast}, support)
             grads = torch.autograd.grad(loss, list(fast.values()), create_graph=create_graph)
-            fast = {n: w - self._rate(n) * g for (n, w), g in zip(fast.items(), grads, strict=True)}
+            fast = optimizer.step(fast, dict(zip(fast, grads, strict=True)))
             if not create_graph:
                 fast = {n: w.detach().requires_grad_() for n, w in fast.items()}
         return {**params, **fast}
@@ -108,7 +126,7 @@ class MetaLearner:
             with torch.no_grad():
                 start = self.loss({**model_params, **dict(self.model.named_buffers())}, query)
             before += float(start) * weight
-            if algorithm in ("maml", "metasgd"):
+            if algorithm in SECOND_ORDER:
                 # Second order needs double backward, which the fused attention kernels
                 # lack; the plain (math) kernel has it.
                 with sdpa_kernel(SDPBackend.MATH):

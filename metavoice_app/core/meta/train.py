@@ -163,7 +163,14 @@ def train_meta(config: MetaTrainConfig, report: Callable[[MetaReport], None] | N
                     "meta": asdict(config.meta),
                 }
             )
-            save_model(model, exported, info.voices, info.default_voice, training)
+            save_model(
+                model,
+                exported,
+                info.voices,
+                info.default_voice,
+                training,
+                inner_rates={n: r.detach() for n, r in learner.learned_rates().items()},
+            )
         if dist.is_initialized():
             dist.barrier()
             if created_group:

@@ -2,7 +2,8 @@
 
     MODEL/config.json        format, model settings, phone set, feature layout,
                              the voices (training speakers) and training facts
-    MODEL/model.safetensors  the weights (never pickle)
+    MODEL/model.safetensors  the weights (never pickle), and for a Meta-SGD model its
+                             learned inner-loop step sizes (``inner_rate.NAME``)
     MODEL/MODEL_CARD.md      data, training and measurements, for people
 
 Loading validates everything before use: format version, phone set, feature
@@ -30,6 +31,7 @@ MODEL_FORMAT = 1
 WEIGHTS = "model.safetensors"
 CONFIG = "config.json"
 MAX_WEIGHTS_BYTES = 200 * 2**20
+INNER_RATE = "inner_rate."
 
 
 class ModelLoadError(RuntimeError):
@@ -53,6 +55,8 @@ class ModelInfo:
     default_voice: str
     model_id: str  # sha256 of the weights: profiles are tied to it
     training: dict[str, Any] = field(default_factory=dict)
+    # Meta-SGD's learned inner-loop step sizes, by parameter name (and speaker_init)
+    inner_rates: dict[str, torch.Tensor] = field(default_factory=dict)
 
     def voice_index(self, voice_id: str) -> int:
         for index, voice in enumerate(self.voices):
@@ -68,6 +72,7 @@ def save_model(
     default_voice: str,
     training: dict[str, Any],
     half: bool = True,
+    inner_rates: dict[str, torch.Tensor] | None = None,
 ) -> str:
     """Write weights then config, atomically; returns the model id."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -78,6 +83,8 @@ def save_model(
     # Feature statistics are tiny and precision-sensitive: keep them in float32.
     for name in ("feature_mean", "feature_std"):
         state[name] = model.state_dict()[name].float().cpu()
+    for name, rate in (inner_rates or {}).items():
+        state[INNER_RATE + name] = rate.detach().float().contiguous().cpu()
     blob = save(state)
     model_id = hashlib.sha256(blob).hexdigest()
     atomic_write_bytes(folder / WEIGHTS, blob)
@@ -186,6 +193,17 @@ def load_model(
     if "speaker_init" not in state and "speaker_embedding.weight" in state:
         # Models made before meta-learning start new voices from the average voice.
         state["speaker_init"] = state["speaker_embedding.weight"].float().mean(0)
+    for name in [n for n in state if n.startswith(INNER_RATE)]:
+        rate, target = state.pop(name).float(), name.removeprefix(INNER_RATE)
+        _expect(
+            target in expected and rate.shape == expected[target].shape,
+            f"learned step size {name} fits no weight of this model",
+        )
+        _expect(
+            bool(torch.isfinite(rate).all()) and bool((rate >= 0).all()),
+            f"learned step size {name} holds negative or non-finite values",
+        )
+        info.inner_rates[target] = rate
     _expect(set(state) == set(expected), "the weights do not fit this model's layers")
     for name, tensor in state.items():
         _expect(

@@ -35,12 +35,19 @@ class SpeakerTools:
     encoder: SpeakerEncoder
     memory: VoiceMemory
 
+    def voice_print(self, features: list[np.ndarray]) -> np.ndarray:
+        """One unit embedding for a voice from its takes' ``(frames, 43)`` features."""
+        mean = np.stack([self.encoder.embed(f) for f in features]).mean(0)
+        return np.asarray(mean / np.linalg.norm(mean), dtype=np.float32)
+
     @torch.no_grad()
-    def starting_vector(self, features: list[np.ndarray]) -> torch.Tensor:
-        """Where adaptation starts for takes with these ``(frames, 43)`` features."""
-        embeddings = np.stack([self.encoder.embed(f) for f in features])
-        mean = torch.from_numpy(embeddings.mean(0)).float()
-        return self.memory(torch.nn.functional.normalize(mean, dim=0)[None])[0]
+    def starting_vector(self, voice_print: np.ndarray) -> torch.Tensor:
+        """Where adaptation starts for a voice with this embedding."""
+        return self.memory(torch.from_numpy(voice_print).float()[None])[0]
+
+    def similarity(self, voice_print: np.ndarray, features: np.ndarray) -> float:
+        """Cosine between a voice's embedding and that of some (synthesised) features."""
+        return float(voice_print @ self.encoder.embed(features))
 
 
 def attach(model_dir: Path, encoder_dir: Path, corpus_dir: Path, prototypes: int = 64) -> None:

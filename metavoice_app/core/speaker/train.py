@@ -42,8 +42,9 @@ class EncoderTrainConfig:
     steps: int = 20_000
     speakers_per_batch: int = 32
     crops_per_speaker: int = 6
-    learning_rate: float = 1e-4
+    learning_rate: float = 1e-3
     max_minutes: float | None = None
+    checkpoint_minutes: float = 5.0
     seed: int = 0
     threads: int | None = None
 
@@ -136,8 +137,27 @@ def train_encoder(
         encoder.input_mean.copy_(mean)
         encoder.input_std.copy_(std)
     rng = np.random.default_rng(config.seed + step)
-    started = time.monotonic()
+    started = last_save = time.monotonic()
     loss_value = float("nan")
+
+    def checkpoint() -> None:
+        config.out.mkdir(parents=True, exist_ok=True)
+        with atomic_open(state_path) as handle:
+            torch.save(
+                {
+                    "encoder": encoder.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "step": step,
+                },
+                handle,
+            )
+        save_encoder(
+            encoder,
+            config.out,
+            {"steps": step, "final_loss": round(loss_value, 4), "speakers": len(bank.names)},
+        )
+
+    encoder.train()
     while step < config.steps:
         batch = bank.batch(config.speakers_per_batch, config.crops_per_speaker, rng)
         speakers, crops = batch.shape[:2]
@@ -151,17 +171,10 @@ def train_encoder(
         loss_value = float(loss.detach())
         if report is not None and step % 10 == 0:
             report(step, loss_value)
+        if time.monotonic() - last_save > config.checkpoint_minutes * 60:
+            checkpoint()
+            last_save = time.monotonic()
         if config.max_minutes is not None and time.monotonic() - started > config.max_minutes * 60:
             break
-    config.out.mkdir(parents=True, exist_ok=True)
-    with atomic_open(state_path) as handle:
-        torch.save(
-            {"encoder": encoder.state_dict(), "optimizer": optimizer.state_dict(), "step": step},
-            handle,
-        )
-    save_encoder(
-        encoder,
-        config.out,
-        {"steps": step, "final_loss": round(loss_value, 4), "speakers": len(bank.names)},
-    )
+    checkpoint()
     return encoder.eval()

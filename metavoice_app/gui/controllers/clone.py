@@ -416,6 +416,8 @@ class CloneController(QObject):
         step.loss_curve.setData([], [])
         step.holdout_curve.setData([], [])
         step.progress.setValue(0)
+        step.similarity.hide()
+        step.similarity_meter.hide()
         step.cancel_button.setEnabled(True)
         if session is None:
             return None
@@ -476,6 +478,14 @@ class CloneController(QObject):
         step.status.setText(
             f"Step {progress.step} of {progress.steps}, about {progress.eta_seconds:.0f} s left."
         )
+        if progress.similarity is not None:
+            step.similarity.setText(
+                f"Similarity to your takes: {progress.similarity:.2f} "
+                "(speaker-encoder cosine; 1.00 would be identical)"
+            )
+            step.similarity_meter.setValue(round(100 * max(0.0, progress.similarity)))
+            step.similarity.show()
+            step.similarity_meter.show()
         self.losses.append((progress.step, progress.loss, progress.holdout_loss))
         steps = [s for s, _, _ in self.losses]
         step.loss_curve.setData(steps, [loss for _, loss, _ in self.losses])

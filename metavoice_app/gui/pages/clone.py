@@ -175,6 +175,14 @@ class AdaptStep(QWidget):
         self.progress.setAccessibleName("Adaptation progress")
         self.status = QLabel("Learning your voice…")
         self.status.setWordWrap(True)
+        # The similarity meter: the speaker encoder's cosine between your takes and the
+        # voice as it is being learned (shown only for models with an encoder).
+        self.similarity = QLabel()
+        self.similarity_meter = QProgressBar()
+        self.similarity_meter.setAccessibleName("Similarity to your takes")
+        self.similarity_meter.setFormat("%v / 100")
+        self.similarity.hide()
+        self.similarity_meter.hide()
         self.curve_plot = pg.PlotWidget()
         self.curve_plot.setLabel("bottom", "step")
         self.curve_plot.setLabel("left", "loss")
@@ -190,6 +198,8 @@ class AdaptStep(QWidget):
         layout.addWidget(self.device)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
+        layout.addWidget(self.similarity)
+        layout.addWidget(self.similarity_meter)
         layout.addWidget(self.curve_plot, stretch=1)
         row = QHBoxLayout()
         row.addStretch(1)
