@@ -129,3 +129,23 @@ def tiny_model_dir(tiny_corpus: Path, tmp_path_factory: pytest.TempPathFactory) 
     )
     Trainer(config).run()
     return out / BEST_DIR
+
+
+@pytest.fixture(scope="session")
+def tiny_model_with_encoder(
+    tiny_corpus: Path, tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The tiny model with a briefly trained speaker encoder and voice memory attached."""
+    import shutil
+
+    from metavoice_app.core.speaker.bundle import attach
+    from metavoice_app.core.speaker.train import EncoderTrainConfig, train_encoder
+
+    root = tmp_path_factory.mktemp("tiny-encoder")
+    train_encoder(
+        EncoderTrainConfig(corpus=tiny_corpus, out=root / "encoder", steps=3, speakers_per_batch=2)
+    )
+    model_dir = root / "model"
+    shutil.copytree(tiny_model_dir, model_dir)
+    attach(model_dir, root / "encoder", tiny_corpus)
+    return model_dir

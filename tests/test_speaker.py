@@ -137,9 +137,11 @@ def test_attached_encoder_gives_adaptation_its_start(
     # The similarity meter reports during adaptation, every few steps.
     reports = []
     config = AdaptConfig(steps=4, similarity_every=2, holdout=False)
-    Adapter(engine.model, engine.info, config, engine.speaker_tools).adapt(
+    voice = Adapter(engine.model, engine.info, config, engine.speaker_tools).adapt(
         [take, take], reports.append
     )
+    assert voice.similarity is not None and -1.0 <= voice.similarity <= 1.0
+    assert voice.voice_print is not None and np.allclose(voice.voice_print, voice_print)
     meter = [r.similarity for r in reports]
     assert meter[0] is None and meter[2] is None
     assert meter[1] is not None and meter[3] is not None

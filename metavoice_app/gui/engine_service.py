@@ -36,6 +36,8 @@ class EngineService(QObject):
                 log.warning("%s; loading the speech model on the CPU", exc)
                 engine = SpeechEngine(self.model_dir, device="cpu")
             engine.frontend.prepare("Warm up the lexicon.")
+            if engine.speaker_tools is not None:  # loaded here, off the GUI thread
+                log.info("speaker encoder and voice memory loaded")
             return engine
 
         self._task = Task(load)

@@ -88,6 +88,10 @@ class AdaptedVoice:
     final_loss: float
     holdout_loss: float | None
     recipe: dict[str, object] = field(default_factory=dict)
+    # The speaker encoder's view, where the model has one: the final similarity
+    # estimate, and the takes' embedding (a profile's place on the voice map).
+    similarity: float | None = None
+    voice_print: np.ndarray | None = None
     # step -> (tensors at that step, seconds since adaptation started), when asked for
     snapshots: dict[int, tuple[dict[str, torch.Tensor], float]] = field(default_factory=dict)
 
@@ -300,6 +304,15 @@ class Adapter:
             if holdout_batch is not None and since_best >= config.patience:
                 break
         tensors = best_state if best_state is not None else self._snapshot(model, names, speaker)
+        similarity = None
+        if voice_print is not None:
+            with torch.no_grad():  # measure the voice that is kept, not the last step's
+                for name in names:
+                    fast[name].copy_(tensors[name])
+            meter_batch = holdout_batch if holdout_batch is not None else support_batch
+            similarity = self._similarity(
+                model, meter_batch, tensors[SPEAKER].to(self.device), voice_print
+            )
         return AdaptedVoice(
             tensors=tensors,
             steps=step,
@@ -307,6 +320,8 @@ class Adapter:
             final_loss=loss_value,
             holdout_loss=best_holdout,
             snapshots=snapshots,
+            similarity=similarity,
+            voice_print=voice_print,
             recipe={
                 "method": "fine-tuning",
                 "params": params,

@@ -34,7 +34,6 @@ def save_voice(
     name: str,
     consent: Consent,
     takes: int,
-    similarity: float | None = None,
 ) -> Manifest:
     """Render the preview in the new voice and write the profile atomically."""
     handle = engine.voice_from_tensors(name, voice.tensors)
@@ -46,7 +45,8 @@ def save_voice(
         consent=consent,
         recipe=dict(voice.recipe),
         takes=takes,
-        similarity=similarity,
+        similarity=voice.similarity,
+        voice_print=None if voice.voice_print is None else voice.voice_print.tolist(),
     )
     save_profile(path, manifest, voice.tensors, preview.audio, preview.sample_rate)
     return manifest

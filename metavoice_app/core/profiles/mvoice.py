@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import uuid
 import zipfile
 import zlib
@@ -39,6 +40,7 @@ ADAPTER = "adapter.safetensors"
 PREVIEW = "preview.wav"
 MEMBER_LIMITS = {MANIFEST: 256 * 1024, ADAPTER: 4 * 2**20, PREVIEW: 2 * 2**20}
 MAX_FILE_BYTES = 8 * 2**20
+MAX_VOICE_PRINT = 1024
 MAX_NAME_CHARS = 80
 ALLOWED_DTYPES = {"F16": torch.float16, "F32": torch.float32}
 
@@ -73,6 +75,8 @@ class Manifest:
     recipe: dict[str, Any] = field(default_factory=dict)
     takes: int = 0
     similarity: float | None = None
+    # The speaker encoder's embedding of the takes: where the voice sits on the voice map.
+    voice_print: list[float] | None = None
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     format_version: int = FORMAT_VERSION
@@ -105,6 +109,9 @@ class Manifest:
                 recipe=dict(data.get("recipe", {})),
                 takes=int(data.get("takes", 0)),
                 similarity=None if data.get("similarity") is None else float(data["similarity"]),
+                voice_print=None
+                if data.get("voice_print") is None
+                else [float(v) for v in data["voice_print"]],
                 created=str(data["created"]),
                 id=str(data["id"]),
                 format_version=version,
@@ -126,6 +133,11 @@ class Manifest:
                 raise ProfileError(f"parameter {spec.name} has unsupported type {spec.dtype}")
         if not self.consent.speaker_name.strip() or not self.consent.statement.strip():
             raise ProfileError("the profile has no consent record")
+        if self.voice_print is not None and (
+            not 0 < len(self.voice_print) <= MAX_VOICE_PRINT
+            or not all(math.isfinite(v) for v in self.voice_print)
+        ):
+            raise ProfileError(f"the voice print must be 1 to {MAX_VOICE_PRINT} finite numbers")
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Putting a speaker encoder and its voice memory into a model folder.
 
     MODEL/speaker_encoder.safetensors   the GE2E encoder (config in config.json)
-    MODEL/voice_memory.safetensors      prototypes: encoder space -> this model's voices
+    MODEL/voice_memory.safetensors      prototypes: encoder space -> this model's voices,
+                                        and each training voice's embedding (the voice map)
 
 Both are optional. When present, adaptation starts each new voice from the
 memory's blend of known voices for the takes' embedding, instead of from the
@@ -30,10 +31,14 @@ MEMORY_FILE = "voice_memory.safetensors"
 UTTERANCES_PER_SPEAKER = 8
 
 
+VOICE_PRINTS = "voice_prints"
+
+
 @dataclass
 class SpeakerTools:
     encoder: SpeakerEncoder
     memory: VoiceMemory
+    voice_prints: dict[str, np.ndarray]  # training voice id -> unit embedding
 
     def voice_print(self, features: list[np.ndarray]) -> np.ndarray:
         """One unit embedding for a voice from its takes' ``(frames, 43)`` features."""
@@ -56,7 +61,7 @@ def attach(model_dir: Path, encoder_dir: Path, corpus_dir: Path, prototypes: int
     encoder = load_encoder(encoder_dir)
     corpus = Corpus(corpus_dir)
     by_id = {s.id: s for s in corpus.speakers()}
-    embeddings, vectors = [], []
+    embeddings, vectors, ids = [], [], []
     for index, voice in enumerate(info.voices):
         speaker = by_id.get(voice.id)
         if speaker is None:
@@ -68,6 +73,7 @@ def attach(model_dir: Path, encoder_dir: Path, corpus_dir: Path, prototypes: int
         embedding = np.mean([encoder.embed(f) for f in chosen], axis=0)
         embeddings.append(embedding / np.linalg.norm(embedding))
         vectors.append(model.speaker_embedding.weight[index].detach())
+        ids.append(voice.id)
     if len(embeddings) < 2:
         raise ValueError("the corpus holds fewer than two of the model's voices")
     memory = VoiceMemory.fit(
@@ -78,13 +84,16 @@ def attach(model_dir: Path, encoder_dir: Path, corpus_dir: Path, prototypes: int
     atomic_write_bytes(
         model_dir / ENCODER_FILE, save({k: v.contiguous() for k, v in encoder.state_dict().items()})
     )
-    atomic_write_bytes(
-        model_dir / MEMORY_FILE,
-        save({k: v.detach().contiguous() for k, v in memory.state_dict().items()}),
-    )
+    state = {k: v.detach().contiguous() for k, v in memory.state_dict().items()}
+    state[VOICE_PRINTS] = torch.from_numpy(np.stack(embeddings)).float()
+    atomic_write_bytes(model_dir / MEMORY_FILE, save(state))
     config = json.loads((model_dir / CONFIG).read_text(encoding="utf-8"))
     config["speaker_encoder"] = encoder.config.to_dict()
-    config["voice_memory"] = {"prototypes": int(memory.keys.shape[0]), "speakers": len(embeddings)}
+    config["voice_memory"] = {
+        "prototypes": int(memory.keys.shape[0]),
+        "speakers": len(embeddings),
+        "voices": ids,
+    }
     atomic_write_text(model_dir / CONFIG, json.dumps(config, indent=1) + "\n")
 
 
@@ -96,6 +105,13 @@ def load_tools(model_dir: Path) -> SpeakerTools | None:
     encoder = SpeakerEncoder(EncoderConfig(**config["speaker_encoder"]))
     encoder.load_state_dict(load_file(str(model_dir / ENCODER_FILE)))
     state = load_file(str(model_dir / MEMORY_FILE))
+    prints = state.pop(VOICE_PRINTS, None)
     memory = VoiceMemory(state["keys"].shape[0], state["keys"].shape[1], state["values"].shape[1])
     memory.load_state_dict(state)
-    return SpeakerTools(encoder.eval(), memory.eval())
+    ids = config["voice_memory"].get("voices", [])
+    voice_prints = (
+        {str(i): p.numpy() for i, p in zip(ids, prints, strict=True)}
+        if prints is not None and len(ids) == len(prints)
+        else {}
+    )
+    return SpeakerTools(encoder.eval(), memory.eval(), voice_prints)

@@ -97,6 +97,10 @@ class SpeechEngine:
             self._tools = (load_tools(self.model_dir),)
         return self._tools[0]
 
+    def loaded_speaker_tools(self) -> SpeakerTools | None:
+        """The speaker tools if already loaded, without touching the disk (GUI thread)."""
+        return None if self._tools is None else self._tools[0]
+
     def voice_ids(self) -> list[str]:
         return [v.id for v in self.info.voices]
 

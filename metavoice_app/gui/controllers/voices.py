@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QTableWidgetItem
 
 from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.profiles.library import Entry, VoiceLibrary
 from metavoice_app.core.profiles.mvoice import ProfileError, read_profile
+from metavoice_app.core.speaker.voicemap import layout
 from metavoice_app.gui.engine_service import EngineService
 from metavoice_app.gui.pages.voices import VoicesPage
 from metavoice_app.gui.player import Player
@@ -69,6 +71,48 @@ class VoicesController(QObject):
         self.page.empty_label.setVisible(not has_voices)
         self.page.table.setVisible(has_voices)
         self._selection_changed()
+        self._draw_map()
+
+    def _draw_map(self) -> None:
+        """Place the training voices and the cloned voices of this model by their
+        speaker-encoder embeddings (tools are loaded with the engine, off this thread)."""
+        engine = self.engines.engine
+        tools = engine.loaded_speaker_tools() if engine is not None else None
+        page = self.page
+        if engine is None or tools is None or not tools.voice_prints:
+            page.voice_map.hide()
+            page.map_caption.setText(
+                "The voice map needs a model with a speaker encoder." if engine is not None else ""
+            )
+            return
+        prints = {f"training:{k}": v for k, v in tools.voice_prints.items()}
+        width = len(next(iter(prints.values())))
+        names: dict[str, str] = {}
+        for index, entry in enumerate(self.entries):
+            m = entry.manifest
+            if (
+                m is not None
+                and m.voice_print is not None
+                and len(m.voice_print) == width
+                and m.base_model_id == engine.info.model_id
+            ):
+                prints[f"profile:{index}"] = np.asarray(m.voice_print, dtype=np.float32)
+                names[f"profile:{index}"] = m.name
+        places = layout(prints)
+        real = {v.id: v.real for v in engine.info.voices}
+        page.voice_map.show_voices(
+            [
+                (*places[k], real.get(k.removeprefix("training:"), False))
+                for k in places
+                if k not in names
+            ],
+            [(*places[k], names[k]) for k in names],
+        )
+        page.voice_map.show()
+        page.map_caption.setText(
+            f"Voice map: {len(names)} of your voices among {len(tools.voice_prints)} training "
+            "voices; near points sound alike to the speaker encoder."
+        )
 
     def selected(self) -> Entry | None:
         rows = self.page.table.selectionModel().selectedRows()

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from metavoice_app.gui.pages.base import AreaPage
+from metavoice_app.gui.widgets.voicemap import VoiceMapWidget
 
 COLUMNS = ("Name", "Created", "Takes", "Similarity", "Base model")
 
@@ -37,6 +38,10 @@ class VoicesPage(AreaPage):
         self.empty_label = self.empty_state(
             "No voices yet. Clone your voice by reading five short sentences."
         )
+        self.voice_map = VoiceMapWidget()
+        self.voice_map.setMinimumHeight(180)
+        self.map_caption = QLabel()
+        self.map_caption.setWordWrap(True)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.undo_button = QPushButton("Undo delete")
@@ -72,4 +77,6 @@ class VoicesPage(AreaPage):
         self.content.addWidget(self.empty_label)
         self.content.addWidget(self.table, stretch=1)
         self.content.addLayout(actions)
+        self.content.addWidget(self.map_caption)
+        self.content.addWidget(self.voice_map, stretch=1)
         self.content.addLayout(bottom)
