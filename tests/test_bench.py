@@ -3,8 +3,10 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from metavoice_app.cli import main
 from metavoice_app.core.bench.report import update_section
 from metavoice_app.core.bench.wer import edit_distance, word_error_rate, words_of
 
@@ -66,7 +68,47 @@ def test_dtw_and_distortion() -> None:
 
 
 def test_adapt_benchmark_needs_a_model_to_measure(capsys: pytest.CaptureFixture[str]) -> None:
-    from metavoice_app.cli import main
 
     assert main(["bench", "adapt", "--shared", "/nonexistent"]) == 2
     assert "--meta and --baseline" in capsys.readouterr().err
+
+
+def test_adapt_report_lists_what_each_run_adapted() -> None:
+    from metavoice_app.core.bench.adapt import Row, to_markdown
+
+    rows = [
+        Row("meta init", "cln, adam", 412.0, 20, 0.75, 1.0, 7.1, 210.0, 0.12, 15.2),
+        Row("baseline", "cln, adam", 412.0, 20, 0.70, 0.75, 7.4, 230.0, 0.14, 15.0),
+    ]
+    text = to_markdown(rows, "metavoice bench adapt ...", "adaptation.png", 2)
+    assert text.startswith("## Few-shot adaptation")
+    assert "| meta init | cln, adam | 412 | 20 | 0.750 | 100% |" in text
+    assert "![similarity vs steps](adaptation.png)" in text
+    presets = [
+        Row("meta init, embedding", "embedding, adam", 0.5, 20, 0.6, 0.5, 8.0, 250.0, 0.1, 9.0),
+        Row("meta init, decoder", "decoder, adam", 3000.0, 20, 0.8, 1.0, 7.0, 200.0, 0.2, 30.0),
+    ]
+    text = to_markdown(presets, "metavoice bench adapt --params ...", None, 2)
+    assert text.startswith("## What to adapt") and "![" not in text
+
+
+def test_encoder_scores_separate_speakers() -> None:
+    from metavoice_app.core.bench.encoder import score
+
+    rng = np.random.default_rng(0)
+    centres = rng.standard_normal((3, 16))
+    labels = np.repeat(np.arange(3), 4)
+    tight = centres[labels] + 0.01 * rng.standard_normal((12, 16))
+    row = score("tight", tight, labels)
+    assert row.eer == 0.0 and row.same > 0.99 > row.different
+    assert (row.recordings, row.speakers) == (12, 3)
+    noise = score("noise", rng.standard_normal((12, 16)), labels)
+    assert noise.eer > 0.2
+
+
+def test_encoder_benchmark_explains_a_wrong_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "config.json").write_text("{}")
+    assert main(["bench", "encoder", "--encoder", str(tmp_path), "--shared", str(tmp_path)]) == 2
+    assert "neither an encoder folder nor a model" in capsys.readouterr().err

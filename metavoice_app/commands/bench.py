@@ -99,7 +99,7 @@ def _adapt(args: argparse.Namespace, _paths: AppPaths) -> int:
             "metavoice bench adapt: needs the shared data folder (--shared DIR).", file=sys.stderr
         )
         return 2
-    candidates = {"meta init": args.meta, "baseline": args.baseline, "base model": args.model}
+    candidates = {"meta init": args.meta, "baseline": args.baseline, args.label: args.model}
     models = {label: folder for label, folder in candidates.items() if folder is not None}
     if not models:
         print(
@@ -112,15 +112,17 @@ def _adapt(args: argparse.Namespace, _paths: AppPaths) -> int:
             models,
             shared,
             tuple(args.steps),
-            params=args.params,
+            params=tuple(args.params or [None]),
             threads=args.threads,
             progress=lambda m: print(m, file=sys.stderr, flush=True),
         )
     except JudgeUnavailableError as exc:
         print(f"metavoice bench adapt: {exc}", file=sys.stderr)
         return 2
-    plot(rows, args.plot, reference=0.91)
-    _publish(to_markdown(rows, _command(), args.plot.name, args.threads), args.report, "adapt")
+    if args.plot is not None:
+        plot(rows, args.plot, reference=0.91)
+    plot_name = args.plot.name if args.plot is not None else None
+    _publish(to_markdown(rows, _command(), plot_name, args.threads), args.report, args.section)
     return 0
 
 
@@ -221,16 +223,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     adapt.add_argument(
         "--model", type=Path, help="any other model folder (e.g. a base model before meta-training)"
     )
+    adapt.add_argument(
+        "--label", default="base model", help="the --model folder's name in the table"
+    )
     adapt.add_argument("--shared", type=Path, help="shared data folder")
     adapt.add_argument("--steps", type=int, nargs="+", default=[0, 5, 10, 20, 50, 100])
     adapt.add_argument(
         "--params",
+        nargs="+",
         choices=("embedding", "cln", "decoder"),
-        help="what to adapt (default: what each model was meta-trained to adapt, else cln)",
+        help="what to adapt, one or several to compare (default: what each model was "
+        "meta-trained to adapt, else cln)",
     )
     adapt.add_argument("--threads", type=int, default=2)
-    adapt.add_argument("--plot", type=Path, default=Path("docs/adaptation.png"))
-    adapt.add_argument("--report", type=Path, help="update this markdown file's adapt section")
+    adapt.add_argument("--plot", type=Path, help="draw similarity vs steps to this PNG")
+    adapt.add_argument("--report", type=Path, help="update this markdown file's section")
+    adapt.add_argument(
+        "--section", default="adapt", help="the report section to replace (default: adapt)"
+    )
     adapt.set_defaults(handler=_adapt)
     encoder = suites.add_parser(
         "encoder",

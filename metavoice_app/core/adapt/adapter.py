@@ -170,7 +170,7 @@ class Adapter:
     ) -> float:
         """The similarity meter: the speaker encoder's cosine between the takes and the
         first take of ``batch`` as the voice says it now (the take's own timing)."""
-        assert self.tools is not None
+        assert self.tools is not None and batch.durations is not None
         length = int(batch.phone_lengths[0])
         with torch.no_grad():
             features = model.synthesize(

@@ -37,6 +37,8 @@ MCD_SCALE = 10.0 / np.log(10.0) * np.sqrt(2.0)
 @dataclass
 class Row:
     init: str
+    adapts: str  # parameter set and update rule
+    profile_kb: float  # adapted tensors as a profile stores them
     steps: int
     similarity: float
     identification: float
@@ -128,7 +130,7 @@ def run(
     shared: Path,
     steps: tuple[int, ...] = STEPS,
     support: int = 5,
-    params: str | None = None,
+    params: tuple[str | None, ...] = (None,),
     threads: int = 2,
     progress: Callable[[str], None] = lambda _m: None,
 ) -> list[Row]:
@@ -148,18 +150,22 @@ def run(
     names = sorted(centroids)
     matrix = np.stack([centroids[n] for n in names])
     rows = []
-    for label, model_dir in models.items():
+    for (name, model_dir), preset in [(m, p) for m in models.items() for p in params]:
+        label = name if len(params) == 1 else f"{name}, {preset or 'default'}"
         engine = SpeechEngine(model_dir, device="cpu")
         per_step: dict[int, dict[str, list[float]]] = {s: {} for s in steps}
         texts: dict[int, list[tuple[str, str]]] = {s: [] for s in steps}
+        adapts, profile_kb = "", 0.0
         for speaker, (takes, queries) in speakers.items():
             progress(f"{label}: adapting to {speaker}")
             voice = Adapter(
                 engine.model,
                 engine.info,
-                AdaptConfig(steps=max(steps), params=params, holdout=False),
+                AdaptConfig(steps=max(steps), params=preset, holdout=False),
                 engine.speaker_tools,
             ).adapt(takes, snapshot_steps=steps)
+            adapts = f"{voice.recipe['params']}, {voice.recipe['optimizer']}"
+            profile_kb = sum(t.numel() * t.element_size() for t in voice.tensors.values()) / 1024
             for step, (tensors, seconds) in sorted(voice.snapshots.items()):
                 handle = engine.voice_from_tensors(speaker, tensors)
                 stats = per_step[step]
@@ -184,6 +190,8 @@ def run(
             rows.append(
                 Row(
                     label,
+                    adapts,
+                    profile_kb,
                     step,
                     statistics.mean(stats["similarity"]),
                     statistics.mean(stats["identified"]),
@@ -221,9 +229,12 @@ def plot(rows: list[Row], path: Path, reference: float | None = None) -> None:
     plt.close(figure)
 
 
-def to_markdown(rows: list[Row], command: str, plot_name: str, threads: int) -> str:
+def to_markdown(rows: list[Row], command: str, plot_name: str | None, threads: int) -> str:
+    compares_params = len({r.adapts for r in rows}) > len({r.init.split(",")[0] for r in rows})
     lines = [
-        "## Few-shot adaptation (`metavoice bench adapt`)",
+        "## What to adapt: parameter sets compared (`metavoice bench adapt --params ...`)"
+        if compares_params
+        else "## Few-shot adaptation (`metavoice bench adapt`)",
         "",
         f"Measured {dt.date.today().isoformat()} with `{command}` on {threads} CPU threads. "
         "4 unseen VCTK speakers, 5 support recordings each, the other 5 as queries. "
@@ -232,14 +243,16 @@ def to_markdown(rows: list[Row], command: str, plot_name: str, threads: int) -> 
         "envelope coefficients 1-39 and F0 RMSE after DTW against the real queries; WER by "
         "Whisper tiny.en.",
         "",
-        "| init | steps | similarity | identification | MCD (dB) | F0 RMSE (cents) | WER | "
-        "time (s) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| init | adapts | profile (KB) | steps | similarity | identification | MCD (dB) | "
+        "F0 RMSE (cents) | WER | time (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     lines += [
-        f"| {r.init} | {r.steps} | {r.similarity:.3f} | {100 * r.identification:.0f}% | "
-        f"{r.mcd_db:.2f} | {r.f0_rmse_cents:.0f} | {100 * r.wer:.1f}% | {r.seconds:.1f} |"
+        f"| {r.init} | {r.adapts} | {r.profile_kb:.0f} | {r.steps} | {r.similarity:.3f} | "
+        f"{100 * r.identification:.0f}% | {r.mcd_db:.2f} | {r.f0_rmse_cents:.0f} | "
+        f"{100 * r.wer:.1f}% | {r.seconds:.1f} |"
         for r in rows
     ]
-    lines += ["", f"![similarity vs steps]({plot_name})"]
+    if plot_name is not None:
+        lines += ["", f"![similarity vs steps]({plot_name})"]
     return "\n".join(lines) + "\n"
