@@ -77,16 +77,20 @@ def test_adapt_report_lists_what_each_run_adapted() -> None:
     from metavoice_app.core.bench.adapt import Row, to_markdown
 
     rows = [
-        Row("meta init", "cln, adam", 412.0, 20, 0.75, 1.0, 7.1, 210.0, 0.12, 15.2),
-        Row("baseline", "cln, adam", 412.0, 20, 0.70, 0.75, 7.4, 230.0, 0.14, 15.0),
+        Row("meta init", "cln, adam", 412.0, 20, 0.75, 1.0, 7.1, 210.0, 0.12, 15.2, 4.0),
+        Row("baseline", "cln, adam", 412.0, 20, 0.70, 0.75, 7.4, 230.0, 0.14, 15.0, 4.0),
     ]
     text = to_markdown(rows, "metavoice bench adapt ...", "adaptation.png", 2)
     assert text.startswith("## Few-shot adaptation")
     assert "| meta init | cln, adam | 412 | 20 | 0.750 | 100% |" in text
     assert "![similarity vs steps](adaptation.png)" in text
     presets = [
-        Row("meta init, embedding", "embedding, adam", 0.5, 20, 0.6, 0.5, 8.0, 250.0, 0.1, 9.0),
-        Row("meta init, decoder", "decoder, adam", 3000.0, 20, 0.8, 1.0, 7.0, 200.0, 0.2, 30.0),
+        Row(
+            "meta init, embedding", "embedding, adam", 0.5, 20, 0.6, 0.5, 8.0, 250.0, 0.1, 9.0, 4.0
+        ),
+        Row(
+            "meta init, decoder", "decoder, adam", 3000.0, 20, 0.8, 1.0, 7.0, 200.0, 0.2, 30.0, 4.0
+        ),
     ]
     text = to_markdown(presets, "metavoice bench adapt --params ...", None, 2)
     assert text.startswith("## What to adapt") and "![" not in text

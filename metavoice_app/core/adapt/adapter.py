@@ -87,6 +87,8 @@ class AdaptedVoice:
     seconds: float
     final_loss: float
     holdout_loss: float | None
+    # of ``seconds``, the WORLD analysis of the takes (the wizard does it while recording)
+    analysis_seconds: float = 0.0
     recipe: dict[str, object] = field(default_factory=dict)
     # The speaker encoder's view, where the model has one: the final similarity
     # estimate, and the takes' embedding (a profile's place on the voice map).
@@ -234,6 +236,7 @@ class Adapter:
             parameter.requires_grad_(name in names)
         # Analysed once (Harvest F0 is the slow part), for the start and the batches.
         features = [take_features(t, cache=config.cache_features) for t in takes]
+        analysis_seconds = time.perf_counter() - started
         voice_print = self.tools.voice_print(features) if self.tools is not None else None
         speaker = torch.nn.Parameter(self.initial_speaker(voice_print).clone())
         held_out = takes[-1:] if config.holdout and len(takes) >= 3 else []
@@ -317,6 +320,7 @@ class Adapter:
             tensors=tensors,
             steps=step,
             seconds=time.perf_counter() - started,
+            analysis_seconds=analysis_seconds,
             final_loss=loss_value,
             holdout_loss=best_holdout,
             snapshots=snapshots,
