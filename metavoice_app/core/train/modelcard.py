@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
 from metavoice_app.core.atomic import atomic_write_text
-from metavoice_app.core.model.checkpoint import load_model
+from metavoice_app.core.model.checkpoint import CONFIG, load_model
 from metavoice_app.core.train.corpus.store import Corpus
 
 CREDITS = """\
@@ -56,6 +57,23 @@ def write_model_card(folder: Path, corpus_dir: Path | None = None, notes: str = 
         f"- few-shot initialisation: {training.get('init', 'average training voice (no meta-learning yet)')}",
         f"- default voice: `{info.default_voice}`",
     ]
+    meta = training.get("meta")
+    if isinstance(meta, dict):
+        lines += [
+            f"- meta-training: {meta.get('algorithm')}, {training.get('meta_steps')} meta-steps "
+            f"({training.get('meta_hours')} h on {training.get('meta_ranks')} process(es)), "
+            f"{meta.get('tasks_per_step')} speakers per step; inner loop: {meta.get('params')}, "
+            f"{meta.get('inner_steps')} {meta.get('inner_optimizer', 'sgd')} steps at "
+            f"{meta.get('inner_lr')} (speaker vector {meta.get('inner_speaker_lr')}), which "
+            "the app's adapter follows",
+        ]
+    model_config = json.loads((folder / CONFIG).read_text(encoding="utf-8"))
+    memory = model_config.get("voice_memory")
+    if isinstance(memory, dict):
+        lines += [
+            f"- speaker encoder and voice memory attached: {memory.get('prototypes')} "
+            f"prototypes fitted to {memory.get('speakers')} training voices",
+        ]
     if corpus_dir is not None and (corpus_dir / "corpus.json").exists():
         speakers = Corpus(corpus_dir).speakers()
         by_source = Counter(s.source for s in speakers)
