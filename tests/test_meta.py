@@ -41,8 +41,39 @@ def test_tasks_split_one_speakers_utterances(data: CorpusData) -> None:
         task = sampler.sample(rng)
         assert not set(task.support) & set(task.query)
         assert {data.items[i].speaker for i in task.support + task.query} == {task.speaker}
+    two_each: dict[int, list[int]] = {}
+    for index, item in enumerate(data.items):
+        if len(two_each.setdefault(item.speaker, [])) < 2:
+            two_each[item.speaker].append(index)
     with pytest.raises(ValueError, match="utterances a task needs"):
-        TaskSampler(data, list(range(len(data.items))), support=5, query=5)
+        TaskSampler(data, [i for u in two_each.values() for i in u], support=5, query=5)
+
+
+def test_speakers_with_few_utterances_give_smaller_tasks(data: CorpusData) -> None:
+    three: dict[int, list[int]] = {}
+    for index, item in enumerate(data.items):
+        if len(three.setdefault(item.speaker, [])) < 3:
+            three[item.speaker].append(index)
+    sampler = TaskSampler(data, [i for u in three.values() for i in u], support=5, query=3)
+    task = sampler.sample(np.random.default_rng(0))
+    assert (len(task.support), len(task.query)) == (2, 1)
+
+
+def test_a_share_of_tasks_comes_from_real_speakers(tiny_corpus: Path) -> None:
+    corpus = Corpus(tiny_corpus)
+    data = CorpusData(corpus, corpus.speakers())
+    indices = list(range(len(data.items)))
+    with pytest.raises(ValueError, match="no real speaker"):
+        TaskSampler(data, indices, 2, 1, real_fraction=0.5)
+    data.speakers[1].real = True
+    sampler = TaskSampler(data, indices, 2, 1, real_fraction=1.0)
+    rng = np.random.default_rng(0)
+    assert {sampler.sample(rng).speaker for _ in range(20)} == {1}
+    mixed = TaskSampler(data, indices, 2, 1, real_fraction=0.5)
+    drawn = [mixed.sample(rng).speaker for _ in range(400)]
+    share = drawn.count(1) / len(drawn)
+    uniform = 1 / len(mixed.order)
+    assert abs(share - (0.5 + 0.5 * uniform)) < 0.08
 
 
 def test_the_inner_loop_fits_the_support_set(tiny_model_dir: Path, data: CorpusData) -> None:
@@ -129,6 +160,8 @@ def test_distributed_meta_training_on_two_cpu_processes(
         "1",
         "--inner-steps",
         "1",
+        "--real-fraction",
+        "0",  # the tiny corpus has engine voices only
         "--device",
         "cpu",
         "--threads",

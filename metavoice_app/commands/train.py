@@ -216,6 +216,7 @@ def _meta(args: argparse.Namespace, _paths: AppPaths) -> int:
         steps=args.steps,
         support=args.support,
         query=args.query,
+        real_fraction=args.real_fraction,
         max_minutes=args.max_minutes,
         device=args.device or "auto",
         seed=args.seed,
@@ -419,6 +420,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     meta.add_argument("--outer-lr", type=float, default=1e-4)
     meta.add_argument("--tasks", type=int, default=4, help="tasks (speakers) per meta-step")
     meta.add_argument("--support", type=int, default=5, help="support utterances per task")
+    meta.add_argument(
+        "--real-fraction",
+        type=float,
+        default=0.5,
+        help="share of tasks drawn from real speakers (default 0.5; the app adapts to people)",
+    )
     meta.add_argument("--query", type=int, default=3, help="query utterances per task")
     meta.add_argument("--steps", type=int, default=2000)
     meta.add_argument("--max-minutes", type=float)

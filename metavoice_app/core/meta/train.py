@@ -42,6 +42,7 @@ class MetaTrainConfig:
     steps: int = 2000
     support: int = 5
     query: int = 3
+    real_fraction: float | None = 0.5  # share of tasks drawn from real speakers
     max_minutes: float | None = None
     checkpoint_minutes: float = 5.0
     device: str = "auto"
@@ -89,7 +90,9 @@ def train_meta(config: MetaTrainConfig, report: Callable[[MetaReport], None] | N
     model.eval()
     corpus = Corpus(config.corpus)
     data = CorpusData(corpus, corpus.speakers())
-    sampler = TaskSampler(data, list(range(len(data.items))), config.support, config.query)
+    sampler = TaskSampler(
+        data, list(range(len(data.items))), config.support, config.query, config.real_fraction
+    )
     learner = MetaLearner(model, config.meta)
     step, seconds = 0, 0.0
     state_path = config.out / STATE_FILE
