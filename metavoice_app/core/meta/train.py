@@ -116,7 +116,7 @@ def train_meta(config: MetaTrainConfig, report: Callable[[MetaReport], None] | N
                         "model": model.state_dict(),
                         "learner": learner.state(),
                         "step": step,
-                        "seconds": seconds + time.monotonic() - last_save,
+                        "seconds": seconds,  # callers add the time since the last save
                     },
                     handle,
                 )
