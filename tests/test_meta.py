@@ -225,3 +225,31 @@ def test_meta_sgd_rates_ship_with_the_model_and_are_checked(
         (broken / "config.json").write_text(json.dumps(config))
         with pytest.raises(ModelLoadError, match="learned step size"):
             load_model(broken)
+
+
+def test_meta_training_saves_the_time_it_spent(
+    tiny_model_dir: Path, tiny_corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Budgets are compared by the saved seconds, so each second must count once."""
+    import itertools
+    import types
+
+    from metavoice_app.core.meta import train as meta_train
+
+    clock = itertools.count(0, 100)  # every reading of the clock is 100 s after the last
+    monkeypatch.setattr(meta_train, "time", types.SimpleNamespace(monotonic=lambda: next(clock)))
+    config = meta_train.MetaTrainConfig(
+        corpus=tiny_corpus,
+        init=tiny_model_dir,
+        out=tmp_path / "meta",
+        meta=MetaConfig(inner_steps=1, tasks_per_step=1),
+        steps=3,
+        support=2,
+        query=1,
+        real_fraction=0.0,
+        device="cpu",
+    )
+    exported = meta_train.train_meta(config)
+    saved = torch.load(tmp_path / "meta" / meta_train.STATE_FILE, weights_only=True)["seconds"]
+    assert saved >= 300
+    assert abs(saved - read_info(exported).training["meta_hours"] * 3600) <= 18
