@@ -147,3 +147,13 @@ def test_attached_encoder_gives_adaptation_its_start(
     assert meter[1] is not None and meter[3] is not None
     assert all(-1.0 <= m <= 1.0 for m in meter if m is not None)
     assert SpeechEngine(tiny_model_dir).speaker_tools is None  # optional, absent by default
+
+    # Attached to serve only the meter and the map: adaptation keeps the model's start.
+    kept = tmp_path / "kept"
+    shutil.copytree(tiny_model_dir, kept)
+    command = ["train", "attach-encoder", "--model", str(kept), "--encoder", str(tmp_path / "enc")]
+    assert main([*command, "--corpus", str(tiny_corpus), "--keep-start"]) == 0
+    engine = SpeechEngine(kept, device="cpu")
+    assert engine.speaker_tools is not None and not engine.speaker_tools.memory_start
+    adapter = Adapter(engine.model, engine.info, AdaptConfig(), engine.speaker_tools)
+    assert torch.equal(adapter.initial_speaker(voice_print), engine.model.speaker_init.detach())

@@ -40,6 +40,8 @@ def _run(args: argparse.Namespace, _paths: AppPaths) -> int:
 
         def report(p: AdaptProgress) -> None:
             held = f" held-out {p.holdout_loss:.3f}" if p.holdout_loss is not None else ""
+            if p.similarity is not None:
+                held += f" similarity {p.similarity:.2f}"
             print(
                 f"[{p.step:>3}/{p.steps}] loss {p.loss:.3f}{held} (about "
                 f"{p.eta_seconds:.0f} s left)",
@@ -55,9 +57,11 @@ def _run(args: argparse.Namespace, _paths: AppPaths) -> int:
         name = args.name or args.speaker_name
         save_voice(args.out, engine, voice, name, consent, len(takes))
         size = args.out.stat().st_size / 1024
+        similarity = "" if voice.similarity is None else f", similarity {voice.similarity:.2f}"
         print(
             f"{args.out}: voice '{name}' from {len(takes)} takes, {voice.steps} steps in "
-            f"{voice.seconds:.1f} s, {size:.0f} KB"
+            f"{voice.seconds:.1f} s ({voice.analysis_seconds:.1f} s analysing the takes)"
+            f"{similarity}, {size:.0f} KB"
         )
         return 0
     except (

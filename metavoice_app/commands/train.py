@@ -190,8 +190,11 @@ def _encoder(args: argparse.Namespace, _paths: AppPaths) -> int:
 def _attach_encoder(args: argparse.Namespace, _paths: AppPaths) -> int:
     from metavoice_app.core.speaker.bundle import attach
 
-    attach(args.model, args.encoder, args.corpus)
-    print(f"{args.model} now starts new voices from its voice memory")
+    attach(args.model, args.encoder, args.corpus, memory_start=not args.keep_start)
+    if args.keep_start:
+        print(f"{args.model} now has a speaker encoder (similarity meter, voice map)")
+    else:
+        print(f"{args.model} now starts new voices from its voice memory")
     return 0
 
 
@@ -388,6 +391,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     attach.add_argument("--model", type=Path, required=True, help="model folder to extend")
     attach.add_argument("--encoder", type=Path, required=True, help="trained encoder folder")
     attach.add_argument("--corpus", type=Path, required=True, help="the model's corpus")
+    attach.add_argument(
+        "--keep-start",
+        action="store_true",
+        help="keep adaptation starting from the model's (meta-learned) starting vector; the "
+        "encoder then serves the similarity meter and the voice map only",
+    )
     attach.set_defaults(handler=_attach_encoder)
     meta = stages.add_parser(
         "meta",

@@ -162,9 +162,9 @@ class Adapter:
 
     def initial_speaker(self, voice_print: np.ndarray | None = None) -> torch.Tensor:
         """The zero-shot starting point: the voice memory's blend of known voices for the
-        takes' embedding when the model has a speaker encoder, else the model's
+        takes' embedding when the model has one that starts adaptation, else the model's
         (meta-learned) starting vector."""
-        if voice_print is not None and self.tools is not None:
+        if voice_print is not None and self.tools is not None and self.tools.memory_start:
             return self.tools.starting_vector(voice_print).to(self.device)
         return self.base.speaker_init.detach()
 

@@ -4,9 +4,10 @@
     MODEL/voice_memory.safetensors      prototypes: encoder space -> this model's voices,
                                         and each training voice's embedding (the voice map)
 
-Both are optional. When present, adaptation starts each new voice from the
-memory's blend of known voices for the takes' embedding, instead of from the
-model's single starting vector.
+Both are optional. When present, and unless attached with ``memory_start=False``,
+adaptation starts each new voice from the memory's blend of known voices for the
+takes' embedding instead of from the model's single (meta-learned) starting vector;
+which start is better is measured by ``bench adapt``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class SpeakerTools:
     encoder: SpeakerEncoder
     memory: VoiceMemory
     voice_prints: dict[str, np.ndarray]  # training voice id -> unit embedding
+    memory_start: bool = True  # adaptation starts from the memory's blend
 
     def voice_print(self, features: list[np.ndarray]) -> np.ndarray:
         """One unit embedding for a voice from its takes' ``(frames, 43)`` features."""
@@ -55,7 +57,13 @@ class SpeakerTools:
         return float(voice_print @ self.encoder.embed(features))
 
 
-def attach(model_dir: Path, encoder_dir: Path, corpus_dir: Path, prototypes: int = 64) -> None:
+def attach(
+    model_dir: Path,
+    encoder_dir: Path,
+    corpus_dir: Path,
+    prototypes: int = 64,
+    memory_start: bool = True,
+) -> None:
     """Embed the model's training speakers and fit the voice memory to its voices."""
     model, info = load_model(model_dir)
     encoder = load_encoder(encoder_dir)
@@ -93,6 +101,7 @@ def attach(model_dir: Path, encoder_dir: Path, corpus_dir: Path, prototypes: int
         "prototypes": int(memory.keys.shape[0]),
         "speakers": len(embeddings),
         "voices": ids,
+        "start": memory_start,
     }
     atomic_write_text(model_dir / CONFIG, json.dumps(config, indent=1) + "\n")
 
@@ -114,4 +123,5 @@ def load_tools(model_dir: Path) -> SpeakerTools | None:
         if prints is not None and len(ids) == len(prints)
         else {}
     )
-    return SpeakerTools(encoder.eval(), memory.eval(), voice_prints)
+    start = bool(config["voice_memory"].get("start", True))
+    return SpeakerTools(encoder.eval(), memory.eval(), voice_prints, start)

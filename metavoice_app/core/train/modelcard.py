@@ -72,7 +72,13 @@ def write_model_card(folder: Path, corpus_dir: Path | None = None, notes: str = 
     if isinstance(memory, dict):
         lines += [
             f"- speaker encoder and voice memory attached: {memory.get('prototypes')} "
-            f"prototypes fitted to {memory.get('speakers')} training voices",
+            f"prototypes fitted to {memory.get('speakers')} training voices; adaptation starts "
+            + (
+                "from the memory's blend of known voices"
+                if memory.get("start", True)
+                else "from the model's starting vector (the encoder serves the similarity "
+                "meter and the voice map)"
+            ),
         ]
     if corpus_dir is not None and (corpus_dir / "corpus.json").exists():
         speakers = Corpus(corpus_dir).speakers()
