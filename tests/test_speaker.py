@@ -157,3 +157,16 @@ def test_attached_encoder_gives_adaptation_its_start(
     assert engine.speaker_tools is not None and not engine.speaker_tools.memory_start
     adapter = Adapter(engine.model, engine.info, AdaptConfig(), engine.speaker_tools)
     assert torch.equal(adapter.initial_speaker(voice_print), engine.model.speaker_init.detach())
+
+
+def test_envelope_smoothing_keeps_level_and_spreads_detail() -> None:
+    from metavoice_app.core.speaker.train import smooth
+
+    flat = np.full((20, 3), 2.0)
+    assert np.allclose(smooth(flat, 5), flat)
+    spike = np.zeros((20, 1))
+    spike[10] = 5.0
+    smoothed = smooth(spike, 5)
+    assert smoothed.shape == spike.shape
+    assert np.isclose(smoothed.sum(), 5.0) and np.isclose(smoothed.max(), 1.0)
+    assert np.count_nonzero(smoothed) == 5

@@ -2,7 +2,10 @@
 
 A batch is ``speakers x crops`` 1.6 s windows; crops may come from one long
 clip, so speakers with a single recording (most LibriSpeech ones) still take
-part. Resumable; exports ``encoder.safetensors`` with its config.
+part. Some crops have their spectral envelope smoothed in time: the acoustic
+model's predictions are smoother than analysed speech, and the similarity meter
+compares the two, so the encoder must judge the voice, not the smoothness.
+Resumable; exports ``encoder.safetensors`` with its config.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import torch
 from safetensors.torch import load_file, save
 
 from metavoice_app.core.atomic import atomic_open, atomic_write_bytes, atomic_write_text
+from metavoice_app.core.features.world import N_MCEP
 from metavoice_app.core.speaker.encoder import (
     WINDOW,
     EncoderConfig,
@@ -43,10 +47,21 @@ class EncoderTrainConfig:
     speakers_per_batch: int = 32
     crops_per_speaker: int = 6
     learning_rate: float = 1e-3
+    smoothing: float = 0.5  # share of crops whose envelope is smoothed in time
     max_minutes: float | None = None
     checkpoint_minutes: float = 5.0
     seed: int = 0
     threads: int | None = None
+
+
+SMOOTHING_WIDTHS = (3, 5, 7)  # frames
+
+
+def smooth(frames: np.ndarray, width: int) -> np.ndarray:
+    """Moving average over time (edges repeated), for ``(frames, dims)``."""
+    half = width // 2
+    padded = np.pad(frames, ((half, half), (0, 0)), mode="edge")
+    return np.mean([padded[k : k + len(frames)] for k in range(width)], axis=0)
 
 
 class CropBank:
@@ -72,7 +87,9 @@ class CropBank:
         stacked = np.concatenate([c for clips in self.inputs for c in clips])
         return torch.from_numpy(stacked.mean(0)), torch.from_numpy(stacked.std(0) + 1e-3)
 
-    def batch(self, speakers: int, crops: int, rng: np.random.Generator) -> torch.Tensor:
+    def batch(
+        self, speakers: int, crops: int, rng: np.random.Generator, smoothing: float = 0.0
+    ) -> torch.Tensor:
         chosen = rng.choice(len(self.inputs), size=min(speakers, len(self.inputs)), replace=False)
         out = np.zeros((len(chosen), crops, WINDOW, self.inputs[0][0].shape[1]), np.float32)
         for row, index in enumerate(chosen):
@@ -82,6 +99,10 @@ class CropBank:
                 clip = clips[int(rng.choice(len(clips), p=weights / weights.sum()))]
                 start = int(rng.integers(0, len(clip) - WINDOW + 1))
                 out[row, column] = clip[start : start + WINDOW]
+                if rng.random() < smoothing:
+                    out[row, column, :, :N_MCEP] = smooth(
+                        out[row, column, :, :N_MCEP], int(rng.choice(SMOOTHING_WIDTHS))
+                    )
         return torch.from_numpy(out)
 
 
@@ -159,7 +180,9 @@ def train_encoder(
 
     encoder.train()
     while step < config.steps:
-        batch = bank.batch(config.speakers_per_batch, config.crops_per_speaker, rng)
+        batch = bank.batch(
+            config.speakers_per_batch, config.crops_per_speaker, rng, config.smoothing
+        )
         speakers, crops = batch.shape[:2]
         embeddings = encoder(batch.reshape(speakers * crops, WINDOW, -1))
         loss = ge2e_loss(encoder, embeddings.reshape(speakers, crops, -1))
