@@ -253,7 +253,8 @@ def to_markdown(rows: list[Row], command: str, plot_name: str | None, threads: i
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     lines += [
-        f"| {r.init} | {r.adapts} | {r.profile_kb:.0f} | {r.steps} | {r.similarity:.3f} | "
+        f"| {r.init} | {r.adapts} | {r.profile_kb:.{1 if r.profile_kb < 10 else 0}f} | "
+        f"{r.steps} | {r.similarity:.3f} | "
         f"{100 * r.identification:.0f}% | {r.mcd_db:.2f} | {r.f0_rmse_cents:.0f} | "
         f"{100 * r.wer:.1f}% | {r.seconds:.1f} | {r.analysis_seconds:.1f} |"
         for r in rows
