@@ -28,17 +28,23 @@ def _command() -> str:
     return "metavoice " + shlex.join(args[start:])
 
 
+def _shared(args: argparse.Namespace, suite: str, what: str = "") -> Path | None:
+    """The shared data folder, or None after saying that this benchmark needs it."""
+    shared: Path | None = args.shared or default_shared_data()
+    if shared is None:
+        print(
+            f"metavoice bench {suite}: needs the shared data folder (--shared DIR){what}.",
+            file=sys.stderr,
+        )
+    return shared
+
+
 def _tts(args: argparse.Namespace, _paths: AppPaths) -> int:
     from metavoice_app.core.bench.judge import JudgeUnavailableError
     from metavoice_app.core.bench.tts import TtsBenchConfig, run, to_markdown
 
-    shared = args.shared or default_shared_data()
+    shared = _shared(args, "tts", " for held-out sentences and the real dev recordings")
     if shared is None:
-        print(
-            "metavoice bench tts: needs the shared data folder (--shared DIR) for held-out "
-            "sentences and the real dev recordings.",
-            file=sys.stderr,
-        )
         return 2
     config = TtsBenchConfig(
         model_dir=args.model,
@@ -80,9 +86,8 @@ def _align(args: argparse.Namespace, _paths: AppPaths) -> int:
 def _dub(args: argparse.Namespace, _paths: AppPaths) -> int:
     from metavoice_app.core.bench.dub import run, to_markdown
 
-    shared = args.shared or default_shared_data()
+    shared = _shared(args, "dub")
     if shared is None:
-        print("metavoice bench dub: needs the shared data folder (--shared DIR).", file=sys.stderr)
         return 2
     result = run(args.model, shared, args.minutes, args.threads)
     _publish(to_markdown(result, _command()), args.report, "dub")
@@ -93,11 +98,8 @@ def _adapt(args: argparse.Namespace, _paths: AppPaths) -> int:
     from metavoice_app.core.bench.adapt import plot, run, to_markdown
     from metavoice_app.core.bench.judge import JudgeUnavailableError
 
-    shared = args.shared or default_shared_data()
+    shared = _shared(args, "adapt")
     if shared is None:
-        print(
-            "metavoice bench adapt: needs the shared data folder (--shared DIR).", file=sys.stderr
-        )
         return 2
     candidates = {"meta init": args.meta, "baseline": args.baseline, args.label: args.model}
     models = {label: folder for label, folder in candidates.items() if folder is not None}
@@ -134,11 +136,8 @@ def _encoder(args: argparse.Namespace, _paths: AppPaths) -> int:
     from metavoice_app.core.speaker.bundle import load_tools
     from metavoice_app.core.speaker.train import CONFIG, load_encoder
 
-    shared = args.shared or default_shared_data()
+    shared = _shared(args, "encoder")
     if shared is None:
-        print(
-            "metavoice bench encoder: needs the shared data folder (--shared DIR).", file=sys.stderr
-        )
         return 2
     if (args.encoder / CONFIG).is_file():
         encoder = load_encoder(args.encoder)
