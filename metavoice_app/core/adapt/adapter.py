@@ -249,6 +249,7 @@ class Adapter:
         support = takes[: len(takes) - len(held_out)]
         support_batch = self._batch(support, features[: len(support)], model)
         holdout_batch = self._batch(held_out, features[len(support) :], model) if held_out else None
+        meter_batch = holdout_batch if holdout_batch is not None else support_batch
         fast = {n: p for n, p in model.named_parameters() if n in names}
         fast[SPEAKER] = speaker
         learned = {SPEAKER if n == SPEAKER_INIT else n: r for n, r in self.info.inner_rates.items()}
@@ -297,7 +298,6 @@ class Adapter:
                     step % config.similarity_every == 0 or step == config.steps
                 )
                 if voice_print is not None and due:
-                    meter_batch = holdout_batch if holdout_batch is not None else support_batch
                     similarity = self._similarity(model, meter_batch, speaker, voice_print)
                 elapsed = time.perf_counter() - started
                 progress(
@@ -318,7 +318,6 @@ class Adapter:
             with torch.no_grad():  # measure the voice that is kept, not the last step's
                 for name in names:
                     fast[name].copy_(tensors[name])
-            meter_batch = holdout_batch if holdout_batch is not None else support_batch
             similarity = self._similarity(
                 model, meter_batch, tensors[SPEAKER].to(self.device), voice_print
             )

@@ -77,10 +77,10 @@ class MetaLearner:
         self.log_lrs: dict[str, nn.Parameter] = {}
         if config.algorithm == "metasgd":
             parameters = dict(model.named_parameters())
+            rates = config.rule.rates(self.names, SPEAKER_INIT)
             for name in self.fast_names:
-                rate = config.inner_speaker_lr if name == SPEAKER_INIT else config.inner_lr
                 self.log_lrs[name] = nn.Parameter(
-                    torch.full_like(parameters[name].detach(), math.log(rate))
+                    torch.full_like(parameters[name].detach(), math.log(float(rates[name])))
                 )
         self.optimizer = torch.optim.Adam(
             [*model.parameters(), *self.log_lrs.values()], lr=config.outer_lr

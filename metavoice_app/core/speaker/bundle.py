@@ -44,8 +44,7 @@ class SpeakerTools:
 
     def voice_print(self, features: list[np.ndarray]) -> np.ndarray:
         """One unit embedding for a voice from its takes' ``(frames, 43)`` features."""
-        mean = np.stack([self.encoder.embed(f) for f in features]).mean(0)
-        return np.asarray(mean / np.linalg.norm(mean), dtype=np.float32)
+        return self.encoder.voice_print(features)
 
     @torch.no_grad()
     def starting_vector(self, voice_print: np.ndarray) -> torch.Tensor:
@@ -78,8 +77,7 @@ def attach(
         chosen = [
             features[u.id].astype(np.float32) for u in speaker.utterances[:UTTERANCES_PER_SPEAKER]
         ]
-        embedding = np.mean([encoder.embed(f) for f in chosen], axis=0)
-        embeddings.append(embedding / np.linalg.norm(embedding))
+        embeddings.append(encoder.voice_print(chosen))
         vectors.append(model.speaker_embedding.weight[index].detach())
         ids.append(voice.id)
     if len(embeddings) < 2:

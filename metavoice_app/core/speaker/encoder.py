@@ -6,8 +6,9 @@ It reads the same WORLD envelope and pitch features the acoustic model uses
 averages the window embeddings of an utterance into one unit vector. The
 convolutions replaced a 3-layer LSTM, whose step-by-step recurrence trained at
 about 12 s a batch on one CPU thread; the convolutional encoder looks at a
-similar span of context and runs every frame at once. Uses: the zero-shot starting point of adaptation (through the voice
-memory), the similarity meter, and the 2-D map of voices.
+similar span of context and runs every frame at once. Uses: the zero-shot
+starting point of adaptation (through the voice memory), the similarity meter,
+and the 2-D map of voices.
 """
 
 from __future__ import annotations
@@ -84,6 +85,11 @@ class SpeakerEncoder(nn.Module):
         device = self.input_mean.device
         mean = self(windows.to(device)).mean(0)
         return F.normalize(mean, dim=0).cpu().numpy()
+
+    def voice_print(self, utterances: list[np.ndarray]) -> np.ndarray:
+        """One unit vector for a voice: the mean of its utterances' embeddings."""
+        mean = np.stack([self.embed(f) for f in utterances]).mean(0)
+        return np.asarray(mean / np.linalg.norm(mean), dtype=np.float32)
 
 
 def ge2e_loss(encoder: SpeakerEncoder, embeddings: torch.Tensor) -> torch.Tensor:
