@@ -105,6 +105,28 @@ def test_each_algorithm_updates_the_initialisation(
         assert any(not torch.equal(learner.log_lrs[n], v) for n, v in log_lrs.items())
 
 
+@pytest.mark.parametrize("algorithm", ALGORITHMS)
+def test_outer_loop_can_keep_the_shared_weights(
+    algorithm: str, tiny_model_dir: Path, data: CorpusData
+) -> None:
+    torch.manual_seed(0)
+    model, _ = load_model(tiny_model_dir)
+    start = {n: p.detach().clone() for n, p in model.named_parameters()}
+    config = MetaConfig(algorithm=algorithm, inner_steps=2, outer_lr=1e-3, outer_params="adapted")
+    learner = MetaLearner(model, config)
+    learner.step(_tasks(data))
+    for name, parameter in model.named_parameters():
+        if name not in learner.fast_names:
+            assert torch.equal(parameter, start[name]), name
+    assert not torch.equal(model.speaker_init, start[SPEAKER_INIT])
+    assert any(not torch.equal(dict(model.named_parameters())[n], start[n]) for n in learner.names)
+
+
+def test_unknown_outer_params_are_refused() -> None:
+    with pytest.raises(ValueError, match="outer_params"):
+        MetaConfig(outer_params="decoder")
+
+
 def test_second_order_maml_differs_from_first_order(tiny_model_dir: Path, data: CorpusData) -> None:
     """Compare the meta-gradients (Adam's first step is sign-like, so updates would not tell)."""
     grads = {}

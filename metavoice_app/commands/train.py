@@ -210,6 +210,7 @@ def _meta(args: argparse.Namespace, _paths: AppPaths) -> int:
         outer_lr=args.outer_lr,
         tasks_per_step=args.tasks,
         inner_optimizer=args.inner_optimizer,
+        outer_params=args.outer_params,
     )
     config = MetaTrainConfig(
         corpus=args.corpus,
@@ -427,6 +428,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "(default: adam for fomaml and reptile, sgd for maml and metasgd)",
     )
     meta.add_argument("--outer-lr", type=float, default=1e-4)
+    meta.add_argument(
+        "--outer-params",
+        choices=("all", "adapted"),
+        default="all",
+        help="what the outer loop updates: every weight, or only what the inner loop adapts "
+        "(keeps the pretrained shared weights; for starting from a trained model)",
+    )
     meta.add_argument("--tasks", type=int, default=4, help="tasks (speakers) per meta-step")
     meta.add_argument("--support", type=int, default=5, help="support utterances per task")
     meta.add_argument(

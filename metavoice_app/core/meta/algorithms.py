@@ -5,7 +5,9 @@ meta-learned ``speaker_init``) and the chosen model parameters on the support
 set, by the same update rule the app's adapter then uses (``.adapt.update``):
 Adam for the first-order algorithms, plain gradient steps for the second-order
 ones, which differentiate through them. The outer loop updates the starting point
-(every model parameter, and ``speaker_init``) from the query loss:
+from the query loss: every model parameter and ``speaker_init`` (``outer_params=
+"all"``), or only what the inner loop adapts (``"adapted"``), which leaves the
+pretrained shared weights as they are and so cannot make plain synthesis worse:
 
 - ``maml``: exact meta-gradient through the inner loop (second order, torch.func);
 - ``fomaml``: first-order approximation, the query gradient at the adapted point;
@@ -33,6 +35,7 @@ from metavoice_app.core.model.acoustic import AcousticModel, Batch
 
 ALGORITHMS = ("maml", "fomaml", "reptile", "metasgd")
 SECOND_ORDER = ("maml", "metasgd")
+OUTER_PARAMS = ("all", "adapted")
 
 
 @dataclass
@@ -45,11 +48,16 @@ class MetaConfig:
     outer_lr: float = 1e-4
     tasks_per_step: int = 4
     inner_optimizer: str | None = None  # None: adam if first-order, else sgd
+    outer_params: str = "all"  # what the outer loop moves: "all" or "adapted"
 
     def __post_init__(self) -> None:
         if self.algorithm not in ALGORITHMS:
             raise ValueError(
                 f"unknown algorithm {self.algorithm!r}; choose {', '.join(ALGORITHMS)}"
+            )
+        if self.outer_params not in OUTER_PARAMS:
+            raise ValueError(
+                f"unknown outer_params {self.outer_params!r}; choose {', '.join(OUTER_PARAMS)}"
             )
         if self.inner_optimizer is None:
             self.inner_optimizer = "sgd" if self.algorithm in SECOND_ORDER else "adam"
@@ -82,9 +90,13 @@ class MetaLearner:
                 self.log_lrs[name] = nn.Parameter(
                     torch.full_like(parameters[name].detach(), math.log(float(rates[name])))
                 )
-        self.optimizer = torch.optim.Adam(
-            [*model.parameters(), *self.log_lrs.values()], lr=config.outer_lr
-        )
+        parameters = dict(model.named_parameters())
+        moved = self.fast_names if config.outer_params == "adapted" else list(parameters)
+        self.outer: list[torch.Tensor] = [
+            *(parameters[n] for n in moved),
+            *self.log_lrs.values(),
+        ]
+        self.optimizer = torch.optim.Adam(self.outer, lr=config.outer_lr)
 
     # The functional model -------------------------------------------------------------
     def loss(self, params: dict[str, torch.Tensor], batch: Batch) -> torch.Tensor:
@@ -138,7 +150,9 @@ class MetaLearner:
                 query_loss = self.loss(adapted, query)
                 fast: list[torch.Tensor] = [adapted[n] for n in self.fast_names]
                 shared: list[torch.Tensor] = [
-                    p for n, p in model_params.items() if n not in self.fast_names
+                    p
+                    for n, p in model_params.items()
+                    if n not in self.fast_names and self.config.outer_params == "all"
                 ]
                 grads = torch.autograd.grad(query_loss, fast + shared, allow_unused=True)
                 fast_grads, shared_grads = grads[: len(fast)], grads[len(fast) :]
@@ -149,8 +163,13 @@ class MetaLearner:
                 for parameter, grad in zip(shared, shared_grads, strict=True):
                     self._accumulate(parameter, grad, weight)
             after += float(query_loss.detach()) * weight
+        if self.config.outer_params == "adapted":  # second order reaches every weight
+            moved = {id(p) for p in self.outer}
+            for parameter in self.model.parameters():
+                if id(parameter) not in moved:
+                    parameter.grad = None
         self._average_across_ranks()
-        torch.nn.utils.clip_grad_norm_([*self.model.parameters(), *self.log_lrs.values()], 1.0)
+        torch.nn.utils.clip_grad_norm_(self.outer, 1.0)
         self.optimizer.step()
         return {"query_before": before, "query_after": after}
 
@@ -167,7 +186,7 @@ class MetaLearner:
         if not (dist.is_available() and dist.is_initialized()):
             return
         world = dist.get_world_size()
-        for parameter in [*self.model.parameters(), *self.log_lrs.values()]:
+        for parameter in self.outer:
             if parameter.grad is None:
                 parameter.grad = torch.zeros_like(parameter)
             dist.all_reduce(parameter.grad)

@@ -65,7 +65,12 @@ def write_model_card(folder: Path, corpus_dir: Path | None = None, notes: str = 
             f"{meta.get('tasks_per_step')} speakers per step; inner loop: {meta.get('params')}, "
             f"{meta.get('inner_steps')} {meta.get('inner_optimizer', 'sgd')} steps at "
             f"{meta.get('inner_lr')} (speaker vector {meta.get('inner_speaker_lr')}), which "
-            "the app's adapter follows",
+            "the app's adapter follows; the outer loop moved "
+            + (
+                "only those parameters and the starting vector"
+                if meta.get("outer_params") == "adapted"
+                else "every weight"
+            ),
         ]
     model_config = json.loads((folder / CONFIG).read_text(encoding="utf-8"))
     memory = model_config.get("voice_memory")
