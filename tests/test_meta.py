@@ -122,9 +122,30 @@ def test_outer_loop_can_keep_the_shared_weights(
     assert any(not torch.equal(dict(model.named_parameters())[n], start[n]) for n in learner.names)
 
 
+def test_start_weight_adds_the_unadapted_query_loss(tiny_model_dir: Path, data: CorpusData) -> None:
+    """With no inner steps the adapted point is the start, so weight 1 doubles the gradient."""
+    grads = {}
+    tasks = _tasks(data)
+    for start_weight in (0.0, 1.0):
+        model, _ = load_model(tiny_model_dir)
+        config = MetaConfig(
+            inner_steps=0, start_weight=start_weight, outer_params="adapted", inner_optimizer="sgd"
+        )
+        learner = MetaLearner(model, config)
+        learner.accumulate(tasks)
+        grads[start_weight] = {
+            n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None
+        }
+    assert set(grads[1.0]) == set(grads[0.0]) and SPEAKER_INIT in grads[0.0]
+    for name, grad in grads[0.0].items():
+        torch.testing.assert_close(grads[1.0][name], 2 * grad)
+
+
 def test_unknown_outer_params_are_refused() -> None:
     with pytest.raises(ValueError, match="outer_params"):
         MetaConfig(outer_params="decoder")
+    with pytest.raises(ValueError, match="start_weight"):
+        MetaConfig(start_weight=-1.0)
 
 
 def test_second_order_maml_differs_from_first_order(tiny_model_dir: Path, data: CorpusData) -> None:

@@ -25,10 +25,11 @@ def test_card_records_meta_training_and_the_encoder(
         "meta_steps": 12,
         "meta_hours": 0.5,
         "meta_ranks": 1,
-        "meta": asdict(MetaConfig()),
+        "meta": asdict(MetaConfig(outer_params="adapted", start_weight=0.5)),
     }
     save_model(model, folder, info.voices, info.default_voice, training)
     card = write_model_card(folder).read_text()
     assert "meta-training: fomaml, 12 meta-steps" in card
     assert "5 adam steps at 0.002" in card
+    assert "moved only those parameters" in card and "(weight 0.5) before it" in card
     assert "speaker encoder" not in card

@@ -211,6 +211,7 @@ def _meta(args: argparse.Namespace, _paths: AppPaths) -> int:
         tasks_per_step=args.tasks,
         inner_optimizer=args.inner_optimizer,
         outer_params=args.outer_params,
+        start_weight=args.start_weight,
     )
     config = MetaTrainConfig(
         corpus=args.corpus,
@@ -434,6 +435,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         default="all",
         help="what the outer loop updates: every weight, or only what the inner loop adapts "
         "(keeps the pretrained shared weights; for starting from a trained model)",
+    )
+    meta.add_argument(
+        "--start-weight",
+        type=float,
+        default=0.0,
+        help="weight of the query loss before adaptation in the outer objective, so the "
+        "unadapted voice stays good too (default 0: only the adapted loss counts)",
     )
     meta.add_argument("--tasks", type=int, default=4, help="tasks (speakers) per meta-step")
     meta.add_argument("--support", type=int, default=5, help="support utterances per task")

@@ -49,6 +49,10 @@ class MetaConfig:
     tasks_per_step: int = 4
     inner_optimizer: str | None = None  # None: adam if first-order, else sgd
     outer_params: str = "all"  # what the outer loop moves: "all" or "adapted"
+    # Weight of the unadapted query loss in the outer objective (MAML++'s multi-step loss
+    # at step 0): keeps the voice before adaptation good too, which is what a person hears
+    # first, and what a cancelled adaptation leaves.
+    start_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if self.algorithm not in ALGORITHMS:
@@ -59,6 +63,8 @@ class MetaConfig:
             raise ValueError(
                 f"unknown outer_params {self.outer_params!r}; choose {', '.join(OUTER_PARAMS)}"
             )
+        if not (math.isfinite(self.start_weight) and self.start_weight >= 0):
+            raise ValueError(f"start_weight must be 0 or more, not {self.start_weight}")
         if self.inner_optimizer is None:
             self.inner_optimizer = "sgd" if self.algorithm in SECOND_ORDER else "adam"
         if self.algorithm in SECOND_ORDER and self.inner_optimizer != "sgd":
@@ -92,10 +98,8 @@ class MetaLearner:
                 )
         parameters = dict(model.named_parameters())
         moved = self.fast_names if config.outer_params == "adapted" else list(parameters)
-        self.outer: list[torch.Tensor] = [
-            *(parameters[n] for n in moved),
-            *self.log_lrs.values(),
-        ]
+        self.moved: list[torch.Tensor] = [parameters[n] for n in moved]
+        self.outer: list[torch.Tensor] = [*self.moved, *self.log_lrs.values()]
         self.optimizer = torch.optim.Adam(self.outer, lr=config.outer_lr)
 
     # The functional model -------------------------------------------------------------
@@ -130,14 +134,26 @@ class MetaLearner:
     def step(self, tasks: list[tuple[Batch, Batch]]) -> dict[str, float]:
         """One meta-update from (support, query) batches; returns mean losses."""
         self.optimizer.zero_grad(set_to_none=True)
+        stats = self.accumulate(tasks)
+        self._average_across_ranks()
+        torch.nn.utils.clip_grad_norm_(self.outer, 1.0)
+        self.optimizer.step()
+        return stats
+
+    def accumulate(self, tasks: list[tuple[Batch, Batch]]) -> dict[str, float]:
+        """Add this rank's meta-gradient of ``tasks`` to ``.grad``; returns mean losses."""
         algorithm = self.config.algorithm
         before = after = 0.0
         weight = 1.0 / len(tasks)
         model_params = dict(self.model.named_parameters())
         for support, query in tasks:
-            with torch.no_grad():
+            with torch.set_grad_enabled(self.config.start_weight > 0):
                 start = self.loss({**model_params, **dict(self.model.named_buffers())}, query)
-            before += float(start) * weight
+            if self.config.start_weight > 0:
+                grads = torch.autograd.grad(start, self.moved, allow_unused=True)
+                for parameter, grad in zip(self.moved, grads, strict=True):
+                    self._accumulate(parameter, grad, weight * self.config.start_weight)
+            before += float(start.detach()) * weight
             if algorithm in SECOND_ORDER:
                 # Second order needs double backward, which the fused attention kernels
                 # lack; the plain (math) kernel has it.
@@ -168,9 +184,6 @@ class MetaLearner:
             for parameter in self.model.parameters():
                 if id(parameter) not in moved:
                     parameter.grad = None
-        self._average_across_ranks()
-        torch.nn.utils.clip_grad_norm_(self.outer, 1.0)
-        self.optimizer.step()
         return {"query_before": before, "query_after": after}
 
     @staticmethod

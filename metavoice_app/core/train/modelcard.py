@@ -70,6 +70,11 @@ def write_model_card(folder: Path, corpus_dir: Path | None = None, notes: str = 
                 "only those parameters and the starting vector"
                 if meta.get("outer_params") == "adapted"
                 else "every weight"
+            )
+            + (
+                f", judged after adaptation and (weight {meta['start_weight']}) before it"
+                if meta.get("start_weight")
+                else ""
             ),
         ]
     model_config = json.loads((folder / CONFIG).read_text(encoding="utf-8"))
