@@ -89,14 +89,13 @@ class MetaLearner:
         self.names = adapted_names(model, config.params)
         self.fast_names = [*self.names, SPEAKER_INIT]
         self.log_lrs: dict[str, nn.Parameter] = {}
+        parameters = dict(model.named_parameters())
         if config.algorithm == "metasgd":
-            parameters = dict(model.named_parameters())
             rates = config.rule.rates(self.names, SPEAKER_INIT)
             for name in self.fast_names:
                 self.log_lrs[name] = nn.Parameter(
                     torch.full_like(parameters[name].detach(), math.log(float(rates[name])))
                 )
-        parameters = dict(model.named_parameters())
         moved = self.fast_names if config.outer_params == "adapted" else list(parameters)
         self.moved: list[torch.Tensor] = [parameters[n] for n in moved]
         self.outer: list[torch.Tensor] = [*self.moved, *self.log_lrs.values()]
@@ -180,9 +179,9 @@ class MetaLearner:
                     self._accumulate(parameter, grad, weight)
             after += float(query_loss.detach()) * weight
         if self.config.outer_params == "adapted":  # second order reaches every weight
-            moved = {id(p) for p in self.outer}
+            kept = {id(p) for p in self.outer}
             for parameter in self.model.parameters():
-                if id(parameter) not in moved:
+                if id(parameter) not in kept:
                     parameter.grad = None
         return {"query_before": before, "query_after": after}
 
