@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -49,6 +50,10 @@ def run_app(paths: AppPaths, device_override: str | None = None) -> int:
     app = ensure_application()
     window = create_main_window(paths, device_override)
     window.show()
+    # What startup built lives as long as the app: keep it out of the collector's full
+    # passes, which hold the interpreter (every thread, the interface too) while they scan.
+    gc.collect()
+    gc.freeze()
     code = app.exec()
     Task.wait_all()
     return code
