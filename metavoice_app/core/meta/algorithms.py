@@ -96,8 +96,9 @@ class MetaLearner:
                 self.log_lrs[name] = nn.Parameter(
                     torch.full_like(parameters[name].detach(), math.log(float(rates[name])))
                 )
-        moved = self.fast_names if config.outer_params == "adapted" else list(parameters)
-        self.moved: list[torch.Tensor] = [parameters[n] for n in moved]
+        # What the outer loop moves; every meta-gradient is taken for these and no others.
+        self.moved_names = self.fast_names if config.outer_params == "adapted" else list(parameters)
+        self.moved: list[torch.Tensor] = [parameters[n] for n in self.moved_names]
         self.outer: list[torch.Tensor] = [*self.moved, *self.log_lrs.values()]
         self.optimizer = torch.optim.Adam(self.outer, lr=config.outer_lr)
 
@@ -159,15 +160,15 @@ class MetaLearner:
                 with sdpa_kernel(SDPBackend.MATH):
                     adapted = self.adapt(support, create_graph=True)
                     query_loss = self.loss(adapted, query)
-                    (query_loss * weight).backward()  # type: ignore[no-untyped-call]
+                    grads = torch.autograd.grad(query_loss, self.outer, allow_unused=True)
+                for parameter, grad in zip(self.outer, grads, strict=True):
+                    self._accumulate(parameter, grad, weight)
             else:
                 adapted = self.adapt(support, create_graph=False)
                 query_loss = self.loss(adapted, query)
                 fast: list[torch.Tensor] = [adapted[n] for n in self.fast_names]
                 shared: list[torch.Tensor] = [
-                    p
-                    for n, p in model_params.items()
-                    if n not in self.fast_names and self.config.outer_params == "all"
+                    model_params[n] for n in self.moved_names if n not in self.fast_names
                 ]
                 grads = torch.autograd.grad(query_loss, fast + shared, allow_unused=True)
                 fast_grads, shared_grads = grads[: len(fast)], grads[len(fast) :]
@@ -178,11 +179,6 @@ class MetaLearner:
                 for parameter, grad in zip(shared, shared_grads, strict=True):
                     self._accumulate(parameter, grad, weight)
             after += float(query_loss.detach()) * weight
-        if self.config.outer_params == "adapted":  # second order reaches every weight
-            kept = {id(p) for p in self.outer}
-            for parameter in self.model.parameters():
-                if id(parameter) not in kept:
-                    parameter.grad = None
         return {"query_before": before, "query_after": after}
 
     @staticmethod
