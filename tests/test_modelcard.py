@@ -33,3 +33,13 @@ def test_card_records_meta_training_and_the_encoder(
     assert "5 adam steps at 0.002" in card
     assert "moved only those parameters" in card and "(weight 0.5) before it" in card
     assert "speaker encoder" not in card
+
+
+def test_card_says_when_only_the_start_was_meta_learned(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    model, info = load_model(tiny_model_dir)
+    training = {**info.training, "meta": asdict(MetaConfig(outer_params="start"))}
+    save_model(model, tmp_path / "m", info.voices, info.default_voice, training)
+    card = write_model_card(tmp_path / "m").read_text()
+    assert "moved only the starting vector" in card and "before it" not in card

@@ -431,10 +431,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     meta.add_argument("--outer-lr", type=float, default=1e-4)
     meta.add_argument(
         "--outer-params",
-        choices=("all", "adapted"),
+        choices=("all", "adapted", "start"),
         default="all",
-        help="what the outer loop updates: every weight, or only what the inner loop adapts "
-        "(keeps the pretrained shared weights; for starting from a trained model)",
+        help="what the outer loop updates: every weight; only what the inner loop adapts "
+        "(keeps the pretrained shared weights; for starting from a trained model); or only "
+        "the starting vector (keeps every weight, so the built-in voices sound the same)",
     )
     meta.add_argument(
         "--start-weight",

@@ -6,8 +6,10 @@ set, by the same update rule the app's adapter then uses (``.adapt.update``):
 Adam for the first-order algorithms, plain gradient steps for the second-order
 ones, which differentiate through them. The outer loop updates the starting point
 from the query loss: every model parameter and ``speaker_init`` (``outer_params=
-"all"``), or only what the inner loop adapts (``"adapted"``), which leaves the
-pretrained shared weights as they are and so cannot make plain synthesis worse:
+"all"``); only what the inner loop adapts (``"adapted"``), which leaves the
+pretrained shared weights as they are; or only the starting vector (``"start"``),
+which leaves every weight the built-in voices use bit-identical, so meta-training
+cannot change how they sound (Meta-SGD's learned rates are learned with any choice):
 
 - ``maml``: exact meta-gradient through the inner loop (second order, torch.func);
 - ``fomaml``: first-order approximation, the query gradient at the adapted point;
@@ -35,7 +37,7 @@ from metavoice_app.core.model.acoustic import AcousticModel, Batch
 
 ALGORITHMS = ("maml", "fomaml", "reptile", "metasgd")
 SECOND_ORDER = ("maml", "metasgd")
-OUTER_PARAMS = ("all", "adapted")
+OUTER_PARAMS = ("all", "adapted", "start")
 
 
 @dataclass
@@ -48,7 +50,7 @@ class MetaConfig:
     outer_lr: float = 1e-4
     tasks_per_step: int = 4
     inner_optimizer: str | None = None  # None: adam if first-order, else sgd
-    outer_params: str = "all"  # what the outer loop moves: "all" or "adapted"
+    outer_params: str = "all"  # what the outer loop moves: one of OUTER_PARAMS
     # Weight of the unadapted query loss in the outer objective (MAML++'s multi-step loss
     # at step 0): keeps the voice before adaptation good too, which is what a person hears
     # first, and what a cancelled adaptation leaves.
@@ -97,7 +99,11 @@ class MetaLearner:
                     torch.full_like(parameters[name].detach(), math.log(float(rates[name])))
                 )
         # What the outer loop moves; every meta-gradient is taken for these and no others.
-        self.moved_names = self.fast_names if config.outer_params == "adapted" else list(parameters)
+        self.moved_names = {
+            "all": list(parameters),
+            "adapted": self.fast_names,
+            "start": [SPEAKER_INIT],
+        }[config.outer_params]
         self.moved: list[torch.Tensor] = [parameters[n] for n in self.moved_names]
         self.outer: list[torch.Tensor] = [*self.moved, *self.log_lrs.values()]
         self.optimizer = torch.optim.Adam(self.outer, lr=config.outer_lr)
@@ -166,13 +172,14 @@ class MetaLearner:
             else:
                 adapted = self.adapt(support, create_graph=False)
                 query_loss = self.loss(adapted, query)
-                fast: list[torch.Tensor] = [adapted[n] for n in self.fast_names]
+                fast_names = [n for n in self.fast_names if n in self.moved_names]
+                fast: list[torch.Tensor] = [adapted[n] for n in fast_names]
                 shared: list[torch.Tensor] = [
                     model_params[n] for n in self.moved_names if n not in self.fast_names
                 ]
                 grads = torch.autograd.grad(query_loss, fast + shared, allow_unused=True)
                 fast_grads, shared_grads = grads[: len(fast)], grads[len(fast) :]
-                for name, grad in zip(self.fast_names, fast_grads, strict=True):
+                for name, grad in zip(fast_names, fast_grads, strict=True):
                     if algorithm == "reptile":  # toward the adapted point
                         grad = model_params[name].detach() - adapted[name].detach()
                     self._accumulate(model_params[name], grad, weight)

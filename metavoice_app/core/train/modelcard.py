@@ -66,11 +66,10 @@ def write_model_card(folder: Path, corpus_dir: Path | None = None, notes: str = 
             f"{meta.get('inner_steps')} {meta.get('inner_optimizer', 'sgd')} steps at "
             f"{meta.get('inner_lr')} (speaker vector {meta.get('inner_speaker_lr')}), which "
             "the app's adapter follows; the outer loop moved "
-            + (
-                "only those parameters and the starting vector"
-                if meta.get("outer_params") == "adapted"
-                else "every weight"
-            )
+            + {
+                "adapted": "only those parameters and the starting vector",
+                "start": "only the starting vector (every weight is the initial model's)",
+            }.get(str(meta.get("outer_params")), "every weight")
             + (
                 f", judged after adaptation and (weight {meta['start_weight']}) before it"
                 if meta.get("start_weight")
