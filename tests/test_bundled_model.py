@@ -1,11 +1,13 @@
-"""The models that ship in resources/: the default, and the meta-trained one beside it."""
+"""The models that ship in resources/: the meta-trained default, and the ordinarily
+trained baseline beside it for the adaptation benchmark."""
 
 from __future__ import annotations
 
 import numpy as np
+import torch
+from safetensors.torch import load_file
 
-from metavoice_app.core.adapt.adapter import AdaptConfig, adaptation_rule
-from metavoice_app.core.adapt.update import UpdateRule
+from metavoice_app.core.adapt.adapter import SPEAKER_INIT, AdaptConfig, adaptation_rule
 from metavoice_app.core.model.checkpoint import read_info
 from metavoice_app.core.speaker.voicemap import layout
 from metavoice_app.core.synth.engine import SpeechEngine, bundled_model_dir
@@ -19,16 +21,25 @@ def test_the_default_model_speaks_and_maps_its_voices() -> None:
     assert tools is not None and len(tools.voice_prints) > 100
     assert not tools.memory_start  # the encoder serves the meter and the map
     assert len(layout(tools.voice_prints)) == len(tools.voice_prints)
-    assert adaptation_rule(AdaptConfig(), engine.info) == ("cln", UpdateRule())
 
 
-def test_the_meta_trained_model_adapts_as_it_was_meta_trained() -> None:
-    meta_info = read_info(bundled_model_dir().parent / "meta")
-    default = read_info(bundled_model_dir())
-    record = meta_info.training["meta"]
-    assert meta_info.training["init"].startswith("meta:") and meta_info.training["meta_steps"] > 0
-    params, rule = adaptation_rule(AdaptConfig(), meta_info)
+def test_the_default_is_meta_trained_and_adapts_as_it_was_meta_trained() -> None:
+    info = read_info(bundled_model_dir())
+    record = info.training["meta"]
+    assert info.training["init"].startswith("meta:") and info.training["meta_steps"] > 0
+    params, rule = adaptation_rule(AdaptConfig(), info)
     assert params == record["params"] and rule.optimizer == record["inner_optimizer"]
     assert rule.learning_rate == record["inner_lr"]
-    assert "meta" not in default.training
-    assert meta_info.config == default.config and meta_info.model_id != default.model_id
+
+
+def test_the_baseline_differs_from_the_default_only_in_the_meta_learned_start() -> None:
+    """Meta-training moved only the starting vector, so every built-in voice is the
+    baseline's, bit for bit, and the benchmark compares the start alone."""
+    baseline_dir = bundled_model_dir().parent / "baseline"
+    baseline, default = read_info(baseline_dir), read_info(bundled_model_dir())
+    assert "meta" not in baseline.training and default.training["meta"]["outer_params"] == "start"
+    assert baseline.config == default.config and baseline.model_id != default.model_id
+    ours = load_file(bundled_model_dir() / "model.safetensors")
+    theirs = load_file(baseline_dir / "model.safetensors")
+    assert ours.keys() == theirs.keys()
+    assert [n for n in ours if not torch.equal(ours[n], theirs[n])] == [SPEAKER_INIT]

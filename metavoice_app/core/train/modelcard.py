@@ -68,7 +68,7 @@ def write_model_card(folder: Path, corpus_dir: Path | None = None, notes: str = 
             "the app's adapter follows; the outer loop moved "
             + {
                 "adapted": "only those parameters and the starting vector",
-                "start": "only the starting vector (every weight is the initial model's)",
+                "start": "only the starting vector (every other weight is the initial model's)",
             }.get(str(meta.get("outer_params")), "every weight")
             + (
                 f", judged after adaptation and (weight {meta['start_weight']}) before it"
