@@ -15,6 +15,7 @@ from metavoice_app.core.adapt.adapter import (
     AdaptationCancelled,
     AdaptConfig,
     Adapter,
+    HoldoutMonitor,
     adapted_names,
 )
 from metavoice_app.core.adapt.takes import load_takes
@@ -123,6 +124,15 @@ def test_early_stopping_on_the_held_out_take(tiny_model_dir: Path, takes_dir: Pa
         model, info, AdaptConfig(steps=200, patience=2, embedding_learning_rate=5.0)
     ).adapt(takes)
     assert voice.steps < 200
+
+
+def test_the_held_out_take_keeps_the_latest_voice_within_tolerance_of_the_best() -> None:
+    monitor = HoldoutMonitor(patience=2, tolerance=0.01)
+    kept = [monitor.keep(loss) for loss in (1.0, 0.9, 0.905, 0.95, 0.96)]
+    assert kept == [True, True, True, False, False] and monitor.exhausted
+    monitor = HoldoutMonitor(patience=2, tolerance=0.01)
+    assert [monitor.keep(loss) for loss in (1.0, 1.2, 0.8)] == [True, False, True]
+    assert not monitor.exhausted
 
 
 def test_adapt_cli_then_speak_with_the_profile(

@@ -94,6 +94,8 @@ def test_adapt_report_lists_what_each_run_adapted() -> None:
     ]
     text = to_markdown(presets, "metavoice bench adapt --params ...", None, 2)
     assert text.startswith("## What to adapt") and "![" not in text
+    text = to_markdown(rows, "metavoice bench adapt --holdout", None, 2, holdout=True)
+    assert text.startswith("## The wizard's recipe") and "the last held out" in text
 
 
 def test_encoder_scores_separate_speakers() -> None:

@@ -117,6 +117,7 @@ def _adapt(args: argparse.Namespace, _paths: AppPaths) -> int:
             params=tuple(args.params or [None]),
             threads=args.threads,
             progress=lambda m: print(m, file=sys.stderr, flush=True),
+            holdout=args.holdout,
         )
     except JudgeUnavailableError as exc:
         print(f"metavoice bench adapt: {exc}", file=sys.stderr)
@@ -124,7 +125,8 @@ def _adapt(args: argparse.Namespace, _paths: AppPaths) -> int:
     if args.plot is not None:
         plot(rows, args.plot, reference=0.91)
     plot_name = args.plot.name if args.plot is not None else None
-    _publish(to_markdown(rows, _command(), plot_name, args.threads), args.report, args.section)
+    markdown = to_markdown(rows, _command(), plot_name, args.threads, holdout=args.holdout)
+    _publish(markdown, args.report, args.section)
     return 0
 
 
@@ -235,6 +237,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "meta-trained to adapt, else cln)",
     )
     adapt.add_argument("--threads", type=int, default=2)
+    adapt.add_argument(
+        "--holdout",
+        action="store_true",
+        help="measure the wizard's recipe: the last take held out for early stopping, the "
+        "voice it keeps judged once (use a separate --section)",
+    )
     adapt.add_argument("--plot", type=Path, help="draw similarity vs steps to this PNG")
     adapt.add_argument("--report", type=Path, help="update this markdown file's section")
     adapt.add_argument(

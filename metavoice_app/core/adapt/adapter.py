@@ -44,6 +44,39 @@ PRESETS = ("embedding", "cln", "decoder")
 ACOUSTIC_LOSSES = ("features", "vuv", "duration", "pitch", "energy")
 
 
+class HoldoutMonitor:
+    """Early stopping on the held-out take, judged by its envelope-feature loss.
+
+    The voice is in the spectral features; the take's duration, pitch and voicing losses
+    measure one reading's prosody and swing from step to step, so on their sum the
+    first step often looked best and the kept voice was barely adapted (the features
+    loss falls steadily while the encoder's similarity climbs, on the dev speakers). Of
+    the states within ``tolerance`` (relative) of the best loss so far the latest is
+    kept, so more adaptation wins unless the held-out take measurably gets worse, and
+    ``patience`` steps outside it stop the run.
+    """
+
+    def __init__(self, patience: int, tolerance: float = 0.005) -> None:
+        self.patience = patience
+        self.tolerance = tolerance
+        self.best: float | None = None
+        self.since_kept = 0
+
+    def keep(self, loss: float) -> bool:
+        """Whether the state that scored ``loss`` should replace the kept one."""
+        if self.best is None or loss < self.best:
+            self.best = loss
+        if loss <= self.best * (1 + self.tolerance):
+            self.since_kept = 0
+            return True
+        self.since_kept += 1
+        return False
+
+    @property
+    def exhausted(self) -> bool:
+        return self.since_kept >= self.patience
+
+
 class AdaptationCancelled(Exception):  # noqa: N818 - reads as "raise AdaptationCancelled"
     """The user cancelled; nothing was saved."""
 
@@ -255,12 +288,15 @@ class Adapter:
         learned = {SPEAKER if n == SPEAKER_INIT else n: r for n, r in self.info.inner_rates.items()}
         optimizer = InnerOptimizer(rule, rule.rates(names, SPEAKER, learned))
 
-        def loss_of(batch: Batch) -> torch.Tensor:
+        def losses_of(batch: Batch) -> dict[str, torch.Tensor]:
             vector = speaker[None].expand(batch.phones.shape[0], -1)
-            losses = model.losses(batch, speaker=vector, align=False)
+            return model.losses(batch, speaker=vector, align=False)
+
+        def total(losses: dict[str, torch.Tensor]) -> torch.Tensor:
             return torch.stack([losses[k] for k in ACOUSTIC_LOSSES]).sum()
 
-        best_holdout, best_state, since_best = None, None, 0
+        monitor = HoldoutMonitor(config.patience)
+        kept_holdout, best_state = None, None
         loss_value = float("nan")
         step = 0
         snapshots: dict[int, tuple[dict[str, torch.Tensor], float]] = {}
@@ -269,7 +305,7 @@ class Adapter:
         for step in range(1, config.steps + 1):
             if cancelled():
                 raise AdaptationCancelled
-            loss = loss_of(support_batch)
+            loss = total(losses_of(support_batch))
             grads = torch.autograd.grad(loss, list(fast.values()))
             with torch.no_grad():
                 updated = optimizer.step(
@@ -286,12 +322,11 @@ class Adapter:
             holdout_value = None
             if holdout_batch is not None:
                 with torch.no_grad():
-                    holdout_value = float(loss_of(holdout_batch))
-                if best_holdout is None or holdout_value < best_holdout:
-                    best_holdout, since_best = holdout_value, 0
+                    held = losses_of(holdout_batch)
+                holdout_value = float(total(held))
+                if monitor.keep(float(held["features"])):
+                    kept_holdout = holdout_value
                     best_state = self._snapshot(model, names, speaker)
-                else:
-                    since_best += 1
             if progress is not None:
                 similarity = None
                 due = config.similarity_every and (
@@ -310,7 +345,7 @@ class Adapter:
                         similarity,
                     )
                 )
-            if holdout_batch is not None and since_best >= config.patience:
+            if holdout_batch is not None and monitor.exhausted:
                 break
         tensors = best_state if best_state is not None else self._snapshot(model, names, speaker)
         similarity = None
@@ -327,7 +362,7 @@ class Adapter:
             seconds=time.perf_counter() - started,
             analysis_seconds=analysis_seconds,
             final_loss=loss_value,
-            holdout_loss=best_holdout,
+            holdout_loss=kept_holdout,
             snapshots=snapshots,
             similarity=similarity,
             voice_print=voice_print,

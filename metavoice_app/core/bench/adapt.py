@@ -134,8 +134,16 @@ def run(
     params: tuple[str | None, ...] = (None,),
     threads: int = 2,
     progress: Callable[[str], None] = lambda _m: None,
+    holdout: bool = False,
 ) -> list[Row]:
+    """Adapt each model to each dev speaker and judge the voice after each of ``steps``.
+
+    ``holdout`` measures the wizard's recipe instead: the last take held out, early
+    stopping on it, and the voice it keeps judged once (as the most steps asked for).
+    """
     torch.set_num_threads(threads)
+    if holdout:
+        steps = (max(steps),)
     speakers = dev_speakers(shared, support)
     judge, whisper = SpeakerJudge(), WhisperJudge(threads)
     real_feats: dict[Path, np.ndarray] = {}
@@ -162,9 +170,11 @@ def run(
             voice = Adapter(
                 engine.model,
                 engine.info,
-                AdaptConfig(steps=max(steps), params=preset, holdout=False),
+                AdaptConfig(steps=max(steps), params=preset, holdout=holdout),
                 engine.speaker_tools,
-            ).adapt(takes, snapshot_steps=steps)
+            ).adapt(takes, snapshot_steps=() if holdout else steps)
+            if holdout:
+                voice.snapshots = {max(steps): (voice.tensors, voice.seconds)}
             adapts = f"{voice.recipe['params']}, {voice.recipe['optimizer']}"
             profile_kb = sum(t.numel() * t.element_size() for t in voice.tensors.values()) / 1024
             for step, (tensors, seconds) in sorted(voice.snapshots.items()):
@@ -232,15 +242,28 @@ def plot(rows: list[Row], path: Path, reference: float | None = None) -> None:
     plt.close(figure)
 
 
-def to_markdown(rows: list[Row], command: str, plot_name: str | None, threads: int) -> str:
+def to_markdown(
+    rows: list[Row], command: str, plot_name: str | None, threads: int, holdout: bool = False
+) -> str:
     compares_params = len({r.adapts for r in rows}) > len({r.init.split(",")[0] for r in rows})
+    if holdout:
+        title = "## The wizard's recipe: one take held out (`metavoice bench adapt --holdout`)"
+        takes = (
+            "5 recordings each (4 adapted on, the last held out to stop early and choose "
+            "the voice kept, as the wizard does; steps: the most it may take)"
+        )
+    else:
+        title = (
+            "## What to adapt: parameter sets compared (`metavoice bench adapt --params ...`)"
+            if compares_params
+            else "## Few-shot adaptation (`metavoice bench adapt`)"
+        )
+        takes = "5 support recordings each"
     lines = [
-        "## What to adapt: parameter sets compared (`metavoice bench adapt --params ...`)"
-        if compares_params
-        else "## Few-shot adaptation (`metavoice bench adapt`)",
+        title,
         "",
         f"Measured {dt.date.today().isoformat()} with `{command}` on {threads} CPU threads. "
-        "4 unseen VCTK speakers, 5 support recordings each, the other 5 as queries. "
+        f"4 unseen VCTK speakers, {takes}, the other 5 as queries. "
         "Similarity: cosine of Resemblyzer embeddings of each synthesised query and the real "
         "speaker's centroid; identification among the 4 speakers; MCD over WORLD coded "
         "envelope coefficients 1-39 and F0 RMSE after DTW against the real queries; WER by "
