@@ -296,7 +296,7 @@ class Adapter:
             return torch.stack([losses[k] for k in ACOUSTIC_LOSSES]).sum()
 
         monitor = HoldoutMonitor(config.patience)
-        kept_holdout, best_state = None, None
+        kept_holdout, kept_state = None, None
         loss_value = float("nan")
         step = 0
         snapshots: dict[int, tuple[dict[str, torch.Tensor], float]] = {}
@@ -326,7 +326,7 @@ class Adapter:
                 holdout_value = float(total(held))
                 if monitor.keep(float(held["features"])):
                     kept_holdout = holdout_value
-                    best_state = self._snapshot(model, names, speaker)
+                    kept_state = self._snapshot(model, names, speaker)
             if progress is not None:
                 similarity = None
                 due = config.similarity_every and (
@@ -347,7 +347,7 @@ class Adapter:
                 )
             if holdout_batch is not None and monitor.exhausted:
                 break
-        tensors = best_state if best_state is not None else self._snapshot(model, names, speaker)
+        tensors = kept_state if kept_state is not None else self._snapshot(model, names, speaker)
         similarity = None
         if voice_print is not None:
             with torch.no_grad():  # measure the voice that is kept, not the last step's
