@@ -44,6 +44,12 @@ PRESETS = ("embedding", "cln", "decoder")
 ACOUSTIC_LOSSES = ("features", "vuv", "duration", "pitch", "energy")
 
 
+def acoustic_loss(losses: dict[str, torch.Tensor]) -> torch.Tensor:
+    """What adaptation (and meta-training's inner and outer loops) minimise: the
+    acoustic losses summed; the aligner's own loss stays out."""
+    return torch.stack([losses[k] for k in ACOUSTIC_LOSSES]).sum()
+
+
 class HoldoutMonitor:
     """Early stopping on the held-out take, judged by its envelope-feature loss.
 
@@ -292,9 +298,6 @@ class Adapter:
             vector = speaker[None].expand(batch.phones.shape[0], -1)
             return model.losses(batch, speaker=vector, align=False)
 
-        def total(losses: dict[str, torch.Tensor]) -> torch.Tensor:
-            return torch.stack([losses[k] for k in ACOUSTIC_LOSSES]).sum()
-
         monitor = HoldoutMonitor(config.patience)
         kept_holdout, kept_state = None, None
         loss_value = float("nan")
@@ -305,7 +308,7 @@ class Adapter:
         for step in range(1, config.steps + 1):
             if cancelled():
                 raise AdaptationCancelled
-            loss = total(losses_of(support_batch))
+            loss = acoustic_loss(losses_of(support_batch))
             grads = torch.autograd.grad(loss, list(fast.values()))
             with torch.no_grad():
                 updated = optimizer.step(
@@ -323,7 +326,7 @@ class Adapter:
             if holdout_batch is not None:
                 with torch.no_grad():
                     held = losses_of(holdout_batch)
-                holdout_value = float(total(held))
+                holdout_value = float(acoustic_loss(held))
                 if monitor.keep(float(held["features"])):
                     kept_holdout = holdout_value
                     kept_state = self._snapshot(model, names, speaker)

@@ -173,11 +173,10 @@ def run(
                 AdaptConfig(steps=max(steps), params=preset, holdout=holdout),
                 engine.speaker_tools,
             ).adapt(takes, snapshot_steps=() if holdout else steps)
-            if holdout:
-                voice.snapshots = {max(steps): (voice.tensors, voice.seconds)}
+            judged = {max(steps): (voice.tensors, voice.seconds)} if holdout else voice.snapshots
             adapts = f"{voice.recipe['params']}, {voice.recipe['optimizer']}"
             profile_kb = sum(t.numel() * t.element_size() for t in voice.tensors.values()) / 1024
-            for step, (tensors, seconds) in sorted(voice.snapshots.items()):
+            for step, (tensors, seconds) in sorted(judged.items()):
                 handle = engine.voice_from_tensors(speaker, tensors)
                 stats = per_step[step]
                 stats.setdefault("seconds", []).append(seconds)

@@ -31,7 +31,7 @@ from torch import nn
 from torch.func import functional_call
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from metavoice_app.core.adapt.adapter import ACOUSTIC_LOSSES, SPEAKER_INIT, adapted_names
+from metavoice_app.core.adapt.adapter import SPEAKER_INIT, acoustic_loss, adapted_names
 from metavoice_app.core.adapt.update import InnerOptimizer, UpdateRule
 from metavoice_app.core.model.acoustic import AcousticModel, Batch
 
@@ -80,10 +80,6 @@ class MetaConfig:
         return UpdateRule(str(self.inner_optimizer), self.inner_lr, self.inner_speaker_lr)
 
 
-def _acoustic(losses: dict[str, torch.Tensor]) -> torch.Tensor:
-    return torch.stack([losses[k] for k in ACOUSTIC_LOSSES]).sum()
-
-
 class MetaLearner:
     def __init__(self, model: AcousticModel, config: MetaConfig) -> None:
         self.model = model
@@ -105,13 +101,17 @@ class MetaLearner:
             "start": [SPEAKER_INIT],
         }[config.outer_params]
         self.moved: list[torch.Tensor] = [parameters[n] for n in self.moved_names]
+        # First order splits them: adapted ones take the query gradient at the adapted
+        # point, shared ones at the start.
+        self.moved_fast_names = [n for n in self.fast_names if n in self.moved_names]
+        self.moved_shared_names = [n for n in self.moved_names if n not in self.fast_names]
         self.outer: list[torch.Tensor] = [*self.moved, *self.log_lrs.values()]
         self.optimizer = torch.optim.Adam(self.outer, lr=config.outer_lr)
 
     # The functional model -------------------------------------------------------------
     def loss(self, params: dict[str, torch.Tensor], batch: Batch) -> torch.Tensor:
         speaker = params[SPEAKER_INIT][None].expand(batch.phones.shape[0], -1)
-        return _acoustic(
+        return acoustic_loss(
             functional_call(self.model, params, (batch,), {"speaker": speaker, "align": False})
         )
 
@@ -172,14 +172,11 @@ class MetaLearner:
             else:
                 adapted = self.adapt(support, create_graph=False)
                 query_loss = self.loss(adapted, query)
-                fast_names = [n for n in self.fast_names if n in self.moved_names]
-                fast: list[torch.Tensor] = [adapted[n] for n in fast_names]
-                shared: list[torch.Tensor] = [
-                    model_params[n] for n in self.moved_names if n not in self.fast_names
-                ]
+                fast: list[torch.Tensor] = [adapted[n] for n in self.moved_fast_names]
+                shared: list[torch.Tensor] = [model_params[n] for n in self.moved_shared_names]
                 grads = torch.autograd.grad(query_loss, fast + shared, allow_unused=True)
                 fast_grads, shared_grads = grads[: len(fast)], grads[len(fast) :]
-                for name, grad in zip(fast_names, fast_grads, strict=True):
+                for name, grad in zip(self.moved_fast_names, fast_grads, strict=True):
                     if algorithm == "reptile":  # toward the adapted point
                         grad = model_params[name].detach() - adapted[name].detach()
                     self._accumulate(model_params[name], grad, weight)
