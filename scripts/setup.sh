@@ -4,7 +4,7 @@
 #
 #   scripts/setup.sh          what the app needs to run
 #   scripts/setup.sh test     that, plus what the test suite needs
-#   scripts/setup.sh bench    that, plus the benchmark judges (Whisper, Resemblyzer)
+#   scripts/setup.sh bench    that, plus the benchmark judges (Whisper, Resemblyzer, NISQA-TTS)
 #
 # Idempotent: packages already present are not reinstalled, and the pip step
 # is skipped while pyproject.toml is unchanged since the last successful run.
@@ -96,6 +96,10 @@ if [ "$profile" = test ]; then
   "${pip[@]}" -e ".[test]"
 elif [ "$profile" = bench ]; then
   "${pip[@]}" -e ".[test,bench]"
+  # The naturalness judge's code (its weights stay in the shared folder). Its declared
+  # pins would replace torch and numpy, so it goes in without them; the bench extra
+  # carries what it imports.
+  "${pip[@]}" --no-deps "nisqa==2.0.post2"
 else
   "${pip[@]}" -e .
 fi

@@ -13,6 +13,7 @@ from metavoice_app.core.text.phones import PHONE_TO_ID
 from metavoice_app.core.train.corpus import engines
 from metavoice_app.core.train.corpus.build import (
     CorpusConfig,
+    RealJob,
     build,
     load_sentences,
     plan,
@@ -20,7 +21,12 @@ from metavoice_app.core.train.corpus.build import (
 )
 from metavoice_app.core.train.corpus.engines import EngineVoice, synthesize
 from metavoice_app.core.train.corpus.labels import Segment, align_to_phones, segments_from_end_times
-from metavoice_app.core.train.corpus.real import DEV_SET, librispeech_speakers, vcc2016_speakers
+from metavoice_app.core.train.corpus.real import (
+    DEV_SET,
+    is_held_out,
+    librispeech_speakers,
+    vcc2016_speakers,
+)
 from metavoice_app.core.train.corpus.store import Corpus, CorpusError
 
 FLITE_SLT = EngineVoice("flite-slt", "flite", "slt")
@@ -156,5 +162,10 @@ def test_real_speakers_exclude_the_dev_set() -> None:
     assert len(vcc) == 10 and all(len(s.clips) == 216 for s in vcc)
     assert len(libri) == 261
     assert all(DEV_SET not in str(c.path) for s in vcc + libri for c in s.clips)
+    held_out = [s.name for s in libri if is_held_out(s)]
+    assert len(held_out) == 10
     jobs = plan(CorpusConfig(out=Path("unused"), shared=shared, real_pseudo_speakers=2))
-    assert len(jobs) == 10 * 3 + 261
+    assert len(jobs) == 10 * 3 + 251
+    # the test-other speakers are the second adaptation dev set: never trained on
+    ids = {j.speaker_id for j in jobs if isinstance(j, RealJob)}
+    assert not ids & {f"libri-{name}" for name in held_out}

@@ -50,17 +50,21 @@ def _tts(args: argparse.Namespace, _paths: AppPaths) -> int:
         model_dir=args.model,
         shared=shared,
         sentences=args.sentences,
+        hard=args.hard,
         voices=args.voices,
         corpus=args.corpus,
         threads=args.threads,
         device=args.device,
+        variants=args.variants,
+        references=not args.no_references,
     )
     try:
         result = run(config, progress=lambda m: print(m, file=sys.stderr, flush=True))
-    except JudgeUnavailableError as exc:
+    except (JudgeUnavailableError, ValueError) as exc:
         print(f"metavoice bench tts: {exc}", file=sys.stderr)
         return 2
-    _publish(to_markdown(result, _command()), args.report, "tts")
+    section = args.section or ("tts-ablation" if len(args.variants) > 1 else "tts")
+    _publish(to_markdown(result, _command()), args.report, section)
     return 0
 
 
@@ -173,14 +177,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     suites = bench.add_subparsers(dest="suite", metavar="SUITE", required=True)
     tts = suites.add_parser(
         "tts",
-        help="intelligibility (Whisper WER) and speed of synthesis",
-        description="Needs the bench extra: pip install -e '.[bench]'.",
+        help="naturalness (NISQA-TTS), intelligibility (Whisper WER), delivery and speed",
+        description="Needs the bench setup: bash scripts/setup.sh bench (Whisper, NISQA-TTS; "
+        "its weights are read from the shared folder's judges/).",
     )
     tts.add_argument("--model", type=Path, help="model folder (default: the bundled model)")
     tts.add_argument("--shared", type=Path, help="shared data folder")
     tts.add_argument("--corpus", type=Path, help="training corpus, to prove sentences unseen")
-    tts.add_argument("--sentences", type=int, default=100)
+    tts.add_argument("--sentences", type=int, default=100, help="held-out prompts")
+    tts.add_argument("--hard", type=int, default=100, help="hard (test-other) sentences")
     tts.add_argument("--voices", nargs="+", help="model voices to test (default: four)")
+    tts.add_argument(
+        "--variants",
+        nargs="+",
+        default=["model"],
+        help="post-filter variants side by side: model (the model's own), off, or "
+        "overrides such as strength=1.25,pitch_range=1",
+    )
+    tts.add_argument(
+        "--no-references",
+        action="store_true",
+        help="leave out flite, festival and the real recordings (for quick ablations)",
+    )
+    tts.add_argument("--section", help="report section (default: tts, or tts-ablation)")
     tts.add_argument("--threads", type=int, default=2)
     tts.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"))
     tts.add_argument("--report", type=Path, help="update this markdown file's tts section")

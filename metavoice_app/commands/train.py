@@ -198,6 +198,38 @@ def _attach_encoder(args: argparse.Namespace, _paths: AppPaths) -> int:
     return 0
 
 
+def _postfilter(args: argparse.Namespace, _paths: AppPaths) -> int:
+    from metavoice_app.core.model.checkpoint import write_postfilter
+    from metavoice_app.core.synth.engine import SpeechEngine
+    from metavoice_app.core.train.postfilter import default_speakers, fit
+
+    shared = args.shared or default_shared_data()
+    if shared is None:
+        print(
+            "metavoice train postfilter: needs the shared data folder (--shared DIR)",
+            file=sys.stderr,
+        )
+        return 2
+    engine = SpeechEngine(args.model, device="cpu")
+    result = fit(
+        engine,
+        default_speakers(shared),
+        per_speaker=args.per_speaker,
+        strength=args.strength,
+        threads=args.threads,
+        progress=lambda m: print(m, file=sys.stderr, flush=True),
+    )
+    write_postfilter(args.model, result.postfilter, result.record())
+    pf = result.postfilter
+    print(
+        f"{args.model}: post-filter fitted on {len(result.speakers)} speakers, "
+        f"{result.sentences} sentences: envelope gains {min(pf.envelope_gain):.2f} to "
+        f"{max(pf.envelope_gain):.2f} (strength {pf.strength:g}), pitch range "
+        f"x{pf.pitch_range:.2f}, voicing threshold {pf.voicing_threshold:.2f}"
+    )
+    return 0
+
+
 def _meta(args: argparse.Namespace, _paths: AppPaths) -> int:
     from metavoice_app.core.meta.algorithms import MetaConfig
     from metavoice_app.core.meta.train import MetaReport, MetaTrainConfig, train_meta
@@ -400,6 +432,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "encoder then serves the similarity meter and the voice map only",
     )
     attach.set_defaults(handler=_attach_encoder)
+    postfilter = stages.add_parser(
+        "postfilter",
+        help="fit a model's synthesis post-filter on real speakers' recordings",
+        description="Compare the model's frames with real recordings of its VCC2016 voices "
+        "(their own texts) and store, in the model's config, the envelope gains that restore "
+        "the real within-sentence variance, the pitch-range factor and the voicing threshold. "
+        "The weights, and so the voices made for the model, are untouched.",
+    )
+    postfilter.add_argument("--model", type=Path, required=True, help="model folder to fit")
+    postfilter.add_argument("--shared", type=Path, help="shared data folder")
+    postfilter.add_argument(
+        "--per-speaker", type=int, default=20, help="recordings per speaker (default 20)"
+    )
+    postfilter.add_argument(
+        "--strength",
+        type=float,
+        default=1.0,
+        help="power of the envelope gains (1 restores the real spread, 0 turns it off)",
+    )
+    postfilter.add_argument("--threads", type=int, default=2)
+    postfilter.set_defaults(handler=_postfilter)
     meta = stages.add_parser(
         "meta",
         help="meta-train the few-shot initialisation (resumable; torchrun for DDP)",

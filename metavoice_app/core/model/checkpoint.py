@@ -22,6 +22,7 @@ import torch
 from safetensors.torch import load_file, save
 
 from metavoice_app.core.atomic import atomic_write_bytes, atomic_write_text
+from metavoice_app.core.features.postfilter import PostFilter, PostFilterError
 from metavoice_app.core.features.world import FEATURE_LAYOUT, FRAME_PERIOD_MS, SAMPLE_RATE
 from metavoice_app.core.model.acoustic import AcousticModel
 from metavoice_app.core.model.config import ModelConfig
@@ -57,6 +58,8 @@ class ModelInfo:
     training: dict[str, Any] = field(default_factory=dict)
     # Meta-SGD's learned inner-loop step sizes, by parameter name (and speaker_init)
     inner_rates: dict[str, torch.Tensor] = field(default_factory=dict)
+    # Corrections applied to the frames before vocoding (fitted after training)
+    postfilter: PostFilter = field(default_factory=PostFilter)
 
     def voice_index(self, voice_id: str) -> int:
         for index, voice in enumerate(self.voices):
@@ -142,9 +145,28 @@ def read_info(folder: Path) -> ModelInfo:
     _expect(len(voices) == config.n_speakers, "the voice list does not match the model")
     default = str(data.get("default_voice", voices[0].id if voices else ""))
     _expect(any(v.id == default for v in voices), f"default voice {default!r} is not listed")
+    synthesis = data.get("synthesis", {})
+    _expect(isinstance(synthesis, dict), f"{path}: 'synthesis' is not a JSON object")
+    try:
+        postfilter = PostFilter.from_dict(synthesis.get("postfilter", {}))
+    except PostFilterError as exc:
+        raise ModelLoadError(f"{path} has an unusable post-filter: {exc}") from exc
     return ModelInfo(
-        config, voices, default, str(data.get("model_id", "")), dict(data.get("training", {}))
+        config,
+        voices,
+        default,
+        str(data.get("model_id", "")),
+        dict(data.get("training", {})),
+        postfilter=postfilter,
     )
+
+
+def write_postfilter(folder: Path, postfilter: PostFilter, fitted: dict[str, Any]) -> None:
+    """Store a post-filter (and how it was fitted) in a model folder's config, atomically.
+    The weights, and so the model id that voices are tied to, stay as they are."""
+    data = _read_config(folder)
+    data["synthesis"] = {"postfilter": postfilter.to_dict(), "fitted": fitted}
+    atomic_write_text(folder / CONFIG, json.dumps(data, indent=1) + "\n")
 
 
 def _read_state(folder: Path, model_id: str) -> tuple[dict[str, torch.Tensor], str]:

@@ -7,6 +7,7 @@ and joins the sentences with short pauses.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -19,6 +20,7 @@ import torch
 from metavoice_app.core.adapt.adapter import SPEAKER, allowed_shapes, with_voice
 from metavoice_app.core.device import resolve_device
 from metavoice_app.core.features import world
+from metavoice_app.core.features.postfilter import PostFilter
 from metavoice_app.core.model.acoustic import AcousticModel, Controls
 from metavoice_app.core.model.checkpoint import ModelInfo, ModelLoadError, load_model
 from metavoice_app.core.paths import resources_dir
@@ -82,6 +84,9 @@ class SpeechEngine:
         self.model: AcousticModel
         self.info: ModelInfo
         self.model, self.info = load_model(self.model_dir, self.device)
+        # What corrects the model's frames before vocoding; the model folder's own, which a
+        # benchmark may swap to compare variants.
+        self.postfilter: PostFilter = self.info.postfilter
         self.frontend = TextFrontend()
         self._profiles: dict[tuple[str, int], VoiceHandle] = {}
         self._tools: tuple[SpeakerTools | None] | None = None
@@ -167,14 +172,17 @@ class SpeechEngine:
         prepared: PreparedText = self.frontend.prepare(text)
         handle = voice if isinstance(voice, VoiceHandle) else self.voice(voice)
         gap = np.zeros(int(SENTENCE_GAP_S * self.sample_rate), dtype=np.float32)
+        # The post-filter's duration scale slows the model to its speakers' real pace.
+        asked = controls or Controls()
+        paced = dataclasses.replace(asked, speed=asked.speed / self.postfilter.duration_scale)
         pieces: list[np.ndarray] = []
         count = len(prepared.sentences)
         for index, sentence in enumerate(prepared.sentences):
             if progress is not None:
                 progress(index / count, f"sentence {index + 1} of {count}")
             ids = torch.tensor([sentence.ids], device=self.device)
-            features = handle.model.synthesize(ids, handle.speaker, controls)
-            pieces += [world.vocode(features.float().cpu().numpy()), gap]
+            features = handle.model.synthesize(ids, handle.speaker, paced)
+            pieces += [self.postfilter.vocode(features.float().cpu().numpy()), gap]
         if progress is not None:
             progress(1.0, "done")
         audio = np.concatenate(pieces[:-1]) if pieces else np.zeros(0, np.float32)

@@ -34,8 +34,7 @@ from metavoice_app.core.train.corpus.labels import Segment, align_to_phones
 from metavoice_app.core.train.corpus.real import (
     RealClip,
     RealSpeaker,
-    librispeech_speakers,
-    vcc2016_speakers,
+    training_speakers,
 )
 from metavoice_app.core.train.corpus.store import Corpus, Speaker, Utterance
 
@@ -129,8 +128,9 @@ def plan(config: CorpusConfig) -> list[Job]:
                     SyntheticJob(f"{voice.name}-{index:02d}", voice, transform, tuple(texts))
                 )
     if config.shared is not None:
-        vcc = vcc2016_speakers(config.shared)
-        libri = librispeech_speakers(config.shared)
+        usable = training_speakers(config.shared)
+        vcc = [s for s in usable if s.source == "vcc2016"]
+        libri = [s for s in usable if s.source == "librispeech"]
         for speaker in vcc:
             jobs.append(
                 RealJob(f"vcc2016-{speaker.name}", speaker, pseudo.Transform(), speaker.clips)

@@ -1,8 +1,11 @@
-"""Real recorded speakers from the shared data folder (never the adaptation dev set).
+"""Real recorded speakers from the shared data folder (never the adaptation dev sets).
 
 VCC2016: 10 speakers x 216 read sentences, transcripts made by speech
 recognition (a consensus over speakers). LibriSpeech: 261 speakers, one to ten
 clips each, transcripts by Whisper base. Both are marked ``machine``.
+
+The 10 LibriSpeech test-other speakers are held out of all training: they are the
+second dev set for adaptation and the hard sentence set of ``bench tts``.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEV_SET = "vctk_4spk"
+TEST_OTHER = "librispeech_test-other"  # held out of training
 
 
 @dataclass(frozen=True)
@@ -72,3 +76,15 @@ def librispeech_speakers(shared: Path) -> list[RealSpeaker]:
         RealSpeaker("librispeech", name, sexes.get(name), tuple(items))
         for name, items in sorted(clips.items(), key=lambda kv: kv[0])
     ]
+
+
+def is_held_out(speaker: RealSpeaker) -> bool:
+    """A speaker kept out of every training stage (a dev set for adaptation)."""
+    return any(TEST_OTHER in clip.path.parts for clip in speaker.clips)
+
+
+def training_speakers(shared: Path) -> list[RealSpeaker]:
+    """The real speakers training may use: VCC2016 and LibriSpeech without the held-out
+    test-other speakers."""
+    speakers = vcc2016_speakers(shared) + librispeech_speakers(shared)
+    return [s for s in speakers if not is_held_out(s)]

@@ -1,0 +1,140 @@
+"""Synthesis-time corrections of the acoustic model's measured biases, applied to its
+frames before WORLD turns them into sound.
+
+A model trained with a frame-wise L1 loss predicts the average of what it has seen, so
+its envelopes vary far less within a sentence than real speech does (the high
+coefficients, which carry fine spectral detail and sibilants, by a factor of 10 to 100
+in variance) and its pitch moves in a narrower range. Injected into real recordings,
+that over-smoothing alone takes a naturalness judge from 3.2 to 2.3. The classic remedy
+of statistical parametric synthesis is a global-variance post-filter: each coefficient's
+deviation from the sentence's mean is scaled by a gain fitted, per coefficient, as the
+ratio of real to predicted within-sentence spread on real speakers' recordings
+(:mod:`metavoice_app.core.train.postfilter` fits it; the model folder stores it, so a
+retrained model gets its own). ``strength`` raises the gains to a power: 1 restores the
+real spread, more sharpens further, 0 turns the envelope correction off. The same record
+widens the pitch range, sets the voicing threshold and slows the phone durations, each
+fitted so the model's delivery matches the real speakers'.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from metavoice_app.core.features import world
+
+MAX_GAIN = 50.0
+MAX_STRENGTH = 3.0
+PITCH_RANGE_LIMITS = (0.25, 4.0)
+DURATION_SCALE_LIMITS = (0.5, 2.0)
+
+
+class PostFilterError(ValueError):
+    """A stored post-filter that cannot be used; the message says which value."""
+
+
+@dataclass(frozen=True)
+class PostFilter:
+    """What is done to the model's frames before vocoding (the identity by default)."""
+
+    # Per coded-envelope coefficient 1..N_MCEP-1 (coefficient 0 is loudness, left alone);
+    # empty means no envelope correction.
+    envelope_gain: tuple[float, ...] = ()
+    strength: float = 1.0
+    # Scale of log-F0 around the sentence's voiced mean (1 = as predicted).
+    pitch_range: float = 1.0
+    # A frame is voiced where the model's voicing probability exceeds this.
+    voicing_threshold: float = 0.5
+    # Phone durations are multiplied by this before decoding (>1 is slower): the model
+    # speaks faster than the real speakers it learned from. The engine applies it.
+    duration_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        gains = self.envelope_gain
+        if gains and len(gains) != world.N_MCEP - 1:
+            raise PostFilterError(
+                f"envelope_gain has {len(gains)} values; this model's frames need "
+                f"{world.N_MCEP - 1}"
+            )
+        if not all(math.isfinite(g) and 0.0 < g <= MAX_GAIN for g in gains):
+            raise PostFilterError(f"envelope_gain values must be in (0, {MAX_GAIN:g}]")
+        if not (math.isfinite(self.strength) and 0.0 <= self.strength <= MAX_STRENGTH):
+            raise PostFilterError(f"strength must be between 0 and {MAX_STRENGTH:g}")
+        low, high = PITCH_RANGE_LIMITS
+        if not (math.isfinite(self.pitch_range) and low <= self.pitch_range <= high):
+            raise PostFilterError(f"pitch_range must be between {low:g} and {high:g}")
+        if not (math.isfinite(self.voicing_threshold) and 0.0 < self.voicing_threshold < 1.0):
+            raise PostFilterError("voicing_threshold must be strictly between 0 and 1")
+        low, high = DURATION_SCALE_LIMITS
+        if not (math.isfinite(self.duration_scale) and low <= self.duration_scale <= high):
+            raise PostFilterError(f"duration_scale must be between {low:g} and {high:g}")
+
+    @property
+    def is_identity(self) -> bool:
+        return (
+            (not self.envelope_gain or self.strength == 0.0)
+            and self.pitch_range == 1.0
+            and self.voicing_threshold == 0.5
+            and self.duration_scale == 1.0
+        )
+
+    def apply(self, features: npt.NDArray[np.floating]) -> npt.NDArray[np.float64]:
+        """One sentence's ``(frames, 43)`` frames, corrected (a new array)."""
+        out = np.array(features, dtype=np.float64)
+        if out.shape[0] == 0:
+            return out
+        if self.envelope_gain and self.strength > 0.0:
+            gain = np.asarray(self.envelope_gain) ** self.strength
+            envelope = out[:, 1 : world.N_MCEP]
+            mean = envelope.mean(axis=0)
+            out[:, 1 : world.N_MCEP] = mean + (envelope - mean) * gain
+        if self.pitch_range != 1.0:
+            voiced = out[:, world.VUV] > self.voicing_threshold
+            if voiced.any():
+                centre = out[voiced, world.LF0].mean()
+                out[:, world.LF0] = centre + (out[:, world.LF0] - centre) * self.pitch_range
+        return out
+
+    def vocode(self, features: npt.NDArray[np.floating]) -> npt.NDArray[np.float32]:
+        """One sentence's frames to audio, through the corrections."""
+        return world.synthesize(world.decode(self.apply(features), self.voicing_threshold))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "envelope_gain": [round(g, 5) for g in self.envelope_gain],
+            "strength": self.strength,
+            "pitch_range": self.pitch_range,
+            "voicing_threshold": self.voicing_threshold,
+            "duration_scale": self.duration_scale,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PostFilter:
+        """Parse a stored post-filter; raises :class:`PostFilterError` naming the problem."""
+        if not isinstance(data, Mapping):
+            raise PostFilterError("the post-filter is not a JSON object")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise PostFilterError(f"unknown post-filter settings: {sorted(unknown)}")
+        try:
+            gains = tuple(float(g) for g in data.get("envelope_gain", ()))
+            return cls(
+                envelope_gain=gains,
+                strength=float(data.get("strength", 1.0)),
+                pitch_range=float(data.get("pitch_range", 1.0)),
+                voicing_threshold=float(data.get("voicing_threshold", 0.5)),
+                duration_scale=float(data.get("duration_scale", 1.0)),
+            )
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, PostFilterError):
+                raise
+            raise PostFilterError(
+                f"the post-filter holds a value that is not a number: {exc}"
+            ) from exc

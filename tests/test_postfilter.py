@@ -1,0 +1,165 @@
+"""The synthesis post-filter: what it does to frames, how it is stored, fitted and used."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import shared_data
+
+from metavoice_app.core.bench.tts import parse_variant
+from metavoice_app.core.features import world
+from metavoice_app.core.features.delivery import measure, summarise
+from metavoice_app.core.features.postfilter import PostFilter, PostFilterError
+from metavoice_app.core.model.checkpoint import ModelLoadError, read_info, write_postfilter
+from metavoice_app.core.synth.engine import SpeechEngine
+from metavoice_app.core.text.frontend import TextFrontend
+
+GAINS = tuple(1.0 + 0.1 * i for i in range(world.N_MCEP - 1))
+
+
+def _frames(n: int = 200, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    frames = rng.normal(size=(n, world.FEATURE_DIM))
+    frames[:, world.LF0] = np.log(120.0) + 0.1 * rng.normal(size=n)
+    frames[:, world.VUV] = rng.uniform(size=n)
+    return frames
+
+
+def test_envelope_spread_is_scaled_around_the_sentence_mean() -> None:
+    frames = _frames()
+    out = PostFilter(envelope_gain=GAINS).apply(frames)
+    envelope = slice(1, world.N_MCEP)
+    np.testing.assert_allclose(out[:, envelope].mean(0), frames[:, envelope].mean(0))
+    np.testing.assert_allclose(
+        out[:, envelope].std(0), frames[:, envelope].std(0) * np.asarray(GAINS), rtol=1e-9
+    )
+    # loudness (coefficient 0), voicing and aperiodicity are left alone
+    for column in (0, world.VUV, world.BAP):
+        np.testing.assert_array_equal(out[:, column], frames[:, column])
+    # strength 0 turns the envelope correction off; 2 squares the gains
+    np.testing.assert_allclose(PostFilter(envelope_gain=GAINS, strength=0.0).apply(frames), frames)
+    squared = PostFilter(envelope_gain=GAINS, strength=2.0).apply(frames)
+    np.testing.assert_allclose(
+        squared[:, envelope].std(0), frames[:, envelope].std(0) * np.asarray(GAINS) ** 2
+    )
+
+
+def test_pitch_range_widens_around_the_voiced_mean() -> None:
+    frames = _frames()
+    postfilter = PostFilter(pitch_range=1.5, voicing_threshold=0.3)
+    out = postfilter.apply(frames)
+    voiced = frames[:, world.VUV] > 0.3
+    centre = frames[voiced, world.LF0].mean()
+    np.testing.assert_allclose(out[:, world.LF0] - centre, 1.5 * (frames[:, world.LF0] - centre))
+    # the threshold decides voicing when vocoded
+    params = world.decode(out, postfilter.voicing_threshold)
+    assert np.array_equal(params.f0 > 0, voiced)
+
+
+def test_identity_changes_nothing() -> None:
+    frames = _frames()
+    assert PostFilter().is_identity
+    np.testing.assert_array_equal(PostFilter().apply(frames), frames)
+    assert PostFilter().apply(frames[:0]).shape == (0, world.FEATURE_DIM)
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"envelope_gain": [1.0] * 5}, "envelope_gain has 5 values"),
+        ({"envelope_gain": [float("nan")] * 39}, "envelope_gain values"),
+        ({"envelope_gain": [1e6] * 39}, "envelope_gain values"),
+        ({"strength": 9}, "strength"),
+        ({"pitch_range": 0}, "pitch_range"),
+        ({"voicing_threshold": 1.0}, "voicing_threshold"),
+        ({"duration_scale": float("inf")}, "duration_scale"),
+        ({"duration_scale": "slow"}, "not a number"),
+        ({"sharpen": 1}, "unknown post-filter settings"),
+    ],
+)
+def test_stored_values_are_checked(data: dict[str, object], message: str) -> None:
+    with pytest.raises(PostFilterError, match=message):
+        PostFilter.from_dict(data)
+
+
+def test_round_trip_through_the_model_folder(tiny_model_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, folder)
+    before = read_info(folder)
+    assert before.postfilter.is_identity
+    wanted = PostFilter(GAINS, 1.25, 1.4, 0.6, 1.2)
+    write_postfilter(folder, wanted, {"speakers": ["x"]})
+    after = read_info(folder)
+    assert after.postfilter == PostFilter.from_dict(wanted.to_dict())
+    assert after.postfilter.duration_scale == 1.2
+    # the weights, and so the model id voices are tied to, are unchanged
+    assert after.model_id == before.model_id
+    data = json.loads((folder / "config.json").read_text())
+    data["synthesis"]["postfilter"]["pitch_range"] = -1
+    (folder / "config.json").write_text(json.dumps(data))
+    with pytest.raises(ModelLoadError, match="unusable post-filter: pitch_range"):
+        read_info(folder)
+
+
+def test_engine_applies_the_models_post_filter(tiny_model_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, folder)
+    text = "Hello there, this is a test of the engine."
+    plain = SpeechEngine(folder, device="cpu").speak(text).audio
+    write_postfilter(folder, PostFilter(GAINS, duration_scale=1.5), {})
+    engine = SpeechEngine(folder, device="cpu")
+    filtered = engine.speak(text).audio
+    # slower by the duration scale (sentence gaps and rounding aside), and not the same audio
+    assert 1.3 < len(filtered) / len(plain) < 1.7
+    engine.postfilter = PostFilter()
+    np.testing.assert_array_equal(engine.speak(text).audio, plain)
+
+
+def test_benchmark_variants_override_the_models_post_filter() -> None:
+    model = PostFilter(GAINS, 1.0, 1.6, 0.7, 1.3)
+    assert parse_variant("model", model) is model
+    assert parse_variant("off", model).is_identity
+    varied = parse_variant("strength=1.5,pitch_range=1", model)
+    assert (varied.strength, varied.pitch_range, varied.envelope_gain) == (1.5, 1.0, GAINS)
+    with pytest.raises(ValueError, match="use model, off, or key=value"):
+        parse_variant("sharpness=2", model)
+
+
+def test_delivery_measures_real_speech(flite_speech) -> None:
+    frontend = TextFrontend()
+    text = "The birch canoe slid on the smooth planks."
+    audio = flite_speech(text)
+    found = measure(audio, text, frontend)
+    assert found is not None
+    assert 0.4 < found.voiced_share < 1.0
+    assert 5.0 < found.phones_per_second < 25.0
+    assert 0.0 < found.pitch_range_st < 10.0
+    # the same speech twice as fast is measured about twice as fast
+    faster = measure(audio[::2], text, frontend)  # half the samples, read at the same rate
+    assert faster is not None
+    assert 1.6 < faster.phones_per_second / found.phones_per_second < 2.4
+    # leading and trailing silence do not slow the measured rate
+    padded = np.concatenate([np.zeros(16000, np.float32), audio, np.zeros(16000, np.float32)])
+    again = measure(padded, text, frontend)
+    assert again is not None
+    assert again.phones_per_second == pytest.approx(found.phones_per_second, rel=0.05)
+    assert measure(np.zeros(16000, np.float32), text, frontend) is None
+    summary = summarise([found, None, again])
+    assert summary is not None and summary.clips == 2
+
+
+@pytest.mark.skipif(shared_data() is None, reason="the shared data folder is not present")
+def test_hard_set_is_the_held_out_test_other_speakers() -> None:
+    from metavoice_app.core.bench.tts import hard_recordings, speaker_recordings
+
+    shared = shared_data()
+    assert shared is not None
+    hard = hard_recordings(shared, 1000)
+    assert len(hard) == 100
+    assert all("librispeech_test-other" in str(path) for path, _ in hard)
+    assert len(speaker_recordings(shared, "vcc2016-SF1")) == 20
+    assert speaker_recordings(shared, "flite-slt-00") == []
