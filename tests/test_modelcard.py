@@ -43,3 +43,34 @@ def test_card_says_when_only_the_start_was_meta_learned(
     save_model(model, tmp_path / "m", info.voices, info.default_voice, training)
     card = write_model_card(tmp_path / "m").read_text()
     assert "moved only the starting vector" in card and "before it" not in card
+
+
+def test_card_section_on_the_post_filter_is_replaced_in_place(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from metavoice_app.core.features.postfilter import PostFilter
+    from metavoice_app.core.model.checkpoint import write_postfilter
+    from metavoice_app.core.train.modelcard import update_postfilter_section
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, folder)
+    card = write_model_card(folder).read_text()
+    assert "## Synthesis post-filter" not in card
+    gains = tuple(1.0 + i / 10 for i in range(39))
+    fitted = {"sentences": 200, "speakers": ["vcc2016-SF1", "vcc2016-TM1"]}
+    write_postfilter(folder, PostFilter(gains, 1.0, 1.7, 0.7, 1.09), fitted)
+    update_postfilter_section(folder)
+    card = (folder / "MODEL_CARD.md").read_text()
+    assert "200 real recordings of 2 VCC2016 voices" in card
+    assert "pitch range x1.70" in card and "durations x1.09" in card
+    # the rest of the card stays, and a refit replaces the section rather than adding one
+    assert card.index("## Training") < card.index("## Synthesis post-filter") < card.index(
+        "## Voices"
+    )
+    write_postfilter(folder, PostFilter(gains, 1.25, 1.5, 0.6, 1.0), fitted)
+    update_postfilter_section(folder)
+    card = (folder / "MODEL_CARD.md").read_text()
+    assert card.count("## Synthesis post-filter") == 1 and "pitch range x1.50" in card
+    assert "pitch range x1.70" not in card and "## Credits" in card

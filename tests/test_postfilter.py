@@ -163,3 +163,44 @@ def test_hard_set_is_the_held_out_test_other_speakers() -> None:
     assert all("librispeech_test-other" in str(path) for path, _ in hard)
     assert len(speaker_recordings(shared, "vcc2016-SF1")) == 20
     assert speaker_recordings(shared, "flite-slt-00") == []
+
+
+def test_fit_restores_the_recordings_spread(
+    tiny_model_dir: Path, tmp_path: Path, flite_speech
+) -> None:
+    import soundfile as sf
+    import torch
+    from conftest import TINY_SENTENCES
+
+    from metavoice_app.core.train.corpus.real import RealClip, RealSpeaker
+    from metavoice_app.core.train.postfilter import THRESHOLDS, fit
+
+    clips = []
+    for index, text in enumerate(TINY_SENTENCES[:4]):
+        path = tmp_path / f"{index}.wav"
+        sf.write(path, flite_speech(text), 16000)
+        clips.append(RealClip(path, text))
+    # recordings of the speaker behind the tiny model's voice flite-slt-00, and of nobody
+    speakers = [
+        RealSpeaker("flite", "slt-00", "f", tuple(clips)),
+        RealSpeaker("vcc2016", "XX9", None, tuple(clips)),
+    ]
+    engine = SpeechEngine(tiny_model_dir, device="cpu")
+    result = fit(engine, speakers, per_speaker=4, threads=1)
+    assert [s.voice for s in result.speakers] == ["flite-slt-00"]
+    postfilter = result.postfilter
+    assert postfilter.voicing_threshold in THRESHOLDS
+    assert 0.5 <= postfilter.duration_scale <= 2.0
+    stats = result.speakers[0]
+    # after the post-filter the model's sentences vary as much as the recordings do
+    handle = engine.voice("flite-slt-00")
+    corrected = []
+    for text in stats.texts:
+        ids = [torch.tensor([s.ids]) for s in engine.frontend.prepare(text).sentences]
+        frames = torch.cat([handle.model.synthesize(i, handle.speaker) for i in ids]).numpy()
+        corrected.append(postfilter.apply(frames)[:, 1 : world.N_MCEP].var(axis=0))
+    np.testing.assert_allclose(
+        np.mean(corrected, axis=0), np.mean(stats.real_var, axis=0), rtol=1e-3
+    )
+    with pytest.raises(ValueError, match="none of the given speakers"):
+        fit(engine, speakers[1:], per_speaker=2, threads=1)

@@ -50,6 +50,7 @@ def _tts(args: argparse.Namespace, _paths: AppPaths) -> int:
         model_dir=args.model,
         shared=shared,
         sentences=args.sentences,
+        skip=args.skip,
         hard=args.hard,
         voices=args.voices,
         corpus=args.corpus,
@@ -185,6 +186,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     tts.add_argument("--shared", type=Path, help="shared data folder")
     tts.add_argument("--corpus", type=Path, help="training corpus, to prove sentences unseen")
     tts.add_argument("--sentences", type=int, default=100, help="held-out prompts")
+    tts.add_argument(
+        "--skip", type=int, default=0, help="held-out prompts to pass over (a tuning slice)"
+    )
     tts.add_argument("--hard", type=int, default=100, help="hard (test-other) sentences")
     tts.add_argument("--voices", nargs="+", help="model voices to test (default: four)")
     tts.add_argument(

@@ -201,6 +201,7 @@ def _attach_encoder(args: argparse.Namespace, _paths: AppPaths) -> int:
 def _postfilter(args: argparse.Namespace, _paths: AppPaths) -> int:
     from metavoice_app.core.model.checkpoint import write_postfilter
     from metavoice_app.core.synth.engine import SpeechEngine
+    from metavoice_app.core.train.modelcard import update_postfilter_section
     from metavoice_app.core.train.postfilter import default_speakers, fit
 
     shared = args.shared or default_shared_data()
@@ -220,6 +221,7 @@ def _postfilter(args: argparse.Namespace, _paths: AppPaths) -> int:
         progress=lambda m: print(m, file=sys.stderr, flush=True),
     )
     write_postfilter(args.model, result.postfilter, result.record())
+    update_postfilter_section(args.model)
     pf = result.postfilter
     print(
         f"{args.model}: post-filter fitted on {len(result.speakers)} speakers, "

@@ -65,6 +65,9 @@ class TtsBenchConfig:
     model_dir: Path | None
     shared: Path
     sentences: int = 100
+    # Prompts skipped first: choices (post-filter variants) are made on a slice that the
+    # reported run does not read.
+    skip: int = 0
     hard: int = 100
     voices: list[str] | None = None
     corpus: Path | None = None
@@ -108,21 +111,23 @@ class TtsBenchResult:
     load_seconds: float = 0.0
     peak_memory_mb: float = 0.0
     sentences: dict[str, int] = field(default_factory=dict)
+    skipped: int = 0
     model: str = ""
     variants: dict[str, str] = field(default_factory=dict)  # label -> post-filter summary
     threads: int = 2
     date: str = ""
 
 
-def held_out_sentences(shared: Path, count: int, corpus: Path | None) -> list[str]:
+def held_out_sentences(shared: Path, count: int, corpus: Path | None, skip: int = 0) -> list[str]:
     """Sentences from the end of the shuffled prompt list, which the corpus builder (same
-    seed, taking from the front) does not reach; any that a given corpus holds are dropped."""
+    seed, taking from the front) does not reach; any that a given corpus holds are dropped.
+    ``skip`` passes over the first ones (a tuning slice apart from the reported one)."""
     pool = load_sentences(shared / "text" / "vctk_prompts.txt", TextFrontend(), random.Random(0))
     seen: set[str] = set()
     if corpus is not None:
         seen = {u.text.lower() for s in Corpus(corpus).speakers() for u in s.utterances}
     picked = [s for s in reversed(pool) if s.lower() not in seen]
-    return picked[:count]
+    return picked[skip : skip + count]
 
 
 def hard_recordings(shared: Path, count: int) -> list[tuple[Path, str]]:
@@ -219,11 +224,14 @@ class _Judges:
 
 def run(config: TtsBenchConfig, progress: Progress = lambda _m: None) -> TtsBenchResult:
     torch.set_num_threads(config.threads)
-    result = TtsBenchResult(threads=config.threads, date=dt.date.today().isoformat())
-    texts = {
-        "prompts": held_out_sentences(config.shared, config.sentences, config.corpus),
+    result = TtsBenchResult(
+        threads=config.threads, date=dt.date.today().isoformat(), skipped=config.skip
+    )
+    texts: dict[str, list[str]] = {
+        "prompts": held_out_sentences(config.shared, config.sentences, config.corpus, config.skip),
         "hard": [text for _, text in hard_recordings(config.shared, config.hard)],
     }
+    texts = {name: items for name, items in texts.items() if items}
     result.sentences = {name: len(items) for name, items in texts.items()}
 
     started = time.perf_counter()
@@ -333,6 +341,8 @@ def _real_reference(result: TtsBenchResult, name: str) -> Row | None:
 def to_markdown(result: TtsBenchResult, command: str) -> str:
     ablation = len(result.variants) > 1
     counts = ", ".join(f"{n} {name}" for name, n in result.sentences.items())
+    if result.skipped:
+        counts += f" (the prompts after the first {result.skipped} held-out ones)"
     lines = [
         "## Text to speech (`metavoice bench tts`)"
         if not ablation
@@ -423,6 +433,9 @@ def _summary(result: TtsBenchResult) -> list[str]:
         cells = []
         for name in SETS:
             ref = real[name]
+            if name not in result.sentences:
+                cells.append("-")
+                continue
             mean_wer = statistics.mean(r.sets[name].wer for r in rows if name in r.sets)
             if ref is not None and ref.sets[name].wer > 0:
                 cells.append(f"{_pct(mean_wer)} = {mean_wer / ref.sets[name].wer:.1f}x")

@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from metavoice_app.core.atomic import atomic_write_text
-from metavoice_app.core.model.checkpoint import CONFIG, load_model
+from metavoice_app.core.model.checkpoint import CONFIG, load_model, read_info
 from metavoice_app.core.train.corpus.store import Corpus
 
 CREDITS = """\
@@ -21,6 +21,57 @@ CREDITS = """\
 - Lexicon: the CMU Pronouncing Dictionary.
 - The VCTK speakers p225-p228 are the adaptation development set and were never trained on.
 """
+
+
+POSTFILTER_HEADING = "## Synthesis post-filter"
+
+
+def postfilter_section(folder: Path) -> list[str]:
+    """The card's account of the post-filter in a model's config (none if it has none)."""
+    info = read_info(folder)
+    postfilter = info.postfilter
+    if postfilter.is_identity:
+        return []
+    fitted = json.loads((folder / CONFIG).read_text(encoding="utf-8"))["synthesis"]["fitted"]
+    gains = postfilter.envelope_gain
+    return [
+        POSTFILTER_HEADING,
+        "",
+        "Applied to the model's frames before vocoding (every voice, cloned ones too); the "
+        "weights are untouched. Fitted by `metavoice train postfilter` on "
+        f"{fitted.get('sentences')} real recordings of {len(fitted.get('speakers', []))} "
+        "VCC2016 voices, read by the model with its own durations:",
+        "",
+        f"- envelope: each coded coefficient's deviation from the sentence mean scaled by "
+        f"the real-to-predicted spread ratio ({min(gains):.2f} to {max(gains):.2f}, raised to "
+        f"{postfilter.strength:g}), undoing the model's over-smoothing"
+        if gains
+        else "- envelope: as predicted",
+        f"- pitch range x{postfilter.pitch_range:.2f} around each sentence's mean",
+        f"- voicing threshold {postfilter.voicing_threshold:.2f}",
+        f"- phone durations x{postfilter.duration_scale:.2f} (the model spoke faster than "
+        "its real speakers)",
+    ]
+
+
+def update_postfilter_section(folder: Path) -> Path:
+    """Rewrite only the post-filter section of an existing card (the rest, such as the
+    data table that needs the corpus, stays as written)."""
+    path = folder / "MODEL_CARD.md"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    if POSTFILTER_HEADING in lines:
+        start = lines.index(POSTFILTER_HEADING)
+        end = next(
+            (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
+        )
+        del lines[start:end]
+    else:
+        start = next((i for i, line in enumerate(lines) if line == "## Voices"), len(lines))
+    section = postfilter_section(folder)
+    if section:
+        lines[start:start] = [*section, ""]
+    atomic_write_text(path, "\n".join(lines).rstrip() + "\n")
+    return path
 
 
 def write_model_card(folder: Path, corpus_dir: Path | None = None, notes: str = "") -> Path:
@@ -105,6 +156,8 @@ def write_model_card(folder: Path, corpus_dir: Path | None = None, notes: str = 
             "Pseudo-speakers change an engine or VCC2016 voice's pitch, vocal-tract "
             "length and rate (see docs/corpus.md).",
         ]
+    section = postfilter_section(folder)
+    lines += ["", *section] if section else []
     lines += [
         "",
         "## Voices",

@@ -36,13 +36,18 @@ import torch
 from metavoice_app.core.audio.io import load_audio
 from metavoice_app.core.features import world
 from metavoice_app.core.features.delivery import Delivery, measure
-from metavoice_app.core.features.postfilter import DURATION_SCALE_LIMITS, MAX_GAIN, PostFilter
+from metavoice_app.core.features.postfilter import (
+    DURATION_SCALE_LIMITS,
+    MAX_GAIN,
+    PITCH_RANGE_LIMITS,
+    PostFilter,
+)
 from metavoice_app.core.synth.engine import SpeechEngine
 from metavoice_app.core.text.frontend import TextError, TextFrontend
 from metavoice_app.core.train.corpus.real import RealSpeaker, vcc2016_speakers
 
 Progress = Callable[[str], None]
-THRESHOLDS = tuple(round(0.5 + 0.05 * i, 2) for i in range(9))  # 0.5 to 0.9
+THRESHOLDS = (0.5, 0.55, 0.6, 0.65, 0.7)
 THRESHOLD_SENTENCES = 5  # per speaker, for the voicing search
 
 
@@ -164,7 +169,9 @@ def fit(
     postfilter = PostFilter(
         envelope_gain=tuple(float(g) for g in gains),
         strength=strength,
-        pitch_range=float(statistics.median(s.pitch_ratio for s in all_stats)),
+        pitch_range=float(
+            np.clip(statistics.median(s.pitch_ratio for s in all_stats), *PITCH_RANGE_LIMITS)
+        ),
     )
     frontend = engine.frontend
     progress("speaking rate")
