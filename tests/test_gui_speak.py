@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from PySide6.QtCore import QElapsedTimer, Qt, QTimer
 from pytestqt.qtbot import QtBot
 
 from metavoice_app.core.paths import AppPaths
+from metavoice_app.core.synth.engine import SpeechEngine
 from metavoice_app.gui.app import create_main_window
 from metavoice_app.gui.main_window import Area, MainWindow
 from metavoice_app.gui.player import Player
@@ -178,3 +180,90 @@ def test_player_without_a_device_explains(qtbot: QtBot, monkeypatch: pytest.Monk
         player.play(np.zeros(100, dtype=np.float32), 16000)
     assert "export" in blocker.args[0]
     assert not player.playing
+
+
+def _hold_sentence(
+    monkeypatch: pytest.MonkeyPatch, engine: SpeechEngine, number: int
+) -> threading.Event:
+    """Make the real synthesis of sentence ``number`` (from 1) wait for the returned event."""
+    release = threading.Event()
+    synthesize = engine.model.synthesize
+    calls: list[int] = []
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == number:
+            release.wait(60)
+        return synthesize(*args, **kwargs)
+
+    monkeypatch.setattr(engine.model, "synthesize", held)
+    return release
+
+
+def test_long_text_plays_its_first_sentence_while_the_rest_is_made(
+    window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sounddevice
+
+    monkeypatch.setattr(sounddevice, "OutputStream", _FakeStream)
+    engine = window.engines.engine
+    page, controller = window.speak_page, window.speak_controller
+    player = controller.player
+    text = "Hello there. Come here now. Goodbye."
+    first_two = engine.speak("Hello there. Come here now.").audio
+    release = _hold_sentence(monkeypatch, engine, 3)
+    try:
+        page.text_edit.setPlainText(text)
+        qtbot.mouseClick(page.speak_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: player.playing, timeout=30_000)
+        stream = _FakeStream.last
+        qtbot.waitUntil(lambda: "sentence 3 of 3" in page.status.text(), timeout=30_000)
+        # The first two sentences play through, then the play waits for the third.
+        queued = len(first_two) / 16000
+        qtbot.waitUntil(lambda: player.position == pytest.approx(queued), timeout=30_000)
+        qtbot.wait(200)
+        assert player.playing and player.position == pytest.approx(queued)
+        assert page.history.count() == 0 and controller.synthesis.is_running()
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: page.history.count() == 1, timeout=30_000)
+    clip = controller.current
+    assert clip is not None and (clip.made, clip.total) == (3, 3)
+    assert np.array_equal(clip.audio, engine.speak(text).audio)
+    qtbot.waitUntil(lambda: not player.playing, timeout=30_000)
+    assert _FakeStream.last is stream  # one play from first sentence to last, never restarted
+    assert player.position == pytest.approx(clip.duration)  # the last sentence played too
+    assert np.array_equal(np.concatenate(stream.pulled)[: len(first_two)], first_two)
+    assert page.view.duration == pytest.approx(clip.duration)
+
+
+def test_stop_keeps_the_finished_sentences_as_a_clip(
+    window: MainWindow, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import sounddevice
+
+    monkeypatch.setattr(sounddevice, "OutputStream", _FakeStream)
+    engine = window.engines.engine
+    page, controller = window.speak_page, window.speak_controller
+    release = _hold_sentence(monkeypatch, engine, 2)
+    try:
+        page.text_edit.setPlainText("Hello there. Come here now. Goodbye. See you.")
+        qtbot.mouseClick(page.speak_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: controller.player.playing, timeout=30_000)
+        qtbot.mouseClick(page.stop_button, Qt.MouseButton.LeftButton)
+        assert not controller.player.playing
+    finally:
+        release.set()  # the sentence being made when Stop was pressed finishes, then it stops
+    qtbot.waitUntil(lambda: page.history.count() == 1, timeout=30_000)
+    qtbot.waitUntil(lambda: not controller.synthesis.is_running(), timeout=30_000)
+    clip = controller.current
+    assert clip is not None and (clip.made, clip.total) == (2, 4)
+    assert np.array_equal(clip.audio, engine.speak("Hello there. Come here now.").audio)
+    assert "stopped after 2 of 4" in page.history.item(0).text()
+    assert "Stopped after sentence 2 of 4" in page.status.text()
+    assert not controller.player.playing  # Stop is not undone by the clip's arrival
+    assert page.view.duration == pytest.approx(clip.duration)
+    assert page.view.image.image is not None and page.view.image.image.shape == clip.mel_db.shape
+    controller.export(tmp_path / "kept.wav")
+    qtbot.waitUntil(lambda: "Saved" in page.status.text(), timeout=30_000)
+    assert sf.info(str(tmp_path / "kept.wav")).duration == pytest.approx(clip.duration, abs=0.01)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -8,7 +9,8 @@ import soundfile as sf
 
 from metavoice_app.cli import main
 from metavoice_app.core.audio.export import ExportError, ExportOptions, write_audio
-from metavoice_app.core.synth.engine import SpeechEngine, VoiceNotFoundError
+from metavoice_app.core.model.acoustic import AcousticModel
+from metavoice_app.core.synth.engine import SENTENCE_GAP_S, SpeechEngine, VoiceNotFoundError
 from metavoice_app.core.text.frontend import TextError
 
 
@@ -24,6 +26,44 @@ def test_engine_speaks_every_sentence(engine: SpeechEngine) -> None:
     assert one.duration > 0 and np.isfinite(one.audio).all()
     assert two.sentences == ["Hello there.", "Hello there."]
     assert len(two.audio) > 2 * len(one.audio)  # both sentences and the pause between
+
+
+THREE_SENTENCES = "Hello there. The rainbow is a division of white light. Goodbye now."
+
+
+def test_stream_makes_each_sentence_on_demand_and_joins_to_speak(
+    engine: SpeechEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reports: list[tuple[float, str]] = []
+    whole = engine.speak(THREE_SENTENCES, progress=lambda f, m: reports.append((f, m)))
+    assert reports == [
+        (0.0, "sentence 1 of 3"),
+        (pytest.approx(1 / 3), "sentence 2 of 3"),
+        (pytest.approx(2 / 3), "sentence 3 of 3"),
+        (1.0, "done"),
+    ]
+    made: list[int] = []
+    synthesize = engine.model.synthesize
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        made.append(1)
+        return synthesize(*args, **kwargs)
+
+    monkeypatch.setattr(engine.model, "synthesize", counted)
+    stream = engine.speak_stream(THREE_SENTENCES)
+    assert stream.count == 3 and made == []
+    first = next(stream)
+    assert len(made) == 1  # handed out before the later sentences are made
+    assert np.array_equal(stream.result().audio, first.audio)
+    pieces = [first, *stream]
+    assert [(p.index, p.count) for p in pieces] == [(0, 3), (1, 3), (2, 3)]
+    assert [p.text for p in pieces] == whole.sentences
+    gap = np.zeros(int(SENTENCE_GAP_S * engine.sample_rate), dtype=np.float32)
+    joined = np.concatenate([pieces[0].audio, gap, pieces[1].audio, gap, pieces[2].audio])
+    assert np.array_equal(joined, whole.audio)
+    assert np.array_equal(np.concatenate([p.spaced() for p in pieces]), whole.audio)
+    with pytest.raises(TextError):  # bad text fails when the stream is made, before any audio
+        engine.speak_stream("   ")
 
 
 def test_each_voice_sounds_different(engine: SpeechEngine) -> None:
@@ -102,6 +142,45 @@ def test_cli_text_to_wav(
         ]
     )
     assert sf.info(str(tmp_path / "hi.wav")).samplerate == 48000
+
+
+def test_cli_ctrl_c_keeps_the_finished_sentences(
+    engine: SpeechEngine,
+    tiny_model_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    expected = engine.speak("Hello there. The rainbow is a division of white light.").audio
+    synthesize = AcousticModel.synthesize
+    calls: list[int] = []
+    interrupt_at = [3]
+
+    def interrupted(self: AcousticModel, *args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == interrupt_at[0]:
+            raise KeyboardInterrupt  # Ctrl+C while the third sentence is being made
+        return synthesize(self, *args, **kwargs)
+
+    monkeypatch.setattr(AcousticModel, "synthesize", interrupted)
+    out = tmp_path / "long.wav"
+    args = ["synth", "--model", str(tiny_model_dir), "--text", THREE_SENTENCES, "--out", str(out)]
+    assert main(args) == 130
+    captured = capsys.readouterr()
+    assert "[1/3] Hello there." in captured.err and "[2/3]" in captured.err
+    assert "[3/3]" not in captured.err
+    assert "interrupted" in captured.err and "2 finished sentences of 3" in captured.err
+    assert captured.out.startswith(f"{out}\t")
+    kept, rate = sf.read(str(out), dtype="float32")
+    assert rate == 16000 and len(kept) == len(expected)
+    np.testing.assert_allclose(kept, np.clip(expected, -1, 1), atol=1e-4)
+    assert list(tmp_path.iterdir()) == [out]  # written atomically: no temporary file left
+
+    calls.clear()
+    interrupt_at[0] = 1
+    assert main([*args[:-1], str(tmp_path / "none.wav")]) == 130
+    assert "nothing written" in capsys.readouterr().err
+    assert not (tmp_path / "none.wav").exists()
 
 
 def test_cli_script_to_numbered_files(tiny_model_dir: Path, tmp_path: Path) -> None:

@@ -1,4 +1,9 @@
-"""``metavoice synth``: speak text or a script into audio files."""
+"""``metavoice synth``: speak text or a script into audio files.
+
+Text is spoken sentence by sentence, with a progress line per sentence when there
+are several; Ctrl+C keeps the sentences already made (written to the output file)
+and exits with 130, the shell's status for an interrupted command.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,16 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from metavoice_app.commands.common import resolve_voice
+from metavoice_app.commands.common import print_progress, resolve_voice
 from metavoice_app.core.device import DEVICE_CHOICES
 from metavoice_app.core.paths import AppPaths
 
 if TYPE_CHECKING:  # torch loads only when a command runs, not for --help
+    from metavoice_app.core.audio.export import ExportOptions
     from metavoice_app.core.model.acoustic import Controls
+    from metavoice_app.core.synth.engine import SpeechStream
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for a command ended by Ctrl+C
 
 
 def _controls(args: argparse.Namespace) -> Controls:
@@ -25,8 +34,44 @@ def _controls(args: argparse.Namespace) -> Controls:
     return Controls(speed=args.speed, pitch_semitones=args.pitch, energy=args.energy)
 
 
+def _make_sentences(stream: SpeechStream) -> bool:
+    """Make every sentence, one progress line each when there are several; False when
+    Ctrl+C stopped it (the sentences finished by then stay in ``stream.made``)."""
+    try:
+        for sentence in stream:
+            if sentence.count > 1:
+                message = f"{sentence.text} ({sentence.duration:.2f} s)"
+                print_progress(sentence.index + 1, sentence.count, message)
+    except KeyboardInterrupt:
+        return False
+    return True
+
+
+def _speak_to_file(stream: SpeechStream, out: Path, options: ExportOptions) -> bool:
+    """Speak ``stream`` into ``out``; False when Ctrl+C stopped it, in which case the
+    sentences finished by then are written all the same (atomically, as ever)."""
+    from metavoice_app.core.audio.export import write_audio
+
+    for warning in stream.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    finished = _make_sentences(stream)
+    result = stream.result()
+    if not result.sentences:
+        print(f"metavoice synth: interrupted; nothing written to {out}", file=sys.stderr)
+        return False
+    write_audio(out, result.audio, result.sample_rate, options)
+    print(f"{out}\t{result.duration:.2f} s of audio in {result.seconds_to_make:.2f} s")
+    if not finished:
+        print(
+            f"metavoice synth: interrupted; {out} holds the {len(result.sentences)} finished "
+            f"sentences of {stream.count}",
+            file=sys.stderr,
+        )
+    return finished
+
+
 def _run(args: argparse.Namespace, paths: AppPaths) -> int:
-    from metavoice_app.core.audio.export import ExportError, ExportOptions, format_for, write_audio
+    from metavoice_app.core.audio.export import ExportError, ExportOptions, format_for
     from metavoice_app.core.model.checkpoint import ModelLoadError
     from metavoice_app.core.profiles.mvoice import ProfileError
     from metavoice_app.core.synth.engine import SpeechEngine, VoiceNotFoundError
@@ -60,12 +105,10 @@ def _run(args: argparse.Namespace, paths: AppPaths) -> int:
         handle = engine.voice(resolve_voice(args.voice, engine, paths))
         voice_name = handle.name
         for text, out in jobs:
-            result = engine.speak(text, voice=handle, controls=controls)
-            for warning in result.warnings:
-                print(f"warning: {warning}", file=sys.stderr)
+            stream = engine.speak_stream(text, voice=handle, controls=controls)
             options = ExportOptions(format_for(out), rate, voice_name, title=text[:120])
-            write_audio(out, result.audio, result.sample_rate, options)
-            print(f"{out}\t{result.duration:.2f} s of audio in {result.seconds_to_make:.2f} s")
+            if not _speak_to_file(stream, out, options):
+                return EXIT_INTERRUPTED
         return 0
     except (
         ValueError,

@@ -4,6 +4,10 @@ PortAudio pulls samples from a callback on its own thread; the GUI polls the
 position with a timer, so nothing blocks the event loop. On a machine without
 an output device, :attr:`Player.problem` says why and play() reports an error
 instead of raising.
+
+A play can be *growing*: speech still being made is appended as it arrives, and
+reaching the end of what has arrived plays silence until more comes or
+:meth:`Player.complete` says nothing more will.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ class Player(QObject):
         self._audio = np.zeros(0, dtype=np.float32)
         self._rate = 16000
         self._cursor = 0
+        self._growing = False
         self._stream: Any = None
         self._finished = threading.Event()
         self._timer = QTimer(self)
@@ -42,6 +47,12 @@ class Player(QObject):
         return self._stream is not None
 
     @property
+    def growing(self) -> bool:
+        """Whether the current play takes :meth:`append`: started growing, not completed,
+        and not replaced by another play (the player is shared by every area)."""
+        return self.playing and self._growing
+
+    @property
     def position(self) -> float:
         with self._lock:
             return self._cursor / self._rate
@@ -50,17 +61,23 @@ class Player(QObject):
         with self._lock:
             chunk = self._audio[self._cursor : self._cursor + frames]
             self._cursor += len(chunk)
+            growing = self._growing
         out[: len(chunk), 0] = chunk
         out[len(chunk) :, 0] = 0.0
-        if len(chunk) < frames:
+        if len(chunk) < frames and not growing:
             self._finished.set()
 
-    def play(self, audio: np.ndarray, sample_rate: int, start: float = 0.0) -> None:
+    def play(
+        self, audio: np.ndarray, sample_rate: int, start: float = 0.0, growing: bool = False
+    ) -> None:
+        """Play ``audio`` from ``start`` seconds; ``growing``: more will be :meth:`append`-ed,
+        so the end of ``audio`` is not the end of the play until :meth:`complete`."""
         self.stop()
         with self._lock:
             self._audio = np.asarray(audio, dtype=np.float32)
             self._rate = sample_rate
             self._cursor = min(int(start * sample_rate), len(self._audio))
+            self._growing = growing
         self._finished.clear()
         try:
             import sounddevice
@@ -80,6 +97,19 @@ class Player(QObject):
             return
         self._timer.start()
         self.started.emit()
+
+    def append(self, audio: np.ndarray) -> None:
+        """Add ``audio`` (at the play's rate) after what a growing play has queued; ignored
+        once that play has been stopped or replaced, so it never extends another clip."""
+        if not self.growing:
+            return
+        with self._lock:
+            self._audio = np.concatenate((self._audio, np.asarray(audio, dtype=np.float32)))
+
+    def complete(self) -> None:
+        """Nothing more will be appended: the play stops at the end of what it has."""
+        with self._lock:
+            self._growing = False
 
     def seek(self, seconds: float) -> None:
         with self._lock:

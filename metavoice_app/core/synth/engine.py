@@ -2,15 +2,19 @@
 
 It loads a model folder (the bundled one by default), prepares text with the
 front end, runs the acoustic model sentence by sentence, vocodes with WORLD
-and joins the sentences with short pauses.
+and joins the sentences with short pauses. :meth:`SpeechEngine.speak_stream`
+hands out each sentence as soon as it is made, so long text can be played and
+reported while the rest is still being made; :meth:`SpeechEngine.speak` is
+built on it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +31,7 @@ from metavoice_app.core.paths import resources_dir
 from metavoice_app.core.profiles.mvoice import SUFFIX, ProfileError, read_profile
 from metavoice_app.core.speaker.bundle import SpeakerTools, load_tools
 from metavoice_app.core.text.frontend import PreparedText, TextFrontend
+from metavoice_app.core.text.g2p import PhoneSequence
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +73,91 @@ class SpeechResult:
     @property
     def duration(self) -> float:
         return len(self.audio) / self.sample_rate
+
+
+@dataclass
+class SentenceAudio:
+    """One sentence's speech, handed out by a :class:`SpeechStream` as soon as it is made."""
+
+    index: int  # from 0
+    count: int  # sentences in the whole text
+    text: str
+    audio: np.ndarray  # float32 mono
+    sample_rate: int
+
+    @property
+    def duration(self) -> float:
+        return len(self.audio) / self.sample_rate
+
+    def spaced(self) -> np.ndarray:
+        """The samples this sentence adds to the whole text's audio: the pause after the
+        previous sentence (none before the first), then the sentence. A player appending
+        these as they arrive plays exactly what :meth:`SpeechStream.result` joins."""
+        if self.index == 0:
+            return self.audio
+        gap = np.zeros(int(SENTENCE_GAP_S * self.sample_rate), dtype=np.float32)
+        return np.concatenate((gap, self.audio))
+
+
+class SpeechStream(Iterator[SentenceAudio]):
+    """Speech for one text, made a sentence at a time as it is iterated (once).
+
+    Every sentence made is also kept, so a caller stopped half way (Ctrl+C, a Stop
+    button) still has the finished sentences as one clip: :meth:`result`.
+    """
+
+    def __init__(
+        self,
+        prepared: PreparedText,
+        make: Callable[[PhoneSequence], np.ndarray],
+        sample_rate: int,
+        started: float,
+    ) -> None:
+        self._prepared = prepared
+        self._make = make
+        self._started = started
+        self.sample_rate = sample_rate
+        self.made: list[SentenceAudio] = []
+
+    @property
+    def count(self) -> int:
+        return len(self._prepared.sentences)
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the front end changed or skipped in the text, known before any audio."""
+        return self._prepared.warnings
+
+    @property
+    def progress(self) -> tuple[float, str]:
+        """(fraction done, what is being made next), in the form :data:`ProgressFn` takes."""
+        done = len(self.made)
+        if done == self.count:
+            return 1.0, "done"
+        return done / self.count, f"sentence {done + 1} of {self.count}"
+
+    def __next__(self) -> SentenceAudio:
+        index = len(self.made)
+        if index == self.count:
+            raise StopIteration
+        sentence = self._prepared.sentences[index]
+        piece = SentenceAudio(
+            index, self.count, sentence.text, self._make(sentence), self.sample_rate
+        )
+        self.made.append(piece)
+        return piece
+
+    def result(self) -> SpeechResult:
+        """The sentences made so far joined with pauses: the whole text once the stream is
+        exhausted, the finished part when it was stopped early."""
+        pieces = [piece.spaced() for piece in self.made]
+        return SpeechResult(
+            np.concatenate(pieces) if pieces else np.zeros(0, np.float32),
+            self.sample_rate,
+            [piece.text for piece in self.made],
+            self.warnings,
+            time.perf_counter() - self._started,
+        )
 
 
 class SpeechEngine:
@@ -160,6 +250,38 @@ class SpeechEngine:
             ) from None
         return self.model.speaker_vectors(torch.tensor([index], device=self.device))
 
+    def speak_stream(
+        self,
+        text: str,
+        voice: str | Path | VoiceHandle | None = None,
+        controls: Controls | None = None,
+    ) -> SpeechStream:
+        """Speech for ``text``, made one sentence at a time as the stream is iterated.
+
+        The text is prepared and the voice loaded here, so text that cannot be spoken
+        (``TextError``) or an unknown voice fails before any audio is made.
+        """
+        started = time.perf_counter()
+        prepared: PreparedText = self.frontend.prepare(text)
+        handle = voice if isinstance(voice, VoiceHandle) else self.voice(voice)
+        # The post-filter's duration scale slows the model to its speakers' real pace.
+        asked = controls or Controls()
+        paced = dataclasses.replace(asked, speed=asked.speed / self.postfilter.duration_scale)
+        return SpeechStream(
+            prepared,
+            functools.partial(self._sentence_audio, handle, paced),
+            self.sample_rate,
+            started,
+        )
+
+    def _sentence_audio(
+        self, handle: VoiceHandle, controls: Controls, sentence: PhoneSequence
+    ) -> np.ndarray:
+        """One sentence's audio: the only place the model and the vocoder are run."""
+        ids = torch.tensor([sentence.ids], device=self.device)
+        features = handle.model.synthesize(ids, handle.speaker, controls)
+        return self.postfilter.vocode(features.float().cpu().numpy())
+
     def speak(
         self,
         text: str,
@@ -167,29 +289,13 @@ class SpeechEngine:
         controls: Controls | None = None,
         progress: ProgressFn | None = None,
     ) -> SpeechResult:
-        """Speech for ``text``; raises ``TextError`` for text that cannot be spoken."""
-        started = time.perf_counter()
-        prepared: PreparedText = self.frontend.prepare(text)
-        handle = voice if isinstance(voice, VoiceHandle) else self.voice(voice)
-        gap = np.zeros(int(SENTENCE_GAP_S * self.sample_rate), dtype=np.float32)
-        # The post-filter's duration scale slows the model to its speakers' real pace.
-        asked = controls or Controls()
-        paced = dataclasses.replace(asked, speed=asked.speed / self.postfilter.duration_scale)
-        pieces: list[np.ndarray] = []
-        count = len(prepared.sentences)
-        for index, sentence in enumerate(prepared.sentences):
-            if progress is not None:
-                progress(index / count, f"sentence {index + 1} of {count}")
-            ids = torch.tensor([sentence.ids], device=self.device)
-            features = handle.model.synthesize(ids, handle.speaker, paced)
-            pieces += [self.postfilter.vocode(features.float().cpu().numpy()), gap]
+        """Speech for the whole of ``text`` at once: :meth:`speak_stream` run to its end, so
+        both give the same audio. Raises ``TextError`` for text that cannot be spoken;
+        ``progress`` is told before each sentence (raise inside it to cancel)."""
+        stream = self.speak_stream(text, voice, controls)
         if progress is not None:
-            progress(1.0, "done")
-        audio = np.concatenate(pieces[:-1]) if pieces else np.zeros(0, np.float32)
-        return SpeechResult(
-            audio,
-            self.sample_rate,
-            [s.text for s in prepared.sentences],
-            prepared.warnings,
-            time.perf_counter() - started,
-        )
+            progress(*stream.progress)
+        for _sentence in stream:
+            if progress is not None:
+                progress(*stream.progress)
+        return stream.result()

@@ -1,9 +1,15 @@
-"""The Speak area's behaviour: synthesis in a worker, playback, history and export."""
+"""The Speak area's behaviour: synthesis in a worker, playback, history and export.
+
+Speech is made sentence by sentence: each sentence reaches the GUI thread as soon as
+it is made and is appended to the playing audio, so long text starts playing after
+its first sentence. Stop keeps the sentences already made as a clip in the history.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,12 +22,12 @@ from metavoice_app.core.features.mel import log_mel, mel_frequencies
 from metavoice_app.core.features.world import FRAME_PERIOD_MS
 from metavoice_app.core.model.acoustic import Controls
 from metavoice_app.core.paths import AppPaths
-from metavoice_app.core.synth.engine import SpeechEngine
+from metavoice_app.core.synth.engine import SentenceAudio, SpeechEngine, SpeechStream
 from metavoice_app.gui.engine_service import EngineService
 from metavoice_app.gui.errors import show_error
 from metavoice_app.gui.pages.speak import SpeakPage
 from metavoice_app.gui.player import Player
-from metavoice_app.gui.workers import Task, TaskContext
+from metavoice_app.gui.workers import Cancelled, Task, TaskContext
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +41,8 @@ class Clip:
     audio: np.ndarray
     sample_rate: int
     mel_db: np.ndarray
+    made: int  # sentences in the clip
+    total: int  # sentences in the text: more than made when Stop ended the synthesis
     warnings: list[str] = field(default_factory=list)
     created: float = field(default_factory=time.time)
 
@@ -42,9 +50,34 @@ class Clip:
     def duration(self) -> float:
         return len(self.audio) / self.sample_rate
 
+    @property
+    def stopped(self) -> bool:
+        return self.made < self.total
+
     def label(self) -> str:
         text = self.text if len(self.text) <= 48 else self.text[:47] + "…"
-        return f"{text}  ({self.voice}, {self.duration:.1f} s)"
+        part = f", stopped after {self.made} of {self.total} sentences" if self.stopped else ""
+        return f"{text}  ({self.voice}, {self.duration:.1f} s{part})"
+
+
+def _make_sentences(stream: SpeechStream, ctx: TaskContext) -> None:
+    """Make every sentence, handing each to the GUI thread (``Task.reported``) as soon as
+    it is made. A cancel takes effect between sentences and keeps those already made
+    (in ``stream.made``); with none made yet, the task is cancelled as usual."""
+
+    def report() -> None:
+        fraction, message = stream.progress
+        ctx.progress(0.9 * fraction, message)
+
+    try:
+        report()
+        for sentence in stream:
+            ctx.send(sentence)
+            report()
+        ctx.progress(0.95, "drawing the spectrogram")
+    except Cancelled:
+        if not stream.made:
+            raise
 
 
 class SpeakController(QObject):
@@ -64,6 +97,9 @@ class SpeakController(QObject):
         self.clips: list[Clip] = []
         self.current: Clip | None = None
         self.synthesis: Task | None = None
+        # Whether the synthesis's sentences still go to the player as they arrive: Stop, or
+        # playing or selecting another clip, takes the player back and ends that.
+        self._live = False
         self.export_task: Task | None = None
         self.set_export_rate(default_rate)
 
@@ -141,30 +177,60 @@ class SpeakController(QObject):
         )
 
         def work(ctx: TaskContext) -> Clip:
-            result = engine.speak(
-                text, voice=voice, controls=controls, progress=lambda f, m: ctx.progress(0.9 * f, m)
-            )
-            ctx.progress(0.95, "drawing the spectrogram")
+            stream = engine.speak_stream(text, voice=voice, controls=controls)
+            _make_sentences(stream, ctx)
+            result = stream.result()
             return Clip(
                 text,
                 voice_name,
                 result.audio,
                 result.sample_rate,
                 log_mel(result.audio),
+                len(stream.made),
+                stream.count,
                 result.warnings,
             )
 
         task = Task(work)
-        task.progressed.connect(self._progress)
-        task.succeeded.connect(self._spoken)
-        task.failed.connect(self._failed)
-        task.cancelled.connect(lambda: self._finish("Stopped."))
+        task.progressed.connect(self._while_current(task, self._progress))
+        task.reported.connect(self._while_current(task, self._sentence_made))
+        task.succeeded.connect(self._while_current(task, self._spoken))
+        task.failed.connect(self._while_current(task, self._failed))
+        task.cancelled.connect(self._while_current(task, lambda: self._finish("Stopped.")))
         self.synthesis = task
+        self._live = True
         self.page.stop_button.setEnabled(True)
         self.page.progress.setValue(0)
         self.page.show_status("Speaking…")
         task.start()
         return task
+
+    def _while_current(self, task: Task, slot: Callable[..., None]) -> Callable[..., None]:
+        """``slot``, ignored once a newer Speak has replaced ``task``: the replaced
+        synthesis's late sentences and result must not touch the player, history or status."""
+
+        def guarded(*args: object) -> None:
+            if task is self.synthesis:
+                slot(*args)
+
+        return guarded
+
+    def _sentence_made(self, sentence: SentenceAudio) -> None:
+        """Play the first sentence at once and append each later one to the playing audio."""
+        if not self._live:
+            return
+        if sentence.index == 0:
+            self._clear_selection()  # the view and playhead would otherwise show the old clip
+            self.player.play(sentence.audio, sentence.sample_rate, growing=True)
+        else:
+            self.player.append(sentence.spaced())
+
+    def _clear_selection(self) -> None:
+        self.current = None
+        self.page.history.setCurrentRow(-1)
+        self.page.view.clear()
+        self.page.play_button.setEnabled(False)
+        self.page.export_button.setEnabled(False)
 
     def _progress(self, fraction: float, message: str) -> None:
         self.page.progress.setValue(int(100 * fraction))
@@ -172,6 +238,8 @@ class SpeakController(QObject):
             self.page.show_status(f"Speaking: {message}…")
 
     def _failed(self, message: str, details: str) -> None:
+        self._live = False
+        self.player.complete()  # the sentences already playing end; no more will come
         self._finish(message, error=True)
         if "TextError" not in details:  # bad text is explained in the status line
             show_error(
@@ -184,21 +252,35 @@ class SpeakController(QObject):
         self.page.show_status(message, error=error)
 
     def _spoken(self, clip: Clip) -> None:
+        """Add the clip to the history and show it. A player still playing its sentences
+        carries on over the same samples: the clip is those sentences, joined as played."""
+        if self._live and self.player.growing:
+            self.player.complete()
+            self.current = clip  # so that selecting it below does not stop its playback
+        self._live = False
         self.clips.append(clip)
         item = QListWidgetItem(clip.label())
         item.setToolTip(clip.text)
         self.page.history.addItem(item)
         self.page.history.setCurrentRow(self.page.history.count() - 1)
         note = " ".join(clip.warnings)
-        self._finish(f"{clip.duration:.1f} s of speech." + (f" Note: {note}" if note else ""))
-        self.play_selected()
+        if clip.stopped:
+            summary = (
+                f"Stopped after sentence {clip.made} of {clip.total}: the finished "
+                f"{clip.duration:.1f} s are kept in the history."
+            )
+        else:
+            summary = f"{clip.duration:.1f} s of speech."
+        self._finish(summary + (f" Note: {note}" if note else ""))
 
     # Playback ----------------------------------------------------------------------------
     def _select(self, row: int) -> None:
         if not 0 <= row < len(self.clips):
             return
-        self.player.stop()
-        self.current = self.clips[row]
+        if self.clips[row] is not self.current:
+            self._live = False
+            self.player.stop()
+            self.current = self.clips[row]
         self.page.view.show_audio(
             self.current.audio,
             self.current.sample_rate,
@@ -211,6 +293,7 @@ class SpeakController(QObject):
 
     def play_selected(self, start: float = 0.0) -> None:
         if self.current is not None:
+            self._live = False
             self.player.play(self.current.audio, self.current.sample_rate, start)
 
     def _seek(self, seconds: float) -> None:
@@ -220,8 +303,11 @@ class SpeakController(QObject):
             self.play_selected(seconds)
 
     def stop(self) -> None:
+        """Stop playback and the synthesis; what it has made arrives as a history clip."""
+        self._live = False
         if self.synthesis is not None and self.synthesis.is_running():
             self.synthesis.cancel()
+            self.page.show_status("Stopping after the sentence being made…")
         self.player.stop()
 
     def _playback_stopped(self) -> None:
