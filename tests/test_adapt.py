@@ -273,3 +273,42 @@ def test_profile_without_a_speaker_vector_is_refused(tiny_model_dir: Path, tmp_p
     save_profile(path, manifest, {name: torch.zeros(shape)}, np.zeros(160, np.float32), 16000)
     with pytest.raises(ProfileError, match="no speaker vector"):
         engine.voice(path)
+
+
+def _reread(folder: Path, out: Path, frame_period: float, pitch_spread: float) -> Path:
+    """The takes re-synthesised by WORLD slower (longer frames) and with a wider pitch
+    range: the same person speaking differently."""
+    import pyworld
+
+    from metavoice_app.core.features import world
+
+    out.mkdir()
+    for wav in sorted(folder.glob("*.wav")):
+        params = world.analyze(sf.read(wav, dtype="float32")[0])
+        f0 = params.f0.copy()
+        voiced = f0 > 0
+        centre = np.log(f0[voiced]).mean()
+        f0[voiced] = np.exp(centre + pitch_spread * (np.log(f0[voiced]) - centre))
+        audio = pyworld.synthesize(f0, params.sp, params.ap, 16000, frame_period)
+        sf.write(out / wav.name, audio.astype(np.float32), 16000)
+        (out / wav.with_suffix(".txt").name).write_text(wav.with_suffix(".txt").read_text())
+    return out
+
+
+def test_the_voice_keeps_the_persons_pace_and_pitch_range(
+    tiny_model_dir: Path, takes_dir: Path, tmp_path: Path
+) -> None:
+    model, info = load_model(tiny_model_dir)
+    config = AdaptConfig(steps=1, holdout=False)
+    plain = Adapter(model, info, config).adapt(load_takes(takes_dir)[0])
+    slow_dir = _reread(takes_dir, tmp_path / "slow", 12.5, 1.5)
+    slow = Adapter(model, info, config).adapt(load_takes(slow_dir)[0])
+    pitch = [float(v.recipe["measured_pitch_ratio"]) for v in (plain, slow)]  # type: ignore[arg-type]
+    pace = [float(v.recipe["measured_pace_ratio"]) for v in (plain, slow)]  # type: ignore[arg-type]
+    # 25 % longer frames: a quarter slower; log-F0 spread 1.5 times as wide
+    assert 1.15 < pace[1] / pace[0] < 1.35
+    assert 1.3 < pitch[1] / pitch[0] < 1.7
+    # what the voice keeps is the measurement, within the post-filter's limits
+    assert slow.delivery is not None
+    assert slow.delivery.duration_scale == pytest.approx(min(pace[1], 2.0), rel=1e-3)
+    assert slow.delivery.pitch_range == pytest.approx(min(pitch[1], 4.0), rel=1e-3)

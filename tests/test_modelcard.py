@@ -66,8 +66,8 @@ def test_card_section_on_the_post_filter_is_replaced_in_place(
     assert "200 real recordings of 2 VCC2016 voices" in card
     assert "pitch range x1.70" in card and "durations x1.09" in card
     # the rest of the card stays, and a refit replaces the section rather than adding one
-    assert card.index("## Training") < card.index("## Synthesis post-filter") < card.index(
-        "## Voices"
+    assert (
+        card.index("## Training") < card.index("## Synthesis post-filter") < card.index("## Voices")
     )
     write_postfilter(folder, PostFilter(gains, 1.25, 1.5, 0.6, 1.0), fitted)
     update_postfilter_section(folder)

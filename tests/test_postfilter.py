@@ -204,3 +204,23 @@ def test_fit_restores_the_recordings_spread(
     )
     with pytest.raises(ValueError, match="none of the given speakers"):
         fit(engine, speakers[1:], per_speaker=2, threads=1)
+
+
+def test_a_cloned_voice_speaks_at_its_own_pace(tiny_model_dir: Path) -> None:
+    from metavoice_app.core.adapt.adapter import SPEAKER
+    from metavoice_app.core.features.postfilter import VoiceDelivery
+
+    engine = SpeechEngine(tiny_model_dir, device="cpu")
+    tensors = {SPEAKER: engine.speaker_vector()[0]}
+    text = "Hello there, this is a test of the engine."
+    own = engine.speak(text, voice=engine.voice_from_tensors("me", tensors)).audio
+    slower = engine.voice_from_tensors("me", tensors, VoiceDelivery(1.0, 1.5))
+    assert 1.3 < len(engine.speak(text, voice=slower).audio) / len(own) < 1.7
+    # the voice's delivery replaces the model's pitch range and pace, not its envelope
+    model = PostFilter(GAINS, 1.25, 1.7, 0.6, 1.1)
+    mine = model.for_voice(VoiceDelivery(1.2, 0.9))
+    assert (mine.pitch_range, mine.duration_scale) == (1.2, 0.9)
+    assert (mine.envelope_gain, mine.strength, mine.voicing_threshold) == (GAINS, 1.25, 0.6)
+    assert model.for_voice(None) is model
+    with pytest.raises(PostFilterError, match="pitch_range"):
+        VoiceDelivery(pitch_range=50.0)

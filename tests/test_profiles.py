@@ -162,6 +162,9 @@ def test_corrupted_data_fails_the_crc(profile_path: Path, tmp_path: Path) -> Non
         (lambda m: m["tensors"][0].update(shape=[3]), "not the shape"),
         (lambda m: m["tensors"].pop(), "do not match the manifest"),
         (lambda m: m["tensors"][0].update(dtype="I64"), "unsupported type"),
+        (lambda m: m.update(delivery={"pitch_range": 99.0}), "delivery is unusable: pitch_range"),
+        (lambda m: m.update(delivery={"duration_scale": "fast"}), "delivery is unusable"),
+        (lambda m: m.update(delivery={"speed": 2.0}), "delivery is unusable"),
     ],
 )
 def test_manifest_problems(profile_path: Path, tmp_path: Path, edit, message: str) -> None:

@@ -36,7 +36,7 @@ def save_voice(
     takes: int,
 ) -> Manifest:
     """Render the preview in the new voice and write the profile atomically."""
-    handle = engine.voice_from_tensors(name, voice.tensors)
+    handle = engine.voice_from_tensors(name, voice.tensors, voice.delivery)
     preview = engine.speak(PREVIEW_TEXT, voice=handle)
     manifest = Manifest(
         name=name,
@@ -47,6 +47,7 @@ def save_voice(
         takes=takes,
         similarity=voice.similarity,
         voice_print=None if voice.voice_print is None else voice.voice_print.tolist(),
+        delivery=None if voice.delivery is None else voice.delivery.to_dict(),
     )
     save_profile(path, manifest, voice.tensors, preview.audio, preview.sample_rate)
     return manifest

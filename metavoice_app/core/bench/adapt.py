@@ -5,7 +5,9 @@ adapt on and the rest as queries. After 0, 5, 10, 20, 50 and 100 steps the
 query sentences are synthesised in the adapted voice and compared with the
 real query recordings: speaker similarity and identification by Resemblyzer
 (an encoder no one here trained), spectral distortion and F0 error after DTW,
-word error rate by the Whisper judge, and adaptation wall time.
+word error rate by the Whisper judge, naturalness by NISQA-TTS, speaking rate and pitch
+range against the person's real queries (:mod:`metavoice_app.core.features.delivery`),
+and adaptation wall time.
 """
 
 from __future__ import annotations
@@ -26,9 +28,12 @@ from metavoice_app.core.audio.checks import check_take
 from metavoice_app.core.audio.io import load_audio
 from metavoice_app.core.audio.prep import normalize_loudness, trim_silence
 from metavoice_app.core.bench.judge import JudgeUnavailableError, WhisperJudge
+from metavoice_app.core.bench.naturalness import NaturalnessJudge
 from metavoice_app.core.bench.wer import word_error_rate
 from metavoice_app.core.features import world
+from metavoice_app.core.features.delivery import measure, summarise
 from metavoice_app.core.synth.engine import SpeechEngine
+from metavoice_app.core.text.frontend import TextFrontend
 
 STEPS = (0, 5, 10, 20, 50, 100)
 MCD_SCALE = 10.0 / np.log(10.0) * np.sqrt(2.0)
@@ -47,6 +52,9 @@ class Row:
     wer: float
     seconds: float
     analysis_seconds: float  # of ``seconds``: analysing the takes (done while recording in the app)
+    naturalness: float = float("nan")  # NISQA-TTS of the synthesised queries
+    rate_ratio: float = float("nan")  # speaking rate of the clone / of the person
+    pitch_ratio: float = float("nan")  # pitch range of the clone / of the person
 
 
 class SpeakerJudge:
@@ -146,16 +154,20 @@ def run(
         steps = (max(steps),)
     speakers = dev_speakers(shared, support)
     judge, whisper = SpeakerJudge(), WhisperJudge(threads)
+    nisqa, frontend = NaturalnessJudge(shared), TextFrontend()
     real_feats: dict[Path, np.ndarray] = {}
     centroids = {}
+    person = {}
     for speaker, (_, queries) in speakers.items():
-        embeddings = []
-        for path, _ in queries:
+        embeddings, delivered = [], []
+        for path, text in queries:
             audio = load_audio(path)
             embeddings.append(judge.embed(audio))
             real_feats[path] = world.encode(world.analyze(trim_silence(audio), "harvest"))
+            delivered.append(measure(audio, text, frontend))
         centroid = np.mean(embeddings, axis=0)
         centroids[speaker] = centroid / np.linalg.norm(centroid)
+        person[speaker] = summarise(delivered)
     names = sorted(centroids)
     matrix = np.stack([centroids[n] for n in names])
     rows = []
@@ -177,7 +189,8 @@ def run(
             adapts = f"{voice.recipe['params']}, {voice.recipe['optimizer']}"
             profile_kb = sum(t.numel() * t.element_size() for t in voice.tensors.values()) / 1024
             for step, (tensors, seconds) in sorted(judged.items()):
-                handle = engine.voice_from_tensors(speaker, tensors)
+                handle = engine.voice_from_tensors(speaker, tensors, voice.delivery)
+                clones = []
                 stats = per_step[step]
                 stats.setdefault("seconds", []).append(seconds)
                 stats.setdefault("analysis", []).append(voice.analysis_seconds)
@@ -196,6 +209,14 @@ def run(
                     if np.isfinite(f0):
                         stats.setdefault("f0", []).append(f0)
                     texts[step].append((text, whisper.transcribe(audio)))
+                    clones.append((text, audio))
+                stats.setdefault("naturalness", []).extend(nisqa.score([a for _, a in clones]))
+                clone = summarise([measure(a, t, frontend) for t, a in clones])
+                real = person[speaker]
+                if clone is not None and real is not None:
+                    rate, pitch = clone.ratio_to(real)
+                    stats.setdefault("rate", []).append(rate)
+                    stats.setdefault("pitch", []).append(pitch)
         for step in steps:
             stats = per_step[step]
             rows.append(
@@ -211,6 +232,9 @@ def run(
                     word_error_rate(texts[step]),
                     statistics.mean(stats["seconds"]),
                     statistics.mean(stats["analysis"]),
+                    statistics.mean(stats["naturalness"]),
+                    statistics.mean(stats.get("rate", [float("nan")])),
+                    statistics.mean(stats.get("pitch", [float("nan")])),
                 )
             )
     return rows
@@ -266,19 +290,23 @@ def to_markdown(
         "Similarity: cosine of Resemblyzer embeddings of each synthesised query and the real "
         "speaker's centroid; identification among the 4 speakers; MCD over WORLD coded "
         "envelope coefficients 1-39 and F0 RMSE after DTW against the real queries; WER by "
-        "Whisper tiny.en. Time: from the start to that step, including the WORLD analysis of "
+        "Whisper tiny.en; naturalness by NISQA-TTS; rate and pitch range: the clone's speaking "
+        "rate and F0 spread over the person's on the same query sentences (target 0.9-1.1 "
+        "and 0.8-1.2). Time: from the start to that step, including the WORLD analysis of "
         "the takes, which the wizard does while the person records (so there the wait is the "
         "time less the analysis).",
         "",
         "| init | adapts | profile (KB) | steps | similarity | identification | MCD (dB) | "
-        "F0 RMSE (cents) | WER | time (s) | of which take analysis (s) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "F0 RMSE (cents) | WER | NISQA | rate | pitch range | time (s) "
+        "| of which take analysis (s) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     lines += [
         f"| {r.init} | {r.adapts} | {r.profile_kb:.{1 if r.profile_kb < 10 else 0}f} | "
         f"{r.steps} | {r.similarity:.3f} | "
         f"{100 * r.identification:.0f}% | {r.mcd_db:.2f} | {r.f0_rmse_cents:.0f} | "
-        f"{100 * r.wer:.1f}% | {r.seconds:.1f} | {r.analysis_seconds:.1f} |"
+        f"{100 * r.wer:.1f}% | {r.naturalness:.2f} | {r.rate_ratio:.2f} | {r.pitch_ratio:.2f} | "
+        f"{r.seconds:.1f} | {r.analysis_seconds:.1f} |"
         for r in rows
     ]
     if plot_name is not None:

@@ -114,6 +114,15 @@ class PostFilter:
             "duration_scale": self.duration_scale,
         }
 
+    def for_voice(self, delivery: VoiceDelivery | None) -> PostFilter:
+        """This post-filter with a cloned voice's own pitch range and pace (fitted to the
+        person's takes) in place of the model's averages."""
+        if delivery is None:
+            return self
+        return dataclasses.replace(
+            self, pitch_range=delivery.pitch_range, duration_scale=delivery.duration_scale
+        )
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PostFilter:
         """Parse a stored post-filter; raises :class:`PostFilterError` naming the problem."""
@@ -138,3 +147,30 @@ class PostFilter:
             raise PostFilterError(
                 f"the post-filter holds a value that is not a number: {exc}"
             ) from exc
+
+
+@dataclass(frozen=True)
+class VoiceDelivery:
+    """A cloned voice's delivery, fitted to the person's takes: how much wider than the
+    adapted model's their pitch moves, and how much slower than its predicted durations
+    they speak. A profile carries it; the model's post-filter supplies the rest."""
+
+    pitch_range: float = 1.0
+    duration_scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        PostFilter(pitch_range=self.pitch_range, duration_scale=self.duration_scale)
+
+    def to_dict(self) -> dict[str, float]:
+        return {"pitch_range": self.pitch_range, "duration_scale": self.duration_scale}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> VoiceDelivery:
+        if not isinstance(data, Mapping) or set(data) - {"pitch_range", "duration_scale"}:
+            raise PostFilterError("a voice's delivery holds pitch_range and duration_scale only")
+        try:
+            return cls(float(data.get("pitch_range", 1.0)), float(data.get("duration_scale", 1.0)))
+        except (TypeError, ValueError) as exc:
+            if isinstance(exc, PostFilterError):
+                raise
+            raise PostFilterError(f"a voice's delivery is not numeric: {exc}") from exc

@@ -32,6 +32,7 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 from metavoice_app.core.atomic import atomic_open
+from metavoice_app.core.features.postfilter import PostFilterError, VoiceDelivery
 
 FORMAT_VERSION = 1
 SUFFIX = ".mvoice"
@@ -77,6 +78,8 @@ class Manifest:
     similarity: float | None = None
     # The speaker encoder's embedding of the takes: where the voice sits on the voice map.
     voice_print: list[float] | None = None
+    # The person's pitch range and pace, fitted to the takes (VoiceDelivery's fields)
+    delivery: dict[str, float] | None = None
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     format_version: int = FORMAT_VERSION
@@ -112,6 +115,7 @@ class Manifest:
                 voice_print=None
                 if data.get("voice_print") is None
                 else [float(v) for v in data["voice_print"]],
+                delivery=None if data.get("delivery") is None else dict(data["delivery"]),
                 created=str(data["created"]),
                 id=str(data["id"]),
                 format_version=version,
@@ -138,6 +142,16 @@ class Manifest:
             or not all(math.isfinite(v) for v in self.voice_print)
         ):
             raise ProfileError(f"the voice print must be 1 to {MAX_VOICE_PRINT} finite numbers")
+        self.voice_delivery()
+
+    def voice_delivery(self) -> VoiceDelivery | None:
+        """The voice's fitted delivery, checked (profiles from before it have none)."""
+        if self.delivery is None:
+            return None
+        try:
+            return VoiceDelivery.from_dict(self.delivery)
+        except PostFilterError as exc:
+            raise ProfileError(f"the voice's delivery is unusable: {exc}") from exc
 
 
 @dataclass

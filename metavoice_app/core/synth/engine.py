@@ -24,7 +24,7 @@ import torch
 from metavoice_app.core.adapt.adapter import SPEAKER, allowed_shapes, with_voice
 from metavoice_app.core.device import resolve_device
 from metavoice_app.core.features import world
-from metavoice_app.core.features.postfilter import PostFilter
+from metavoice_app.core.features.postfilter import PostFilter, VoiceDelivery
 from metavoice_app.core.model.acoustic import AcousticModel, Controls
 from metavoice_app.core.model.checkpoint import ModelInfo, ModelLoadError, load_model
 from metavoice_app.core.paths import resources_dir
@@ -60,6 +60,8 @@ class VoiceHandle:
     name: str
     model: AcousticModel
     speaker: torch.Tensor  # (1, speaker_dim)
+    # A cloned voice's own pitch range and pace (the model's post-filter does the rest)
+    delivery: VoiceDelivery | None = None
 
 
 @dataclass
@@ -223,8 +225,11 @@ class SpeechEngine:
                 if not path.exists():
                     raise VoiceNotFoundError(f"no voice profile at {path}")
                 profile = read_profile(path, self.info.model_id, allowed_shapes(self.model))
+                manifest = profile.manifest
                 self._profiles = {
-                    key: self.voice_from_tensors(profile.manifest.name, profile.tensors)
+                    key: self.voice_from_tensors(
+                        manifest.name, profile.tensors, manifest.voice_delivery()
+                    )
                 }
             return self._profiles[key]
         voice_id = str(voice) if voice is not None else None
@@ -232,12 +237,19 @@ class SpeechEngine:
             voice_id or self.info.default_voice, self.model, self.speaker_vector(voice_id)
         )
 
-    def voice_from_tensors(self, name: str, tensors: dict[str, torch.Tensor]) -> VoiceHandle:
-        """A voice from adapted parameters (a profile's, or fresh from adaptation)."""
+    def voice_from_tensors(
+        self,
+        name: str,
+        tensors: dict[str, torch.Tensor],
+        delivery: VoiceDelivery | None = None,
+    ) -> VoiceHandle:
+        """A voice from adapted parameters (a profile's, or fresh from adaptation) and,
+        where it was fitted, the person's delivery."""
         if SPEAKER not in tensors:
             raise ProfileError(f"voice {name!r} has no speaker vector; it cannot be used")
         model = with_voice(self.model, tensors)
-        return VoiceHandle(name, model, tensors[SPEAKER].float().to(self.device)[None])
+        speaker = tensors[SPEAKER].float().to(self.device)[None]
+        return VoiceHandle(name, model, speaker, delivery)
 
     def speaker_vector(self, voice: str | None = None) -> torch.Tensor:
         """The embedding of a built-in voice (the default voice when ``None``)."""
@@ -264,23 +276,28 @@ class SpeechEngine:
         started = time.perf_counter()
         prepared: PreparedText = self.frontend.prepare(text)
         handle = voice if isinstance(voice, VoiceHandle) else self.voice(voice)
+        postfilter = self.postfilter.for_voice(handle.delivery)
         # The post-filter's duration scale slows the model to its speakers' real pace.
         asked = controls or Controls()
-        paced = dataclasses.replace(asked, speed=asked.speed / self.postfilter.duration_scale)
+        paced = dataclasses.replace(asked, speed=asked.speed / postfilter.duration_scale)
         return SpeechStream(
             prepared,
-            functools.partial(self._sentence_audio, handle, paced),
+            functools.partial(self._sentence_audio, handle, paced, postfilter),
             self.sample_rate,
             started,
         )
 
     def _sentence_audio(
-        self, handle: VoiceHandle, controls: Controls, sentence: PhoneSequence
+        self,
+        handle: VoiceHandle,
+        controls: Controls,
+        postfilter: PostFilter,
+        sentence: PhoneSequence,
     ) -> np.ndarray:
         """One sentence's audio: the only place the model and the vocoder are run."""
         ids = torch.tensor([sentence.ids], device=self.device)
         features = handle.model.synthesize(ids, handle.speaker, controls)
-        return self.postfilter.vocode(features.float().cpu().numpy())
+        return postfilter.vocode(features.float().cpu().numpy())
 
     def speak(
         self,
