@@ -77,6 +77,21 @@ def _run_gui(paths: AppPaths, device: str | None) -> int:
     return run_app(paths, device_override=device)
 
 
+def _device_problem(preference: str | None) -> str:
+    """Why the device a command asks for cannot be used ('' when it can). Commands check
+    it before any work: on the command line an unusable device is an error, where the
+    app falls back to the CPU with a warning."""
+    if preference is None:
+        return ""
+    from metavoice_app.core.device import DeviceError, resolve_device
+
+    try:
+        resolve_device(preference)
+    except DeviceError as exc:
+        return str(exc)
+    return ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``metavoice`` console script and ``python -m metavoice_app``."""
     parser = build_parser()
@@ -95,6 +110,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_selftest(paths, device=args.device or "auto")
     handler = getattr(args, "handler", None)
     if handler is not None:
+        problem = _device_problem(args.device)
+        if problem:
+            print(f"metavoice {args.command}: {problem}", file=sys.stderr)
+            return EXIT_FAILURE
         return int(handler(args, paths))
     return _run_gui(paths, args.device)
 

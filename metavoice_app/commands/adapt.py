@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from metavoice_app.core.device import DEVICE_CHOICES
+from metavoice_app.commands.common import add_device_option
 from metavoice_app.core.paths import AppPaths
 
 PRESET_CHOICES = ("embedding", "cln", "decoder")
@@ -103,6 +103,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--no-holdout", action="store_true", help="use every take for training (no early stopping)"
     )
     parser.add_argument("--model", type=Path, help="model folder (default: the bundled model)")
-    parser.add_argument("--device", choices=DEVICE_CHOICES)
+    add_device_option(parser)
     parser.add_argument("--seed", type=int, default=0)
     parser.set_defaults(handler=_run)

@@ -1,12 +1,14 @@
-"""Helpers shared by the subcommands: progress lines and locating the shared data."""
+"""Helpers shared by the subcommands: options, progress lines and locating the shared data."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from metavoice_app.core.device import DEVICE_CHOICES
 from metavoice_app.core.paths import AppPaths
 
 if TYPE_CHECKING:  # torch loads only when a command runs, not for --help
@@ -23,6 +25,18 @@ def default_shared_data() -> Path | None:
         return Path(override).expanduser()
     beside_checkout = Path(__file__).resolve().parents[3] / "shared" / "data"
     return beside_checkout if beside_checkout.is_dir() else None
+
+
+def add_device_option(parser: argparse.ArgumentParser) -> None:
+    """A subcommand's ``--device``. It is left out of the namespace when not given: a
+    default here would replace the global ``metavoice --device`` given before the
+    subcommand, which then ran on the CPU without a word."""
+    parser.add_argument(
+        "--device",
+        choices=DEVICE_CHOICES,
+        default=argparse.SUPPRESS,
+        help="compute device (default: auto: CUDA when available, otherwise CPU)",
+    )
 
 
 def print_progress(done: int, total: int, message: str) -> None:

@@ -7,8 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from metavoice_app.commands.common import print_progress, resolve_voice
-from metavoice_app.core.device import DEVICE_CHOICES
+from metavoice_app.commands.common import add_device_option, print_progress, resolve_voice
 from metavoice_app.core.paths import AppPaths
 
 
@@ -133,5 +132,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--speed", type=float, default=1.0, help="base speaking rate")
     parser.add_argument("--sample-rate", type=int, choices=(16000, 22050, 44100, 48000))
     parser.add_argument("--model", type=Path, help="model folder (default: the bundled model)")
-    parser.add_argument("--device", choices=DEVICE_CHOICES)
+    add_device_option(parser)
     parser.set_defaults(handler=_run)

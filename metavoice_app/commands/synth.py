@@ -12,8 +12,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from metavoice_app.commands.common import print_progress, resolve_voice
-from metavoice_app.core.device import DEVICE_CHOICES
+from metavoice_app.commands.common import add_device_option, print_progress, resolve_voice
 from metavoice_app.core.paths import AppPaths
 
 if TYPE_CHECKING:  # torch loads only when a command runs, not for --help
@@ -154,5 +153,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="loudness emphasis, in standard deviations (e.g. -1 to 1)",
     )
     parser.add_argument("--sample-rate", type=int, choices=(16000, 22050, 44100, 48000))
-    parser.add_argument("--device", choices=DEVICE_CHOICES, help="compute device")
+    add_device_option(parser)
     parser.set_defaults(handler=_run)
