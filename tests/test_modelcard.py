@@ -65,6 +65,7 @@ def test_card_section_on_the_post_filter_is_replaced_in_place(
     card = (folder / "MODEL_CARD.md").read_text()
     assert "200 real recordings of 2 VCC2016 voices" in card
     assert "pitch range x1.70" in card and "durations x1.09" in card
+    assert "each of 0 real voices" in card
     # the rest of the card stays, and a refit replaces the section rather than adding one
     assert (
         card.index("## Training") < card.index("## Synthesis post-filter") < card.index("## Voices")

@@ -189,6 +189,12 @@ def test_fit_restores_the_recordings_spread(
     result = fit(engine, speakers, per_speaker=4, threads=1)
     assert [s.voice for s in result.speakers] == ["flite-slt-00"]
     postfilter = result.postfilter
+    # the voice gets its own delivery, and the model's is the median over voices
+    own = result.voices["flite-slt-00"]
+    assert (postfilter.pitch_range, postfilter.duration_scale) == (
+        own.pitch_range,
+        own.duration_scale,
+    )
     assert postfilter.voicing_threshold in THRESHOLDS
     assert 0.5 <= postfilter.duration_scale <= 2.0
     stats = result.speakers[0]
@@ -204,6 +210,27 @@ def test_fit_restores_the_recordings_spread(
     )
     with pytest.raises(ValueError, match="none of the given speakers"):
         fit(engine, speakers[1:], per_speaker=2, threads=1)
+
+
+def test_built_in_voices_speak_at_their_speakers_pace(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from metavoice_app.core.features.postfilter import VoiceDelivery
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, folder)
+    text = "Hello there, this is a test of the engine."
+    before = SpeechEngine(folder, device="cpu")
+    first, second = before.voice_ids()[:2]
+    lengths = {v: len(before.speak(text, voice=v).audio) for v in (first, second)}
+    write_postfilter(folder, PostFilter(), {}, {first: VoiceDelivery(1.0, 1.5)})
+    engine = SpeechEngine(folder, device="cpu")
+    assert engine.info.voice_delivery == {first: VoiceDelivery(1.0, 1.5)}
+    assert 1.3 < len(engine.speak(text, voice=first).audio) / lengths[first] < 1.7
+    assert len(engine.speak(text, voice=second).audio) == lengths[second]
+    data = json.loads((folder / "config.json").read_text())
+    data["synthesis"]["voices"] = {"nobody-00": {"pitch_range": 1.0}}
+    (folder / "config.json").write_text(json.dumps(data))
+    with pytest.raises(ModelLoadError, match="names voices the model lacks"):
+        read_info(folder)
 
 
 def test_a_cloned_voice_speaks_at_its_own_pace(tiny_model_dir: Path) -> None:

@@ -212,22 +212,26 @@ def _postfilter(args: argparse.Namespace, _paths: AppPaths) -> int:
         )
         return 2
     engine = SpeechEngine(args.model, device="cpu")
+    envelope_speakers, delivery_speakers = default_speakers(shared)
     result = fit(
         engine,
-        default_speakers(shared),
+        envelope_speakers,
         per_speaker=args.per_speaker,
         strength=args.strength,
         threads=args.threads,
         progress=lambda m: print(m, file=sys.stderr, flush=True),
+        delivery_speakers=delivery_speakers,
     )
-    write_postfilter(args.model, result.postfilter, result.record())
+    write_postfilter(args.model, result.postfilter, result.record(), result.voices)
     update_postfilter_section(args.model)
     pf = result.postfilter
     print(
         f"{args.model}: post-filter fitted on {len(result.speakers)} speakers, "
         f"{result.sentences} sentences: envelope gains {min(pf.envelope_gain):.2f} to "
         f"{max(pf.envelope_gain):.2f} (strength {pf.strength:g}), pitch range "
-        f"x{pf.pitch_range:.2f}, voicing threshold {pf.voicing_threshold:.2f}"
+        f"x{pf.pitch_range:.2f}, voicing threshold {pf.voicing_threshold:.2f}, durations "
+        f"x{pf.duration_scale:.2f}; {len(result.voices)} voices with their own pitch range "
+        "and pace"
     )
     return 0
 

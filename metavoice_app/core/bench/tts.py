@@ -45,6 +45,7 @@ from metavoice_app.core.train.corpus.real import (
     TEST_OTHER,
     librispeech_speakers,
     vcc2016_speakers,
+    voice_id,
 )
 from metavoice_app.core.train.corpus.store import Corpus
 
@@ -154,8 +155,7 @@ def speaker_recordings(shared: Path, voice: str) -> list[tuple[Path, str]]:
     """Real recordings of the speaker a built-in voice was made from (none for engine
     voices and warped pseudo-speakers)."""
     for speaker in vcc2016_speakers(shared) + librispeech_speakers(shared):
-        prefix = "libri" if speaker.source == "librispeech" else speaker.source
-        if voice == f"{prefix}-{speaker.name}":
+        if voice == voice_id(speaker):
             return [(c.path, c.text) for c in speaker.clips[:REAL_CLIPS_PER_VOICE]]
     return []
 
@@ -311,6 +311,8 @@ def _references(
         ("real recordings (VCTK dev speakers, own texts)", "prompts", _dev_recordings(config.shared)),
         ("real recordings (LibriSpeech test-other)", "hard", hard_recordings(config.shared, config.hard)),
     ):  # fmt: skip
+        if name not in texts:
+            continue
         clips = [(text, load_audio(path)) for path, text in recordings]
         row = Row(label, "real", sets={name: judges.score(clips)}, delivery=judges.delivery(clips))
         result.rows.append(row)

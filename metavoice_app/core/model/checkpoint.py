@@ -22,7 +22,7 @@ import torch
 from safetensors.torch import load_file, save
 
 from metavoice_app.core.atomic import atomic_write_bytes, atomic_write_text
-from metavoice_app.core.features.postfilter import PostFilter, PostFilterError
+from metavoice_app.core.features.postfilter import PostFilter, PostFilterError, VoiceDelivery
 from metavoice_app.core.features.world import FEATURE_LAYOUT, FRAME_PERIOD_MS, SAMPLE_RATE
 from metavoice_app.core.model.acoustic import AcousticModel
 from metavoice_app.core.model.config import ModelConfig
@@ -58,8 +58,10 @@ class ModelInfo:
     training: dict[str, Any] = field(default_factory=dict)
     # Meta-SGD's learned inner-loop step sizes, by parameter name (and speaker_init)
     inner_rates: dict[str, torch.Tensor] = field(default_factory=dict)
-    # Corrections applied to the frames before vocoding (fitted after training)
+    # Corrections applied to the frames before vocoding (fitted after training), and the
+    # real voices' own pitch range and pace, by voice id
     postfilter: PostFilter = field(default_factory=PostFilter)
+    voice_delivery: dict[str, VoiceDelivery] = field(default_factory=dict)
 
     def voice_index(self, voice_id: str) -> int:
         for index, voice in enumerate(self.voices):
@@ -149,8 +151,15 @@ def read_info(folder: Path) -> ModelInfo:
     _expect(isinstance(synthesis, dict), f"{path}: 'synthesis' is not a JSON object")
     try:
         postfilter = PostFilter.from_dict(synthesis.get("postfilter", {}))
+        stored = synthesis.get("voices", {})
+        _expect(isinstance(stored, dict), f"{path}: 'synthesis.voices' is not a JSON object")
+        delivery = {str(k): VoiceDelivery.from_dict(v) for k, v in stored.items()}
     except PostFilterError as exc:
         raise ModelLoadError(f"{path} has an unusable post-filter: {exc}") from exc
+    unknown = set(delivery) - {v.id for v in voices}
+    _expect(
+        not unknown, f"{path}: the post-filter names voices the model lacks: {sorted(unknown)[:3]}"
+    )
     return ModelInfo(
         config,
         voices,
@@ -158,14 +167,25 @@ def read_info(folder: Path) -> ModelInfo:
         str(data.get("model_id", "")),
         dict(data.get("training", {})),
         postfilter=postfilter,
+        voice_delivery=delivery,
     )
 
 
-def write_postfilter(folder: Path, postfilter: PostFilter, fitted: dict[str, Any]) -> None:
-    """Store a post-filter (and how it was fitted) in a model folder's config, atomically.
-    The weights, and so the model id that voices are tied to, stay as they are."""
+def write_postfilter(
+    folder: Path,
+    postfilter: PostFilter,
+    fitted: dict[str, Any],
+    voices: dict[str, VoiceDelivery] | None = None,
+) -> None:
+    """Store a post-filter, the voices' own delivery and how they were fitted in a model
+    folder's config, atomically. The weights, and so the model id that voices are tied
+    to, stay as they are."""
     data = _read_config(folder)
-    data["synthesis"] = {"postfilter": postfilter.to_dict(), "fitted": fitted}
+    data["synthesis"] = {
+        "postfilter": postfilter.to_dict(),
+        "voices": {k: v.to_dict() for k, v in sorted((voices or {}).items())},
+        "fitted": fitted,
+    }
     atomic_write_text(folder / CONFIG, json.dumps(data, indent=1) + "\n")
 
 

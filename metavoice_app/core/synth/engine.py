@@ -232,9 +232,9 @@ class SpeechEngine:
                     )
                 }
             return self._profiles[key]
-        voice_id = str(voice) if voice is not None else None
+        name = str(voice) if voice is not None else self.info.default_voice
         return VoiceHandle(
-            voice_id or self.info.default_voice, self.model, self.speaker_vector(voice_id)
+            name, self.model, self.speaker_vector(name), self.info.voice_delivery.get(name)
         )
 
     def voice_from_tensors(

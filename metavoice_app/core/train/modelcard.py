@@ -47,10 +47,12 @@ def postfilter_section(folder: Path) -> list[str]:
         f"{postfilter.strength:g}), undoing the model's over-smoothing"
         if gains
         else "- envelope: as predicted",
-        f"- pitch range x{postfilter.pitch_range:.2f} around each sentence's mean",
         f"- voicing threshold {postfilter.voicing_threshold:.2f}",
-        f"- phone durations x{postfilter.duration_scale:.2f} (the model spoke faster than "
-        "its real speakers)",
+        f"- pitch range (around each sentence's mean) and phone durations fitted for each of "
+        f"{len(info.voice_delivery)} real voices to its speaker's recordings; other voices "
+        f"take the medians, pitch range x{postfilter.pitch_range:.2f} and durations "
+        f"x{postfilter.duration_scale:.2f} (the model spoke faster, in a narrower range, "
+        "than its real speakers)",
     ]
 
 

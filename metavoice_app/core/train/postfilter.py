@@ -8,12 +8,12 @@ recording and the model's frames for the same text are compared:
 - envelope gain, per coded-envelope coefficient: the square root of the ratio of the
   real to the predicted within-sentence variance, averaged over sentences and pooled
   over speakers;
-- pitch range: the median over speakers of the ratio of the real to the predicted
-  standard deviation of log-F0 over voiced frames;
-- duration scale: the median over speakers of the ratio of the model's speaking rate
-  to the recordings' (phones per second of speech);
 - voicing threshold: the model's voicing probability at which the share of voiced
-  frames in its speech equals the recordings' (pooled over speakers).
+  frames in its speech equals the recordings' (pooled over speakers);
+- for each real voice with recordings (VCC2016 and the LibriSpeech training speakers):
+  its pitch range (the ratio of the recordings' F0 spread to the model's) and pace (the
+  ratio of the model's speaking rate to the recordings'), stored per voice; the model's
+  own values, for voices without recordings, are the medians over voices.
 
 Rate and voicing are measured on audio by :mod:`metavoice_app.core.features.delivery`,
 the same measures ``bench tts`` reports, for the recordings and the model's vocoded
@@ -41,10 +41,16 @@ from metavoice_app.core.features.postfilter import (
     MAX_GAIN,
     PITCH_RANGE_LIMITS,
     PostFilter,
+    VoiceDelivery,
 )
 from metavoice_app.core.synth.engine import SpeechEngine
 from metavoice_app.core.text.frontend import TextError, TextFrontend
-from metavoice_app.core.train.corpus.real import RealSpeaker, vcc2016_speakers
+from metavoice_app.core.train.corpus.real import (
+    RealSpeaker,
+    training_speakers,
+    vcc2016_speakers,
+    voice_id,
+)
 
 Progress = Callable[[str], None]
 THRESHOLDS = (0.5, 0.55, 0.6, 0.65, 0.7)
@@ -53,24 +59,15 @@ THRESHOLD_SENTENCES = 5  # per speaker, for the voicing search
 
 @dataclass
 class SpeakerStats:
-    """One speaker's sentences: variances of each coefficient and log-F0 spreads."""
+    """One speaker's sentences: each coefficient's variance, real and predicted, and
+    the recordings' delivery beside the model's frames for the same texts."""
 
     voice: str
     real_var: list[np.ndarray] = field(default_factory=list)
     model_var: list[np.ndarray] = field(default_factory=list)
-    real_lf0_std: list[float] = field(default_factory=list)
-    model_lf0_std: list[float] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)
     real_delivery: list[Delivery] = field(default_factory=list)
     model_frames: list[np.ndarray] = field(default_factory=list)
-
-    @property
-    def pitch_ratio(self) -> float:
-        return statistics.mean(self.real_lf0_std) / max(statistics.mean(self.model_lf0_std), 1e-6)
-
-    @property
-    def real_rate(self) -> float:
-        return statistics.median(d.phones_per_second for d in self.real_delivery)
 
 
 @dataclass
@@ -78,6 +75,7 @@ class PostFilterFit:
     postfilter: PostFilter
     speakers: list[SpeakerStats]
     sentences: int
+    voices: dict[str, VoiceDelivery] = field(default_factory=dict)
 
     def record(self) -> dict[str, object]:
         """How the post-filter was fitted, for the model's config and card."""
@@ -85,13 +83,8 @@ class PostFilterFit:
             "source": "real recordings of the model's VCC2016 voices (their own texts)",
             "speakers": [s.voice for s in self.speakers],
             "sentences": self.sentences,
-            "pitch_ratio_by_speaker": {s.voice: round(s.pitch_ratio, 3) for s in self.speakers},
-            "real_phones_per_second": {s.voice: round(s.real_rate, 2) for s in self.speakers},
+            "voices_with_their_own_delivery": len(self.voices),
         }
-
-
-def _lf0_std(features: np.ndarray, voiced: np.ndarray) -> float:
-    return float(features[voiced, world.LF0].std()) if voiced.sum() > 2 else 0.0
 
 
 def _model_delivery(
@@ -128,16 +121,52 @@ def speaker_stats(
             for s in prepared.sentences
         ]
         predicted = torch.cat(pieces).float().cpu().numpy()
-        real_voiced = real[:, world.VUV] > 0.5
-        model_voiced = predicted[:, world.VUV] > 0.5
         stats.real_var.append(real[:, 1 : world.N_MCEP].var(axis=0))
         stats.model_var.append(predicted[:, 1 : world.N_MCEP].var(axis=0))
-        stats.real_lf0_std.append(_lf0_std(real, real_voiced))
-        stats.model_lf0_std.append(_lf0_std(predicted, model_voiced))
         stats.texts.append(text)
         stats.real_delivery.append(delivery)
         stats.model_frames.append(predicted)
     return stats
+
+
+def _voice_delivery(real: list[Delivery], spoken: list[Delivery]) -> VoiceDelivery | None:
+    """A voice's delivery: its speaker's pitch spread and pace over the model's."""
+    if not real or not spoken:
+        return None
+    model_spread = statistics.mean(d.pitch_range_st for d in spoken)
+    real_rate = statistics.median(d.phones_per_second for d in real)
+    if model_spread <= 0 or real_rate <= 0:
+        return None
+    pitch = statistics.mean(d.pitch_range_st for d in real) / model_spread
+    pace = statistics.median(d.phones_per_second for d in spoken) / real_rate
+    return VoiceDelivery(
+        float(np.clip(pitch, *PITCH_RANGE_LIMITS)), float(np.clip(pace, *DURATION_SCALE_LIMITS))
+    )
+
+
+def _read_and_spoken(
+    engine: SpeechEngine, voice: str, clips: list[tuple[Path, str]], postfilter: PostFilter
+) -> tuple[list[Delivery], list[Delivery]]:
+    """Deliveries of a speaker's recordings and of the model reading the same texts."""
+    handle = engine.voice(voice)
+    real, spoken = [], []
+    for path, text in clips:
+        try:
+            prepared = engine.frontend.prepare(text)
+        except TextError:
+            continue
+        recorded = measure(load_audio(path), text, engine.frontend)
+        frames = [
+            handle.model.synthesize(torch.tensor([s.ids], device=engine.device), handle.speaker)
+            for s in prepared.sentences
+        ]
+        said = measure(
+            postfilter.vocode(torch.cat(frames).float().cpu().numpy()), text, engine.frontend
+        )
+        if recorded is not None and said is not None:
+            real.append(recorded)
+            spoken.append(said)
+    return real, spoken
 
 
 def fit(
@@ -147,13 +176,17 @@ def fit(
     strength: float = 1.0,
     threads: int = 2,
     progress: Progress = lambda _m: None,
+    delivery_speakers: list[RealSpeaker] | None = None,
 ) -> PostFilterFit:
-    """Fit the post-filter for ``engine``'s model on ``speakers`` that it has as voices."""
+    """Fit the post-filter for ``engine``'s model: the envelope gains and the voicing
+    threshold on ``speakers`` (those it has as voices), and the pitch range and pace of
+    every voice whose speaker is in ``speakers`` or ``delivery_speakers``; the model's
+    own pitch range and pace, for voices without recordings, are their medians."""
     torch.set_num_threads(threads)
     known = set(engine.voice_ids())
     all_stats: list[SpeakerStats] = []
     for speaker in speakers:
-        voice = f"{speaker.source}-{speaker.name}"
+        voice = voice_id(speaker)
         if voice not in known:
             continue
         clips = [(c.path, c.text) for c in speaker.clips[:per_speaker]]
@@ -166,21 +199,9 @@ def fit(
     real_var = np.mean([v for s in all_stats for v in s.real_var], axis=0)
     model_var = np.mean([v for s in all_stats for v in s.model_var], axis=0)
     gains = np.clip(np.sqrt(real_var / np.maximum(model_var, 1e-12)), 1e-3, MAX_GAIN)
-    postfilter = PostFilter(
-        envelope_gain=tuple(float(g) for g in gains),
-        strength=strength,
-        pitch_range=float(
-            np.clip(statistics.median(s.pitch_ratio for s in all_stats), *PITCH_RANGE_LIMITS)
-        ),
-    )
+    postfilter = PostFilter(envelope_gain=tuple(float(g) for g in gains), strength=strength)
     frontend = engine.frontend
-    progress("speaking rate")
-    rate_ratios = [
-        statistics.median(d.phones_per_second for d in spoken) / s.real_rate
-        for s in all_stats
-        if (spoken := _model_delivery(s, postfilter, frontend, None))
-    ]
-    scale = float(np.clip(statistics.median(rate_ratios), *DURATION_SCALE_LIMITS))
+
     progress("voicing threshold")
     real_share = statistics.mean(d.voiced_share for s in all_stats for d in s.real_delivery)
     misses = {}
@@ -192,12 +213,37 @@ def fit(
             for d in _model_delivery(s, candidate, frontend, THRESHOLD_SENTENCES)
         ]
         misses[threshold] = abs(statistics.mean(d.voiced_share for d in spoken) - real_share)
-    best = min(misses, key=lambda t: misses[t])
-    postfilter = dataclasses.replace(postfilter, voicing_threshold=best, duration_scale=scale)
+    postfilter = dataclasses.replace(
+        postfilter, voicing_threshold=min(misses, key=lambda t: misses[t])
+    )
+
+    progress("pitch range and pace of each voice")
+    voices: dict[str, VoiceDelivery] = {}
+    for stats in all_stats:
+        fitted = _voice_delivery(
+            stats.real_delivery, _model_delivery(stats, postfilter, frontend, None)
+        )
+        if fitted is not None:
+            voices[stats.voice] = fitted
+    for speaker in delivery_speakers or []:
+        voice = voice_id(speaker)
+        if voice not in known or voice in voices:
+            continue
+        clips = [(c.path, c.text) for c in speaker.clips[:per_speaker]]
+        fitted = _voice_delivery(*_read_and_spoken(engine, voice, clips, postfilter))
+        if fitted is not None:
+            voices[voice] = fitted
+    postfilter = dataclasses.replace(
+        postfilter,
+        pitch_range=statistics.median(v.pitch_range for v in voices.values()),
+        duration_scale=statistics.median(v.duration_scale for v in voices.values()),
+    )
     sentences = sum(len(s.real_var) for s in all_stats)
-    return PostFilterFit(postfilter, all_stats, sentences)
+    return PostFilterFit(postfilter, all_stats, sentences, voices)
 
 
-def default_speakers(shared: Path) -> list[RealSpeaker]:
-    """The speakers a post-filter is fitted on: VCC2016's ten."""
-    return vcc2016_speakers(shared)
+def default_speakers(shared: Path) -> tuple[list[RealSpeaker], list[RealSpeaker]]:
+    """The speakers a post-filter is fitted on: VCC2016's ten for the envelope and
+    voicing, and every real speaker training may use (never the held-out ones) for the
+    voices' pitch range and pace."""
+    return vcc2016_speakers(shared), training_speakers(shared)

@@ -35,6 +35,7 @@ from metavoice_app.core.train.corpus.real import (
     RealClip,
     RealSpeaker,
     training_speakers,
+    voice_id,
 )
 from metavoice_app.core.train.corpus.store import Corpus, Speaker, Utterance
 
@@ -132,17 +133,13 @@ def plan(config: CorpusConfig) -> list[Job]:
         vcc = [s for s in usable if s.source == "vcc2016"]
         libri = [s for s in usable if s.source == "librispeech"]
         for speaker in vcc:
-            jobs.append(
-                RealJob(f"vcc2016-{speaker.name}", speaker, pseudo.Transform(), speaker.clips)
-            )
+            jobs.append(RealJob(voice_id(speaker), speaker, pseudo.Transform(), speaker.clips))
             warps = pseudo.sample_transforms(config.real_pseudo_speakers + 1, nprng)[1:]
             for k, transform in enumerate(warps):
                 subset = speaker.clips[k :: len(warps)]
                 jobs.append(RealJob(f"vcc2016-{speaker.name}-p{k + 1}", speaker, transform, subset))
         for speaker in libri:
-            jobs.append(
-                RealJob(f"libri-{speaker.name}", speaker, pseudo.Transform(), speaker.clips)
-            )
+            jobs.append(RealJob(voice_id(speaker), speaker, pseudo.Transform(), speaker.clips))
         if config.max_real_speakers is not None:
             real = [j for j in jobs if isinstance(j, RealJob)][: config.max_real_speakers]
             jobs = [j for j in jobs if isinstance(j, SyntheticJob)] + real

@@ -78,6 +78,12 @@ def librispeech_speakers(shared: Path) -> list[RealSpeaker]:
     ]
 
 
+def voice_id(speaker: RealSpeaker) -> str:
+    """The model voice made from this speaker (the corpus builder's naming)."""
+    prefix = "libri" if speaker.source == "librispeech" else speaker.source
+    return f"{prefix}-{speaker.name}"
+
+
 def is_held_out(speaker: RealSpeaker) -> bool:
     """A speaker kept out of every training stage (a dev set for adaptation)."""
     return any(TEST_OTHER in clip.path.parts for clip in speaker.clips)
