@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import shared_data
 
 from metavoice_app.cli import main
 from metavoice_app.core.bench.report import update_section
@@ -118,3 +119,18 @@ def test_encoder_benchmark_explains_a_wrong_folder(
     (tmp_path / "config.json").write_text("{}")
     assert main(["bench", "encoder", "--encoder", str(tmp_path), "--shared", str(tmp_path)]) == 2
     assert "neither an encoder folder nor a model" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(shared_data() is None, reason="the shared data folder is not present")
+def test_second_adaptation_dev_set_is_the_held_out_test_other_speakers() -> None:
+    from metavoice_app.core.bench.adapt import dev_recordings
+
+    shared = shared_data()
+    assert shared is not None
+    vctk = dev_recordings(shared, "vctk")
+    other = dev_recordings(shared, "test-other")
+    assert sorted(vctk) == ["p225", "p226", "p227", "p228"]
+    assert len(other) == 10 and all(len(items) == 10 for items in other.values())
+    assert all("librispeech_test-other" in str(p) for items in other.values() for p, _ in items)
+    with pytest.raises(ValueError, match="unknown dev set"):
+        dev_recordings(shared, "vctk-all")

@@ -123,6 +123,7 @@ def _adapt(args: argparse.Namespace, _paths: AppPaths) -> int:
             threads=args.threads,
             progress=lambda m: print(m, file=sys.stderr, flush=True),
             holdout=args.holdout,
+            dev_set=args.dev_set,
         )
     except JudgeUnavailableError as exc:
         print(f"metavoice bench adapt: {exc}", file=sys.stderr)
@@ -130,7 +131,9 @@ def _adapt(args: argparse.Namespace, _paths: AppPaths) -> int:
     if args.plot is not None:
         plot(rows, args.plot, reference=0.91)
     plot_name = args.plot.name if args.plot is not None else None
-    markdown = to_markdown(rows, _command(), plot_name, args.threads, holdout=args.holdout)
+    markdown = to_markdown(
+        rows, _command(), plot_name, args.threads, holdout=args.holdout, dev_set=args.dev_set
+    )
     _publish(markdown, args.report, args.section)
     return 0
 
@@ -251,6 +254,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--label", default="base model", help="the --model folder's name in the table"
     )
     adapt.add_argument("--shared", type=Path, help="shared data folder")
+    adapt.add_argument(
+        "--dev-set",
+        choices=("vctk", "test-other"),
+        default="vctk",
+        help="the 4 VCTK dev speakers, or the 10 held-out LibriSpeech test-other speakers",
+    )
     adapt.add_argument("--steps", type=int, nargs="+", default=[0, 5, 10, 20, 50, 100])
     adapt.add_argument(
         "--params",

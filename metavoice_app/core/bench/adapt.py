@@ -34,6 +34,7 @@ from metavoice_app.core.features import world
 from metavoice_app.core.features.delivery import measure, summarise
 from metavoice_app.core.synth.engine import SpeechEngine
 from metavoice_app.core.text.frontend import TextFrontend
+from metavoice_app.core.train.corpus.real import is_held_out, librispeech_speakers
 
 STEPS = (0, 5, 10, 20, 50, 100)
 MCD_SCALE = 10.0 / np.log(10.0) * np.sqrt(2.0)
@@ -109,21 +110,36 @@ def distortion(real: np.ndarray, synthetic: np.ndarray) -> tuple[float, float]:
     return mcd, float(np.sqrt(np.mean(cents**2)))
 
 
-def dev_recordings(shared: Path) -> dict[str, list[tuple[Path, str]]]:
-    """The VCTK dev speakers' recordings and transcripts, by speaker, in name order."""
-    root = shared / "speech" / "vctk_4spk"
+DEV_SETS = {
+    "vctk": "VCTK dev speakers (p225-p228)",
+    "test-other": "LibriSpeech test-other speakers (held out of training)",
+}
+
+
+def dev_recordings(shared: Path, dev_set: str = "vctk") -> dict[str, list[tuple[Path, str]]]:
+    """A dev set's recordings and transcripts, by speaker, in name order: the 4 VCTK
+    speakers, or the 10 LibriSpeech test-other speakers (10 clips each, machine
+    transcripts), which no training stage uses."""
     rows: dict[str, list[tuple[Path, str]]] = {}
-    with (root / "metadata.tsv").open(encoding="utf-8") as handle:
-        for relpath, speaker, text in csv.reader(handle, delimiter="\t"):
-            rows.setdefault(speaker, []).append((root / relpath, text))
+    if dev_set == "test-other":
+        for person in librispeech_speakers(shared):
+            if is_held_out(person):
+                rows[person.name] = [(c.path, c.text) for c in person.clips]
+    elif dev_set == "vctk":
+        root = shared / "speech" / "vctk_4spk"
+        with (root / "metadata.tsv").open(encoding="utf-8") as handle:
+            for relpath, speaker, text in csv.reader(handle, delimiter="\t"):
+                rows.setdefault(speaker, []).append((root / relpath, text))
+    else:
+        raise ValueError(f"unknown dev set {dev_set!r}; choose {', '.join(DEV_SETS)}")
     return {speaker: sorted(items) for speaker, items in sorted(rows.items())}
 
 
 def dev_speakers(
-    shared: Path, support: int
+    shared: Path, support: int, dev_set: str = "vctk"
 ) -> dict[str, tuple[list[Take], list[tuple[Path, str]]]]:
     speakers = {}
-    for speaker, items in dev_recordings(shared).items():
+    for speaker, items in dev_recordings(shared, dev_set).items():
         takes = []
         for path, text in items[:support]:
             audio = load_audio(path)
@@ -143,6 +159,7 @@ def run(
     threads: int = 2,
     progress: Callable[[str], None] = lambda _m: None,
     holdout: bool = False,
+    dev_set: str = "vctk",
 ) -> list[Row]:
     """Adapt each model to each dev speaker and judge the voice after each of ``steps``.
 
@@ -152,7 +169,7 @@ def run(
     torch.set_num_threads(threads)
     if holdout:
         steps = (max(steps),)
-    speakers = dev_speakers(shared, support)
+    speakers = dev_speakers(shared, support, dev_set)
     judge, whisper = SpeakerJudge(), WhisperJudge(threads)
     nisqa, frontend = NaturalnessJudge(shared), TextFrontend()
     real_feats: dict[Path, np.ndarray] = {}
@@ -257,7 +274,7 @@ def plot(rows: list[Row], path: Path, reference: float | None = None) -> None:
     axis.set_xticks(ticks, [str(t) for t in ticks])
     axis.set_xlabel("adaptation steps")
     axis.set_ylabel("speaker similarity (Resemblyzer cosine)")
-    axis.set_title("Few-shot adaptation on unseen VCTK speakers (5 takes)")
+    axis.set_title("Few-shot adaptation on unseen speakers (5 takes)")
     axis.grid(alpha=0.3)
     axis.legend()
     figure.tight_layout()
@@ -266,7 +283,12 @@ def plot(rows: list[Row], path: Path, reference: float | None = None) -> None:
 
 
 def to_markdown(
-    rows: list[Row], command: str, plot_name: str | None, threads: int, holdout: bool = False
+    rows: list[Row],
+    command: str,
+    plot_name: str | None,
+    threads: int,
+    holdout: bool = False,
+    dev_set: str = "vctk",
 ) -> str:
     compares_params = len({r.adapts for r in rows}) > len({r.init.split(",")[0] for r in rows})
     if holdout:
@@ -286,7 +308,8 @@ def to_markdown(
         title,
         "",
         f"Measured {dt.date.today().isoformat()} with `{command}` on {threads} CPU threads. "
-        f"4 unseen VCTK speakers, {takes}, the other 5 as queries. "
+        f"{'4' if dev_set == 'vctk' else '10'} unseen {DEV_SETS[dev_set]}, {takes}, the "
+        "other 5 as queries. "
         "Similarity: cosine of Resemblyzer embeddings of each synthesised query and the real "
         "speaker's centroid; identification among the 4 speakers; MCD over WORLD coded "
         "envelope coefficients 1-39 and F0 RMSE after DTW against the real queries; WER by "
