@@ -83,6 +83,21 @@ def test_import_refuses_bad_and_foreign_profiles(window: MainWindow, tmp_path: P
     assert _names(window) == ["Ada"]
 
 
+def test_import_refuses_a_profile_whose_tensors_do_not_fit_the_model(
+    window: MainWindow, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    misfit = tmp_path / "misfit.mvoice"
+    consent = Consent("Eve", "I, Eve, agree.", "2026-11-21T12:00:00+00:00")
+    manifest = Manifest(
+        name="Eve", base_model_id=read_info(tiny_model_dir).model_id, tensors=[], consent=consent
+    )
+    save_profile(misfit, manifest, {"speaker": torch.randn(24)}, np.zeros(160), 16000)
+    window.voices_controller.import_file(misfit)
+    status = window.voices_page.status.text()
+    assert "Could not import misfit.mvoice" in status and "the model needs (16,)" in status
+    assert _names(window) == ["Ada"]
+
+
 def test_speak_with_a_library_voice(window: MainWindow, qtbot: QtBot) -> None:
     page = window.voices_page
     page.table.selectRow(0)

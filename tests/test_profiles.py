@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.profiles import mvoice
 from metavoice_app.core.profiles.library import VoiceLibrary
 from metavoice_app.core.profiles.mvoice import (
@@ -190,7 +192,7 @@ def test_library_import_rename_duplicate_delete_restore(profile_path: Path, tmp_
     library = VoiceLibrary(tmp_path / "voices")
     added = library.add(profile_path, MODEL_ID, SHAPES)
     with pytest.raises(ProfileError, match="already in your library"):
-        library.add(profile_path)
+        library.add(profile_path, MODEL_ID, SHAPES)
     renamed = library.rename(added, "Ada (studio)")
     assert not added.exists() and read_profile(renamed).manifest.name == "Ada (studio)"
     copy = library.duplicate(renamed, "Ada copy")
@@ -215,13 +217,14 @@ def test_library_lists_broken_files_with_a_reason(tmp_path: Path) -> None:
 
 def test_profile_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from metavoice_app.cli import main
-    from metavoice_app.commands.profile import _bundled_model_id
+    from metavoice_app.commands.profile import _model_fit
 
-    bundled = _bundled_model_id()
+    model_id, shapes = _model_fit(None)  # the bundled model
     profile_path = tmp_path / "ada.mvoice"
     manifest = _manifest()
-    manifest.base_model_id = bundled or MODEL_ID
-    save_profile(profile_path, manifest, _tensors(), np.zeros(1600, dtype=np.float32), 16000)
+    manifest.base_model_id = model_id
+    tensors = {"speaker": torch.randn(shapes["speaker"])}
+    save_profile(profile_path, manifest, tensors, np.zeros(1600, dtype=np.float32), 16000)
 
     assert main(["profile", "list"]) == 0
     assert "no voices yet" in capsys.readouterr().out
@@ -238,8 +241,50 @@ def test_profile_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     junk.write_bytes(b"junk")
     assert main(["profile", "import", str(junk)]) == 1
     assert "not a MetaVoice profile" in capsys.readouterr().err
-    if bundled:  # with a bundled model, voices made for another model are refused
-        foreign = tmp_path / "foreign.mvoice"
-        save_profile(foreign, _manifest("Other"), _tensors(), np.zeros(160, np.float32), 16000)
-        assert main(["profile", "import", str(foreign)]) == 1
-        assert "another speech model" in capsys.readouterr().err
+    foreign = tmp_path / "foreign.mvoice"
+    save_profile(foreign, _manifest("Other"), tensors, np.zeros(160, np.float32), 16000)
+    assert main(["profile", "import", str(foreign)]) == 1
+    assert "another speech model" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("tensors", "message"),
+    [
+        (
+            {"speaker": torch.randn(17)},
+            r"parameter speaker has shape \(17,\), the model needs \(16,\)",
+        ),
+        (
+            {"speaker": torch.randn(16), "decoder.no_such_layer.weight": torch.randn(4)},
+            "parameter decoder.no_such_layer.weight does not exist in this model",
+        ),
+        (
+            {"speaker": torch.randn(16), "decoder.0.conv1.bias": torch.randn(3, 3)},
+            r"decoder.0.conv1.bias has shape \(3, 3\), the model needs \(64,\)",
+        ),
+    ],
+)
+def test_profile_import_refuses_tensors_the_model_cannot_use(
+    tensors: dict[str, torch.Tensor],
+    message: str,
+    tiny_model_dir: Path,
+    app_paths: AppPaths,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from metavoice_app.cli import main
+    from metavoice_app.core.model.checkpoint import read_info
+
+    manifest = _manifest()
+    manifest.base_model_id = read_info(tiny_model_dir).model_id
+    path = tmp_path / "odd.mvoice"
+    save_profile(path, manifest, tensors, np.zeros(160, np.float32), 16000)
+    assert main(["profile", "import", str(path), "--model", str(tiny_model_dir)]) == 1
+    assert re.search(message, capsys.readouterr().err)
+    assert list(app_paths.voices_dir.glob("*.mvoice")) == []
+    fitting = tmp_path / "fits.mvoice"
+    manifest = _manifest("Fits")
+    manifest.base_model_id = read_info(tiny_model_dir).model_id
+    save_profile(fitting, manifest, {"speaker": torch.randn(16)}, np.zeros(160), 16000)
+    assert main(["profile", "import", str(fitting), "--model", str(tiny_model_dir)]) == 0
+    assert len(list(app_paths.voices_dir.glob("*.mvoice"))) == 1

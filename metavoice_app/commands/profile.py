@@ -9,17 +9,21 @@ from pathlib import Path
 from metavoice_app.core.paths import AppPaths
 
 
-def _bundled_model_id() -> str | None:
-    from metavoice_app.core.model.checkpoint import ModelLoadError, read_info
+def _model_fit(model_dir: Path | None) -> tuple[str, dict[str, tuple[int, ...]]]:
+    """The id, and the parameter names and shapes, of the model an imported voice must
+    fit: built from the model's config alone, since only names and shapes are compared
+    (no weights are read)."""
+    from metavoice_app.core.adapt.adapter import allowed_shapes
+    from metavoice_app.core.model.acoustic import AcousticModel
+    from metavoice_app.core.model.checkpoint import read_info
     from metavoice_app.core.synth.engine import bundled_model_dir
 
-    try:
-        return read_info(bundled_model_dir()).model_id or None
-    except ModelLoadError:
-        return None
+    info = read_info(model_dir or bundled_model_dir())
+    return info.model_id, allowed_shapes(AcousticModel(info.config))
 
 
 def _run(args: argparse.Namespace, paths: AppPaths) -> int:
+    from metavoice_app.core.model.checkpoint import ModelLoadError
     from metavoice_app.core.profiles.library import VoiceLibrary
     from metavoice_app.core.profiles.mvoice import ProfileError, read_profile
 
@@ -53,7 +57,13 @@ def _run(args: argparse.Namespace, paths: AppPaths) -> int:
             size = sum(t.numel() for t in profile.tensors.values())
             print(f"parameters:  {size} in {len(profile.tensors)} tensors")
         elif args.action == "import":
-            target = library.add(args.file, _bundled_model_id())
+            try:
+                model_id, shapes = _model_fit(args.model)
+            except ModelLoadError as exc:
+                raise ProfileError(
+                    f"cannot check {args.file.name} against the model: {exc}"
+                ) from exc
+            target = library.add(args.file, model_id, shapes)
             print(f"imported {args.file.name} as {target}")
         elif args.action == "export":
             print(library.export(library.find(args.voice), args.destination))
@@ -78,8 +88,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     actions.add_parser("list", help="list the voices in the library")
     show = actions.add_parser("show", help="show a voice's details and consent record")
     show.add_argument("voice", help="voice name, id prefix or .mvoice path")
-    add = actions.add_parser("import", help="validate and add a .mvoice file")
+    add = actions.add_parser(
+        "import", help="validate and add a .mvoice file made for the model in use"
+    )
     add.add_argument("file", type=Path)
+    add.add_argument(
+        "--model",
+        type=Path,
+        help="the model folder the voice must fit (default: the bundled model)",
+    )
     out = actions.add_parser("export", help="copy a voice to a file or folder to share it")
     out.add_argument("voice")
     out.add_argument("destination", type=Path)

@@ -79,10 +79,13 @@ class VoiceLibrary:
     def add(
         self,
         source: Path,
-        base_model_id: str | None = None,
-        expected_shapes: dict[str, tuple[int, ...]] | None = None,
+        base_model_id: str,
+        expected_shapes: dict[str, tuple[int, ...]],
     ) -> Path:
-        """Import a profile file after full validation; refuses one already present."""
+        """Import a profile file after full validation against the model in use (its id,
+        and the names and shapes of its parameters), so a voice the model cannot use is
+        refused here rather than failing the first time it speaks; refuses one already
+        present."""
         profile = read_profile(source, base_model_id, expected_shapes)
         for entry in self.entries():
             if entry.manifest is not None and entry.manifest.id == profile.manifest.id:

@@ -23,6 +23,7 @@ from metavoice_app.core.adapt.adapter import (
     AdaptConfig,
     Adapter,
     AdaptProgress,
+    allowed_shapes,
 )
 from metavoice_app.core.adapt.profile import CONSENT_TEMPLATE, consent_record, save_voice
 from metavoice_app.core.adapt.prompts import pick_prompts
@@ -453,7 +454,7 @@ class CloneController(QObject):
                 staged = Path(tmp) / "voice.mvoice"
                 save_voice(staged, engine, voice, name, consent, len(takes))
                 ctx.check_cancelled()
-                return self.library.add(staged, engine.info.model_id)
+                return self.library.add(staged, engine.info.model_id, allowed_shapes(engine.model))
 
         task = Task(work)
         task.reported.connect(self._adapt_progress)

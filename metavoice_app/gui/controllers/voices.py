@@ -10,6 +10,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QTableWidgetItem
 
+from metavoice_app.core.adapt.adapter import allowed_shapes
 from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.profiles.library import Entry, VoiceLibrary
 from metavoice_app.core.profiles.mvoice import ProfileError, read_profile
@@ -227,9 +228,17 @@ class VoicesController(QObject):
             self.import_file(Path(name))
 
     def import_file(self, path: Path) -> None:
-        model_id = self.engines.engine.info.model_id if self.engines.engine else None
+        """Add a profile to the library once it is checked against the loaded model; before
+        the model is loaded nothing can be checked, so nothing is imported."""
+        engine = self.engines.engine
+        if engine is None:
+            self._report(
+                f"Could not import {path.name}: the speech model is not loaded yet, so the "
+                "voice cannot be checked against it. Try again in a moment."
+            )
+            return
         try:
-            target = self.library.add(path, model_id)
+            target = self.library.add(path, engine.info.model_id, allowed_shapes(engine.model))
         except (ProfileError, OSError) as exc:
             self._report(f"Could not import {path.name}: {exc}")
             return
