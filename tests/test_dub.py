@@ -209,3 +209,15 @@ def test_dub_cli_reports_malformed_files(
         == 1
     )
     assert "[Zed] (first on line 1)" in capsys.readouterr().err
+
+
+def test_dub_cli_refuses_a_non_finite_speed(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    script = tmp_path / "script.txt"
+    script.write_text("Hello.\n", encoding="utf-8")
+    out = tmp_path / "x.wav"
+    args = ["dub", str(script), "--out", str(out), "--model", str(tiny_model_dir)]
+    assert main([*args, "--speed", "nan"]) == 1
+    assert "--speed must be a number from 0.25 to 4, not nan" in capsys.readouterr().err
+    assert not out.exists()

@@ -188,6 +188,15 @@ def test_invalid_numbers_are_refused(tmp_path: Path) -> None:
         read_profile(path)
 
 
+def test_huge_finite_values_are_refused_with_the_parameter_name(tmp_path: Path) -> None:
+    tensors = _tensors()
+    tensors["decoder.scale"][1, 2] = -2048.0  # representable in float16, absurd for a voice
+    path = tmp_path / "huge.mvoice"
+    save_profile(path, _manifest(), tensors, np.zeros(160, dtype=np.float32), 16000)
+    with pytest.raises(ProfileError, match=r"parameter decoder.scale holds values up to 2.05e\+03"):
+        read_profile(path)
+
+
 def test_library_import_rename_duplicate_delete_restore(profile_path: Path, tmp_path: Path) -> None:
     library = VoiceLibrary(tmp_path / "voices")
     added = library.add(profile_path, MODEL_ID, SHAPES)

@@ -374,3 +374,49 @@ def test_aligner_only_training_changes_nothing_else(tiny_corpus: Path, tmp_path:
     changed = {k for k in before if not bool((before[k] == after[k]).all())}
     assert changed and {k for k in changed if not k.startswith("aligner.")} == set()
     assert trainer.step == 8
+
+
+@pytest.mark.parametrize(
+    ("control", "value"),
+    [
+        ("--energy", "nan"),
+        ("--energy", "inf"),
+        ("--energy", "50"),
+        ("--speed", "nan"),
+        ("--pitch", "-inf"),
+        ("--pitch", "100"),
+    ],
+)
+def test_cli_refuses_non_finite_or_absurd_controls(
+    control: str,
+    value: str,
+    tiny_model_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "noise.wav"
+    args = ["synth", "--model", str(tiny_model_dir), "--text", "Hi there.", "--out", str(out)]
+    assert main([*args, f"{control}={value}"]) == 1
+    assert f"{control} must be a number from" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_cli_refuses_a_profile_with_huge_values(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import torch
+
+    from metavoice_app.core.model.checkpoint import read_info
+    from metavoice_app.core.profiles.mvoice import Consent, Manifest, save_profile
+
+    consent = Consent("Max", "I, Max, agree.", "2026-11-21T12:00:00+00:00")
+    manifest = Manifest("Loud", read_info(tiny_model_dir).model_id, [], consent)
+    speaker = torch.zeros(16)
+    speaker[5] = 3e4  # finite, so it passed the NaN check, and spoke as full-scale noise
+    voice = tmp_path / "loud.mvoice"
+    save_profile(voice, manifest, {"speaker": speaker}, np.zeros(160, np.float32), 16000)
+    out = tmp_path / "loud.wav"
+    args = ["synth", "--model", str(tiny_model_dir), "--voice", str(voice), "--text", "Hi."]
+    assert main([*args, "--out", str(out)]) == 1
+    assert "parameter speaker holds values up to 3e+04" in capsys.readouterr().err
+    assert not out.exists()

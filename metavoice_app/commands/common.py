@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from pathlib import Path
@@ -12,9 +13,13 @@ from metavoice_app.core.device import DEVICE_CHOICES
 from metavoice_app.core.paths import AppPaths
 
 if TYPE_CHECKING:  # torch loads only when a command runs, not for --help
+    from metavoice_app.core.model.acoustic import Controls
     from metavoice_app.core.synth.engine import SpeechEngine
 
 SHARED_ENV = "METAVOICE_SHARED_DATA"
+# What the model speaks sensibly with (the Speak area offers the same energy range);
+# beyond these it distorts or falls silent, and NaN comes out as full-scale noise.
+CONTROL_RANGES = {"--speed": (0.25, 4.0), "--pitch": (-24.0, 24.0), "--energy": (-2.0, 2.0)}
 
 
 def default_shared_data() -> Path | None:
@@ -37,6 +42,19 @@ def add_device_option(parser: argparse.ArgumentParser) -> None:
         default=argparse.SUPPRESS,
         help="compute device (default: auto: CUDA when available, otherwise CPU)",
     )
+
+
+def checked_controls(speed: float = 1.0, pitch: float = 0.0, energy: float = 0.0) -> Controls:
+    """The speaking controls given on the command line, refused (``ValueError`` naming
+    the option) unless finite and in :data:`CONTROL_RANGES`: argparse takes ``nan`` and
+    ``inf`` as floats, and the model turned them into full-scale noise."""
+    from metavoice_app.core.model.acoustic import Controls
+
+    for flag, value in (("--speed", speed), ("--pitch", pitch), ("--energy", energy)):
+        low, high = CONTROL_RANGES[flag]
+        if not (math.isfinite(value) and low <= value <= high):
+            raise ValueError(f"{flag} must be a number from {low:g} to {high:g}, not {value:g}")
+    return Controls(speed=speed, pitch_semitones=pitch, energy=energy)
 
 
 def print_progress(done: int, total: int, message: str) -> None:

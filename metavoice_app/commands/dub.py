@@ -7,7 +7,12 @@ import json
 import sys
 from pathlib import Path
 
-from metavoice_app.commands.common import add_device_option, print_progress, resolve_voice
+from metavoice_app.commands.common import (
+    add_device_option,
+    checked_controls,
+    print_progress,
+    resolve_voice,
+)
 from metavoice_app.core.paths import AppPaths
 
 
@@ -38,13 +43,13 @@ def _run(args: argparse.Namespace, paths: AppPaths) -> int:
     )
     from metavoice_app.core.dubbing.cues import SubtitleError, read_cues
     from metavoice_app.core.dubbing.render import render
-    from metavoice_app.core.model.acoustic import Controls
     from metavoice_app.core.model.checkpoint import ModelLoadError
     from metavoice_app.core.profiles.mvoice import ProfileError
     from metavoice_app.core.synth.engine import SpeechEngine, VoiceHandle, VoiceNotFoundError
     from metavoice_app.core.text.frontend import TextError
 
     try:
+        controls = checked_controls(speed=args.speed)
         cues = read_cues(args.subtitles)
         mapping = _voice_map(args.voice_map)
         unknown = sorted({c.voice for c in cues if c.voice and c.voice not in mapping})
@@ -64,7 +69,7 @@ def _run(args: argparse.Namespace, paths: AppPaths) -> int:
             print(
                 f"warning: [{name}] is not in the voice map; using the main voice", file=sys.stderr
             )
-        result = render(cues, engine, voices, Controls(speed=args.speed), progress=print_progress)
+        result = render(cues, engine, voices, controls, progress=print_progress)
         rate = args.sample_rate or engine.sample_rate
         main_voice = voices[None].name
         write_audio(

@@ -12,25 +12,19 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from metavoice_app.commands.common import add_device_option, print_progress, resolve_voice
+from metavoice_app.commands.common import (
+    add_device_option,
+    checked_controls,
+    print_progress,
+    resolve_voice,
+)
 from metavoice_app.core.paths import AppPaths
 
 if TYPE_CHECKING:  # torch loads only when a command runs, not for --help
     from metavoice_app.core.audio.export import ExportOptions
-    from metavoice_app.core.model.acoustic import Controls
     from metavoice_app.core.synth.engine import SpeechStream
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for a command ended by Ctrl+C
-
-
-def _controls(args: argparse.Namespace) -> Controls:
-    from metavoice_app.core.model.acoustic import Controls
-
-    if not 0.25 <= args.speed <= 4.0:
-        raise ValueError("--speed must be between 0.25 and 4")
-    if not -24 <= args.pitch <= 24:
-        raise ValueError("--pitch must be between -24 and 24 semitones")
-    return Controls(speed=args.speed, pitch_semitones=args.pitch, energy=args.energy)
 
 
 def _make_sentences(stream: SpeechStream) -> bool:
@@ -85,7 +79,7 @@ def _run(args: argparse.Namespace, paths: AppPaths) -> int:
                 kind = "real" if voice.real else "synthetic"
                 print(f"{voice.id}\t{voice.source}\t{kind}\t{voice.sex or '-'}{mark}")
             return 0
-        controls = _controls(args)
+        controls = checked_controls(args.speed, args.pitch, args.energy)
         rate = args.sample_rate or engine.sample_rate
         if args.text is not None:
             if args.out is None:
@@ -150,7 +144,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--energy",
         type=float,
         default=0.0,
-        help="loudness emphasis, in standard deviations (e.g. -1 to 1)",
+        help="loudness emphasis, in standard deviations (-2 to 2)",
     )
     parser.add_argument("--sample-rate", type=int, choices=(16000, 22050, 44100, 48000))
     add_device_option(parser)

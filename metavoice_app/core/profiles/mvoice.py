@@ -9,7 +9,7 @@ Profiles arrive from other people, so reading one trusts nothing: member names
 are whitelisted (no folders, no path tricks), every member and the whole file
 are size-capped (zip bombs included), the format version must be known, the
 base model must be the one in use, and every tensor must have the name, shape
-and type the manifest and the model expect, with finite values.
+and type the manifest and the model expect, with finite values of a sane size.
 """
 
 from __future__ import annotations
@@ -44,6 +44,10 @@ MAX_FILE_BYTES = 8 * 2**20
 MAX_VOICE_PRINT = 1024
 MAX_NAME_CHARS = 80
 ALLOWED_DTYPES = {"F16": torch.float16, "F32": torch.float32}
+# A trained model's weights and speaker vectors stay within a few units (the bundled
+# model's largest is about 11); a profile beyond this bound is damaged or hostile, and
+# would be spoken as full-scale noise.
+MAX_MAGNITUDE = 1e3
 
 
 class ProfileError(ValueError):
@@ -285,6 +289,12 @@ def read_profile(
             )
         if not torch.isfinite(tensor).all():
             raise ProfileError(f"{path.name}: parameter {name} holds invalid numbers")
+        peak = float(tensor.abs().max()) if tensor.numel() else 0.0
+        if peak > MAX_MAGNITUDE:
+            raise ProfileError(
+                f"{path.name}: parameter {name} holds values up to {peak:.3g}, far beyond "
+                f"what a voice uses (at most {MAX_MAGNITUDE:g}); the profile is damaged"
+            )
     if expected_shapes is not None:
         for name, tensor in tensors.items():
             if name not in expected_shapes:
