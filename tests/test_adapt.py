@@ -21,6 +21,7 @@ from metavoice_app.core.adapt.adapter import (
 from metavoice_app.core.adapt.takes import load_takes
 from metavoice_app.core.audio.checks import check_take
 from metavoice_app.core.model.checkpoint import load_model
+from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.profiles.mvoice import read_profile
 
 LINES = [
@@ -312,3 +313,59 @@ def test_the_voice_keeps_the_persons_pace_and_pitch_range(
     assert slow.delivery is not None
     assert slow.delivery.duration_scale == pytest.approx(min(pace[1], 2.0), rel=1e-3)
     assert slow.delivery.pitch_range == pytest.approx(min(pitch[1], 4.0), rel=1e-3)
+
+
+def _adapt_args(takes_dir: Path, out: Path, model: Path) -> list[str]:
+    return [
+        "adapt",
+        str(takes_dir),
+        "--out",
+        str(out),
+        "--speaker-name",
+        "Alan",
+        "--steps",
+        "2",
+        "--no-holdout",
+        "--model",
+        str(model),
+    ]
+
+
+def test_adapt_cli_finds_an_unwritable_out_before_adapting(
+    tiny_model_dir: Path, takes_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    taken = tmp_path / "voice.mvoice"
+    taken.mkdir()
+    assert main(_adapt_args(takes_dir, taken, tiny_model_dir)) == 1
+    err = capsys.readouterr().err
+    assert f"cannot write {taken}: it is a folder" in err
+    assert "[  1/" not in err  # not one adaptation step was taken
+
+
+def test_adapt_cli_keeps_the_voice_when_the_out_fails_at_the_end(
+    tiny_model_dir: Path,
+    takes_dir: Path,
+    tmp_path: Path,
+    app_paths: AppPaths,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from metavoice_app.core.profiles import mvoice
+
+    out = tmp_path / "awb.mvoice"
+    real_open = mvoice.atomic_open
+
+    def disk_full_at_out(path: Path):  # the disk fills up while the voice is being learned
+        if path == out:
+            raise OSError(f"cannot write {out}: No space left on device")
+        return real_open(path)
+
+    monkeypatch.setattr(mvoice, "atomic_open", disk_full_at_out)
+    assert main(_adapt_args(takes_dir, out, tiny_model_dir)) == 1
+    kept = app_paths.voices_dir / "awb.mvoice"
+    err = capsys.readouterr().err
+    assert f"cannot write {out}: No space left on device" in err
+    assert f"the voice is saved in your library as {kept}" in err
+    assert not out.exists()
+    profile = read_profile(kept, load_model(tiny_model_dir)[1].model_id)
+    assert profile.manifest.consent.speaker_name == "Alan" and SPEAKER in profile.tensors

@@ -221,3 +221,20 @@ def test_dub_cli_refuses_a_non_finite_speed(
     assert main([*args, "--speed", "nan"]) == 1
     assert "--speed must be a number from 0.25 to 4, not nan" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_dub_cli_finds_unwritable_outputs_before_rendering(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    subtitles = tmp_path / "movie.srt"
+    subtitles.write_text(SRT, encoding="utf-8")
+    taken = tmp_path / "movie.wav"
+    taken.mkdir()
+    args = ["dub", str(subtitles), "--model", str(tiny_model_dir)]
+    assert main([*args, "--out", str(taken)]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot write {taken}: it is a folder" in err and "cue 1" not in err
+    assert main([*args, "--out", str(tmp_path / "ok.wav"), "--stems", str(subtitles)]) == 1
+    err = capsys.readouterr().err
+    assert f"{subtitles} is a file, not a folder" in err and "cue 1" not in err
+    assert not (tmp_path / "ok.wav").exists()

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from metavoice_app.core.atomic import atomic_open, atomic_write_text
+from metavoice_app.core.atomic import atomic_open, atomic_write_text, check_writable
 from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.settings import Settings, SettingsError, load_settings, save_settings
 
@@ -90,3 +90,24 @@ def test_atomic_files_get_ordinary_permissions(tmp_path: Path) -> None:
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~umask
+
+
+def test_unwritable_places_are_found_before_writing_and_named(tmp_path: Path) -> None:
+    folder = tmp_path / "taken.wav"
+    folder.mkdir()
+    with pytest.raises(OSError, match=f"cannot write {folder}: it is a folder"):
+        check_writable(folder)
+    a_file = tmp_path / "notes.txt"
+    a_file.write_text("x")
+    with pytest.raises(OSError, match=f"{a_file} is a file, not a folder"):
+        check_writable(a_file / "sub" / "out.wav")
+    check_writable(tmp_path / "new" / "deeper" / "out.wav")  # folders the write will make
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "taken.wav"]
+    # a write that fails at the end names the user's file, not the hidden temporary one
+    with pytest.raises(OSError) as error:
+        atomic_write_text(folder, "audio")
+    assert str(folder) in str(error.value) and ".tmp" not in str(error.value)
+    assert list(folder.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == [
+        "notes.txt",
+        "taken.wav",
+    ]

@@ -420,3 +420,20 @@ def test_cli_refuses_a_profile_with_huge_values(
     assert main([*args, "--out", str(out)]) == 1
     assert "parameter speaker holds values up to 3e+04" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_cli_finds_an_unwritable_out_before_speaking(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    taken = tmp_path / "taken.wav"
+    taken.mkdir()  # a folder where the file should go (root may write anywhere else)
+    args = ["synth", "--model", str(tiny_model_dir), "--text", THREE_SENTENCES]
+    assert main([*args, "--out", str(taken)]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot write {taken}: it is a folder" in err
+    assert "[1/3]" not in err and ".tmp" not in err  # nothing was spoken first
+    script = tmp_path / "lines.txt"
+    script.write_text("One.\nTwo.\n", encoding="utf-8")
+    args = ["synth", "--model", str(tiny_model_dir), "--script", str(script)]
+    assert main([*args, "--out-dir", str(script)]) == 1
+    assert f"{script} is a file, not a folder" in capsys.readouterr().err

@@ -12,7 +12,17 @@ from metavoice_app.core.paths import AppPaths
 PRESET_CHOICES = ("embedding", "cln", "decoder")
 
 
-def _run(args: argparse.Namespace, _paths: AppPaths) -> int:
+def _fallback(voices_dir: Path, wanted: Path) -> Path:
+    """Where a finished voice is saved when ``--out`` cannot be written at the end: the
+    voice library, under the asked-for name (numbered when taken)."""
+    candidate, number = voices_dir / wanted.name, 2
+    while candidate.exists():
+        candidate = voices_dir / f"{wanted.stem}-{number}{wanted.suffix}"
+        number += 1
+    return candidate
+
+
+def _run(args: argparse.Namespace, paths: AppPaths) -> int:
     from metavoice_app.core.adapt.adapter import (
         AdaptationError,
         AdaptConfig,
@@ -21,6 +31,7 @@ def _run(args: argparse.Namespace, _paths: AppPaths) -> int:
     )
     from metavoice_app.core.adapt.profile import consent_record, save_voice
     from metavoice_app.core.adapt.takes import load_takes
+    from metavoice_app.core.atomic import check_writable
     from metavoice_app.core.model.checkpoint import ModelLoadError
     from metavoice_app.core.profiles.mvoice import SUFFIX, ProfileError
     from metavoice_app.core.synth.engine import SpeechEngine
@@ -28,6 +39,7 @@ def _run(args: argparse.Namespace, _paths: AppPaths) -> int:
     try:
         if args.out.suffix != SUFFIX:
             raise ValueError(f"--out must end in {SUFFIX}")
+        check_writable(args.out)
         takes, rejected = load_takes(args.folder)
         for item in rejected:
             print(f"skipped {item.path.name}: {item.reason}", file=sys.stderr)
@@ -55,7 +67,16 @@ def _run(args: argparse.Namespace, _paths: AppPaths) -> int:
         consent_file = args.folder / "consent.wav"
         consent = consent_record(args.speaker_name, consent_file if consent_file.exists() else None)
         name = args.name or args.speaker_name
-        save_voice(args.out, engine, voice, name, consent, len(takes))
+        try:
+            save_voice(args.out, engine, voice, name, consent, len(takes))
+        except OSError as exc:  # e.g. the disk filled up: keep the voice all the same
+            fallback = _fallback(paths.voices_dir, args.out)
+            save_voice(fallback, engine, voice, name, consent, len(takes))
+            print(
+                f"metavoice adapt: {exc}; the voice is saved in your library as {fallback}",
+                file=sys.stderr,
+            )
+            return 1
         size = args.out.stat().st_size / 1024
         similarity = "" if voice.similarity is None else f", similarity {voice.similarity:.2f}"
         print(

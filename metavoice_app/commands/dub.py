@@ -34,7 +34,12 @@ def _voice_map(path: Path | None) -> dict[str, str]:
     }
 
 
+def _stem(folder: Path, number: int) -> Path:
+    return folder / f"{number:04d}.wav"
+
+
 def _run(args: argparse.Namespace, paths: AppPaths) -> int:
+    from metavoice_app.core.atomic import check_writable
     from metavoice_app.core.audio.export import (
         ExportError,
         ExportOptions,
@@ -59,6 +64,11 @@ def _run(args: argparse.Namespace, paths: AppPaths) -> int:
                 "voices not in the voice map: "
                 + ", ".join(f"[{n}] (first on line {lines[n]})" for n in unknown)
             )
+        sheet = args.cue_sheet or args.out.with_suffix(".csv")
+        stems = [] if args.stems is None else [_stem(args.stems, c.number) for c in cues]
+        format_for(args.out)  # an unknown format or unwritable place: before the work
+        for target in (args.out, sheet, *stems):
+            check_writable(target)
         engine = SpeechEngine(args.model, device=args.device or "auto")
         voices: dict[str | None, VoiceHandle] = {
             None: engine.voice(resolve_voice(args.voice, engine, paths))
@@ -81,12 +91,11 @@ def _run(args: argparse.Namespace, paths: AppPaths) -> int:
         if args.stems is not None:
             for cue in result.cues:
                 write_audio(
-                    args.stems / f"{cue.number:04d}.wav",
+                    _stem(args.stems, cue.number),
                     cue.audio,
                     result.sample_rate,
                     ExportOptions("wav", rate, cue.voice, title=cue.text[:120]),
                 )
-        sheet = args.cue_sheet or args.out.with_suffix(".csv")
         result.write_cue_sheet(sheet)
         print(result.report())
         print(

@@ -63,7 +63,36 @@ def _speak_to_file(stream: SpeechStream, out: Path, options: ExportOptions) -> b
     return finished
 
 
+def _jobs(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    """(text, output file) for each clip asked for."""
+    if args.text is not None:
+        if args.out is None:
+            raise ValueError("--text needs --out FILE")
+        return [(args.text, args.out)]
+    if args.script is not None:
+        if args.out_dir is None:
+            raise ValueError("--script needs --out-dir DIR")
+        lines = [line.strip() for line in args.script.read_text(encoding="utf-8").splitlines()]
+        texts = [line for line in lines if line]
+        if not texts:
+            raise ValueError(f"{args.script} has no text lines")
+        return [(text, args.out_dir / f"{i:04d}.wav") for i, text in enumerate(texts, 1)]
+    raise ValueError("give --text TEXT (with --out) or --script FILE (with --out-dir)")
+
+
+def _list_voices(args: argparse.Namespace) -> None:
+    from metavoice_app.core.synth.engine import SpeechEngine
+
+    engine = SpeechEngine(args.model, device=args.device or "auto")
+    default = engine.info.default_voice
+    for voice in engine.info.voices:
+        mark = " (default)" if voice.id == default else ""
+        kind = "real" if voice.real else "synthetic"
+        print(f"{voice.id}\t{voice.source}\t{kind}\t{voice.sex or '-'}{mark}")
+
+
 def _run(args: argparse.Namespace, paths: AppPaths) -> int:
+    from metavoice_app.core.atomic import check_writable
     from metavoice_app.core.audio.export import ExportError, ExportOptions, format_for
     from metavoice_app.core.model.checkpoint import ModelLoadError
     from metavoice_app.core.profiles.mvoice import ProfileError
@@ -71,30 +100,17 @@ def _run(args: argparse.Namespace, paths: AppPaths) -> int:
     from metavoice_app.core.text.frontend import TextError
 
     try:
-        engine = SpeechEngine(args.model, device=args.device or "auto")
         if args.list_voices:
-            default = engine.info.default_voice
-            for voice in engine.info.voices:
-                mark = " (default)" if voice.id == default else ""
-                kind = "real" if voice.real else "synthetic"
-                print(f"{voice.id}\t{voice.source}\t{kind}\t{voice.sex or '-'}{mark}")
+            _list_voices(args)
             return 0
+        # Everything that can be checked without the model is, before it is loaded.
         controls = checked_controls(args.speed, args.pitch, args.energy)
+        jobs = _jobs(args)
+        for _text, out in jobs:
+            format_for(out)
+            check_writable(out)
+        engine = SpeechEngine(args.model, device=args.device or "auto")
         rate = args.sample_rate or engine.sample_rate
-        if args.text is not None:
-            if args.out is None:
-                raise ValueError("--text needs --out FILE")
-            jobs = [(args.text, args.out)]
-        elif args.script is not None:
-            if args.out_dir is None:
-                raise ValueError("--script needs --out-dir DIR")
-            lines = [line.strip() for line in args.script.read_text(encoding="utf-8").splitlines()]
-            texts = [line for line in lines if line]
-            if not texts:
-                raise ValueError(f"{args.script} has no text lines")
-            jobs = [(text, args.out_dir / f"{i:04d}.wav") for i, text in enumerate(texts, 1)]
-        else:
-            raise ValueError("give --text TEXT (with --out) or --script FILE (with --out-dir)")
         handle = engine.voice(resolve_voice(args.voice, engine, paths))
         voice_name = handle.name
         for text, out in jobs:

@@ -25,23 +25,65 @@ def _read_umask() -> int:
 _UMASK = _read_umask()
 
 
+def _cannot_write(path: Path, exc: OSError) -> OSError:
+    return OSError(f"cannot write {path}: {exc.strerror or exc}")
+
+
+@contextlib.contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """Report a failed step of a write as a failure to write ``path``: the operating
+    system's own message names the hidden temporary file, which means nothing to a user."""
+    try:
+        yield
+    except OSError as exc:
+        raise _cannot_write(path, exc) from exc
+
+
+def _temporary(path: Path, folder: Path) -> tuple[int, Path]:
+    with _naming(path):
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    return fd, Path(name)
+
+
 @contextlib.contextmanager
 def atomic_open(path: Path) -> Iterator[BinaryIO]:
     """Open a temporary file that replaces ``path`` only if the block succeeds."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    tmp = Path(tmp_name)
+    with _naming(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = _temporary(path, path.parent)
     try:
         # mkstemp makes the file private (0600); give it the permissions a plain open would.
         tmp.chmod(0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as handle:
             yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.replace(path)
+            with _naming(path):
+                handle.flush()
+                os.fsync(handle.fileno())
+        with _naming(path):
+            tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def check_writable(path: Path) -> None:
+    """Raise ``OSError`` naming ``path`` when :func:`atomic_open` could not write it.
+
+    Commands call this before their work, so an output location that cannot be written
+    is reported at once rather than after minutes of work that is then lost. Nothing is
+    left behind: missing folders are not created (the write will do that), and the
+    probe file is removed at once.
+    """
+    if path.is_dir():
+        raise OSError(f"cannot write {path}: it is a folder, not a file")
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise OSError(f"cannot write {path}: {folder} is a file, not a folder")
+    fd, probe = _temporary(path, folder)
+    os.close(fd)
+    probe.unlink()
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
