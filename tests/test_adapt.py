@@ -369,3 +369,39 @@ def test_adapt_cli_keeps_the_voice_when_the_out_fails_at_the_end(
     assert not out.exists()
     profile = read_profile(kept, load_model(tiny_model_dir)[1].model_id)
     assert profile.manifest.consent.speaker_name == "Alan" and SPEAKER in profile.tensors
+
+
+def test_truncated_take_is_rejected_as_truncated_not_too_short(
+    takes_dir: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "cut"
+    folder.mkdir()
+    data = (takes_dir / "take0.wav").read_bytes()
+    (folder / "take0.wav").write_bytes(data[: len(data) // 5])
+    (folder / "take0.txt").write_text(LINES[0], encoding="utf-8")
+    takes, [rejected] = load_takes(folder)
+    assert takes == [] and "truncated" in rejected.reason and "short" not in rejected.reason
+
+
+def test_adapt_cli_explains_empty_folders_bad_steps_and_existing_profiles(
+    tiny_model_dir: Path, takes_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = tmp_path / "v.mvoice"
+    assert main(_adapt_args(empty, out, tiny_model_dir)) == 1
+    err = capsys.readouterr().err
+    assert f"found no recordings in {empty}: looked for *.wav or *.flac" in err
+    assert "metadata.tsv" in err
+    for steps in ("0", "-3"):
+        args = _adapt_args(takes_dir, out, tiny_model_dir)
+        args[args.index("--steps") + 1] = steps
+        assert main(args) == 1
+        assert f"--steps must be 1 or more, not {steps}" in capsys.readouterr().err
+    assert not out.exists()
+    out.write_bytes(b"an earlier voice")
+    assert main(_adapt_args(takes_dir, out, tiny_model_dir)) == 1
+    assert "already exists; give --force to replace it" in capsys.readouterr().err
+    assert out.read_bytes() == b"an earlier voice"
+    assert main([*_adapt_args(takes_dir, out, tiny_model_dir), "--force"]) == 0
+    assert read_profile(out).manifest.consent.speaker_name == "Alan"

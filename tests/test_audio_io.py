@@ -46,6 +46,21 @@ def test_empty_audio_is_refused(tmp_path: Path) -> None:
         load_audio(path)
 
 
+def test_truncated_wav_is_called_truncated(tmp_path: Path) -> None:
+    whole = tmp_path / "whole.wav"
+    with sf.SoundFile(whole, "w", 16000, 1, subtype="PCM_16", format="WAV") as out:
+        out.title = "tagged, so a LIST chunk sits beside the data"
+        out.write(_tone(3.0, 16000))
+    assert len(load_audio(whole)) == 48000  # complete files, extra chunks and all, load
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(whole.read_bytes()[: 44 + 2 * 8000])  # an interrupted copy: 0.5 s left
+    with pytest.raises(AudioFileError, match=r"cut\.wav: the file is truncated: it holds 0\.5 s"):
+        load_audio(cut)
+    flac = tmp_path / "whole.flac"
+    sf.write(flac, _tone(1.0, 16000), 16000)
+    assert len(load_audio(flac)) == 16000
+
+
 def test_trim_keeps_the_speech_and_a_margin() -> None:
     rate = 16000
     audio = np.concatenate([np.zeros(rate), _tone(1.0, rate), np.zeros(2 * rate)])

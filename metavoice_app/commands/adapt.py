@@ -39,6 +39,10 @@ def _run(args: argparse.Namespace, paths: AppPaths) -> int:
     try:
         if args.out.suffix != SUFFIX:
             raise ValueError(f"--out must end in {SUFFIX}")
+        if args.steps < 1:
+            raise ValueError(f"--steps must be 1 or more, not {args.steps}")
+        if args.out.exists() and not args.force:
+            raise ValueError(f"{args.out} already exists; give --force to replace it")
         check_writable(args.out)
         takes, rejected = load_takes(args.folder)
         for item in rejected:
@@ -107,6 +111,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     parser.add_argument("folder", type=Path)
     parser.add_argument("--out", type=Path, required=True, help="profile file (.mvoice)")
+    parser.add_argument("--force", action="store_true", help="replace --out if it exists")
     parser.add_argument(
         "--speaker-name",
         required=True,

@@ -21,6 +21,10 @@ from metavoice_app.core.features import world
 
 AUDIO_SUFFIXES = (".wav", ".flac")
 MAX_TAKES = 50
+LOOKED_FOR = (
+    "*.wav or *.flac recordings, each with a transcript in a .txt file of the same name, "
+    "or a metadata.tsv listing them (relative path, speaker, text)"
+)
 
 
 @dataclass
@@ -52,11 +56,16 @@ def _pairs(folder: Path) -> list[tuple[Path, str | None]]:
 
 
 def load_takes(folder: Path) -> tuple[list[Take], list[Rejected]]:
+    """The usable takes in ``folder`` and the rejected ones with their reasons; a folder
+    with nothing to read is an error that says what was looked for."""
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder} is not a folder")
+    pairs = _pairs(folder)
+    if not pairs:
+        raise FileNotFoundError(f"found no recordings in {folder}: looked for {LOOKED_FOR}")
     takes: list[Take] = []
     rejected: list[Rejected] = []
-    for path, text in _pairs(folder)[:MAX_TAKES]:
+    for path, text in pairs[:MAX_TAKES]:
         if not text:
             rejected.append(
                 Rejected(

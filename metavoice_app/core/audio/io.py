@@ -36,12 +36,51 @@ def to_mono(wav: npt.NDArray[np.floating]) -> AudioArray:
     return audio.mean(axis=1) if audio.ndim == 2 else audio
 
 
+def _wav_shortfall(path: Path) -> tuple[float, float] | None:
+    """(seconds present, seconds declared) when a RIFF WAV file's data chunk is cut short.
+
+    libsndfile quietly reads what is there, so an interrupted copy or recording looked
+    like a short take and was called "too short"; the header still says how long it was.
+    Streaming writers that leave the size unset (0 or 0xFFFFFFFF) are not truncated.
+    """
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            if handle.read(4) != b"RIFF" or handle.read(8)[4:] != b"WAVE":
+                return None
+            byte_rate = 0
+            while len(header := handle.read(8)) == 8:
+                kind, length = header[:4], int.from_bytes(header[4:], "little")
+                if kind == b"fmt ":
+                    byte_rate = int.from_bytes(handle.read(12)[8:12], "little")
+                    handle.seek(length - 12 + (length & 1), 1)
+                elif kind == b"data":
+                    present = size - handle.tell()
+                    if length in (0, 0xFFFFFFFF) or present >= length or byte_rate <= 0:
+                        return None
+                    return present / byte_rate, length / byte_rate
+                else:
+                    handle.seek(length + (length & 1), 1)
+    except OSError:
+        return None  # unreadable files are reported by libsndfile below
+    return None
+
+
 def load_audio(path: Path, target_rate: int = 16000) -> AudioArray:
-    """Read, mix to mono and resample; rejects unreadable, empty and over-long files."""
+    """Read, mix to mono and resample; rejects unreadable, truncated, empty and over-long
+    files."""
     try:
         info = sf.info(str(path))
     except (sf.LibsndfileError, RuntimeError, OSError) as exc:
         raise AudioFileError(f"{path.name}: not a readable audio file ({exc})") from exc
+    shortfall = _wav_shortfall(path)
+    if shortfall is not None:
+        present, declared = shortfall
+        raise AudioFileError(
+            f"{path.name}: the file is truncated: it holds {present:.1f} s of the "
+            f"{declared:.1f} s of audio its header declares (an interrupted recording or "
+            "copy?)"
+        )
     if info.frames == 0 or info.samplerate <= 0:
         raise AudioFileError(f"{path.name}: the file holds no audio")
     if info.frames / info.samplerate > MAX_FILE_SECONDS:
