@@ -43,3 +43,18 @@ def test_the_baseline_differs_from_the_default_only_in_the_meta_learned_start() 
     theirs = load_file(baseline_dir / "model.safetensors")
     assert ours.keys() == theirs.keys()
     assert [n for n in ours if not torch.equal(ours[n], theirs[n])] == [SPEAKER_INIT]
+
+
+def test_both_bundled_models_carry_the_same_fitted_post_filter() -> None:
+    """The benchmark compares the two models' cloning, so their built-in voices (identical
+    weights) must also be vocoded identically; the default voice has its own delivery."""
+    base = read_info(bundled_model_dir())
+    baseline = read_info(bundled_model_dir().parent / "baseline")
+    assert not base.postfilter.is_identity and base.postfilter.envelope_gain
+    assert base.postfilter == baseline.postfilter
+    assert base.voice_delivery == baseline.voice_delivery
+    assert base.default_voice in base.voice_delivery
+    # a held-out test-other speaker (a voice of this model, trained on before they were
+    # held out) was not used to fit anything
+    assert "libri-1688" in {v.id for v in base.voices}
+    assert "libri-1688" not in base.voice_delivery
