@@ -53,6 +53,83 @@ def test_webvtt_with_notes_identifiers_and_hours() -> None:
     assert cues[1].start == pytest.approx(3600.25)
 
 
+def test_webvtt_entities_voice_spans_and_ruby() -> None:
+    vtt = """WEBVTT
+Kind: captions
+
+1
+00:00:01.000 --> 00:00:02.000
+Tom &amp; Jerry &lt;3 caf&#233;&nbsp;au&#xA0;lait &gt; tea
+
+00:00:02.000 --> 00:00:03.000
+<v Bob>Hello <b>there</b></v>
+
+00:00:03.000 --> 00:00:04.000
+<v.loud Mary Ann>We go to <ruby>東京<rt>とうきょう</rt></ruby>に行く.
+
+00:00:04.000 --> 00:00:05.000
+[Alice] I read <ruby>kanji<rp>(</rp><rt>kahn-jee</rt><rp>)</rp></ruby> daily,
+<ruby>base<rt>unclosed reading</ruby> words.
+"""
+    cues = parse(vtt)
+    assert [(c.voice, c.text) for c in cues] == [
+        (None, "Tom & Jerry <3 café au lait > tea"),
+        ("Bob", "Hello there"),
+        ("Mary Ann", "We go to 東京に行く."),
+        ("Alice", "I read kanji daily, base words."),
+    ]
+    assert [c.line for c in cues] == [5, 8, 11, 14]
+
+
+def test_overlapping_cues_are_reported_with_their_numbers() -> None:
+    overlapping = """1
+00:00:01,000 --> 00:00:04,000
+The long first cue.
+
+2
+00:00:02,500 --> 00:00:03,000
+Said over it.
+
+3
+00:00:03,500 --> 00:00:05,000
+Still over the first.
+
+4
+00:00:05,000 --> 00:00:06,000
+Right after: fine.
+"""
+    with pytest.raises(SubtitleError) as error:
+        parse(overlapping, "talk.srt")
+    assert error.value.problems == [
+        "line 6: cue 2 starts at 00:00:02.500, before cue 1 (line 2) ends at 00:00:04.000; "
+        "cues must not overlap",
+        "line 10: cue 3 starts at 00:00:03.500, before cue 1 (line 2) ends at 00:00:04.000; "
+        "cues must not overlap",
+    ]
+
+
+def test_an_over_long_cue_is_named_by_number_and_line() -> None:
+    from metavoice_app.core.text.frontend import MAX_TEXT_CHARS
+
+    long_line = "word " * (MAX_TEXT_CHARS // 5) + "end."
+    with pytest.raises(SubtitleError) as error:
+        parse(f"First.\n\n{long_line}\n", "script.txt")
+    assert error.value.problems == [
+        f"line 3: cue 2 is {len(long_line):,} characters long; "
+        f"a cue may have at most {MAX_TEXT_CHARS:,}"
+    ]
+    srt = f"1\n00:00:01,000 --> 00:01:00,000\n{long_line}\n"
+    with pytest.raises(SubtitleError, match="line 2: cue 1 is"):
+        parse(srt)
+
+
+def test_a_cue_that_cannot_be_spoken_is_named_when_rendering(engine: SpeechEngine) -> None:
+    from metavoice_app.core.text.frontend import TextError
+
+    with pytest.raises(TextError, match=r"^cue 2 \(line 3\): Nothing in this text can be"):
+        render(parse("Hello.\n\n😀 🎉\n"), engine, {None: engine.voice()})
+
+
 def test_scripts_are_one_cue_per_line() -> None:
     cues = parse("[Narrator] Once upon a time.\n\n# a comment\nThe end.\n")
     assert [(c.voice, c.text, c.line) for c in cues] == [
@@ -133,7 +210,7 @@ def test_render_places_cues_at_their_times(engine: SpeechEngine) -> None:
     assert result.cues[0].voice == engine.voice_ids()[1]
     assert [c.number for c in result.overflowing] == [3]
     assert result.cues[2].speed == MAX_SPEEDUP
-    assert "cue 3 runs" in result.report()
+    assert "cue 3 runs" in result.report() and "(line 10)" in result.report()
     rows = list(csv.DictReader(result.cue_sheet().splitlines()))
     assert [r["cue"] for r in rows] == ["1", "2", "3"] and float(rows[2]["overflow_s"]) > 0
 

@@ -21,6 +21,7 @@ from metavoice_app.core.audio.prep import trim_silence
 from metavoice_app.core.dubbing.cues import Cue
 from metavoice_app.core.model.acoustic import Controls
 from metavoice_app.core.synth.engine import SpeechEngine, VoiceHandle
+from metavoice_app.core.text.frontend import TextError
 
 EDGE_MARGIN_S = 0.02  # silence kept around a cue's speech after trimming
 MAX_SPEEDUP = 1.6
@@ -41,6 +42,7 @@ class RenderedCue:
     speed: float
     duration: float
     audio: np.ndarray
+    line: int  # where the cue is in its file, for reports
 
     @property
     def overflow(self) -> float:
@@ -63,7 +65,7 @@ class DubResult:
         for cue in self.overflowing:
             lines.append(
                 f"cue {cue.number} runs {cue.overflow:.2f} s past its slot even at "
-                f'{cue.speed:.2f}x: "{cue.text[:60]}"'
+                f'{cue.speed:.2f}x (line {cue.line}): "{cue.text[:60]}"'
             )
         return "\n".join(lines)
 
@@ -127,7 +129,10 @@ def render(
         if progress is not None:
             progress(index, len(cues), f"cue {cue.number}")
         voice = voices.get(cue.voice) or voices[None]
-        speech = engine.speak(cue.text, voice=voice, controls=base)
+        try:
+            speech = engine.speak(cue.text, voice=voice, controls=base)
+        except TextError as exc:  # say which cue, not just what is wrong with some text
+            raise TextError(f"cue {cue.number} (line {cue.line}): {exc}") from exc
         audio = _speech_only(speech.audio, rate)
         speed = 1.0
         if cue.slot is not None:
@@ -155,6 +160,7 @@ def render(
                 speed,
                 duration,
                 audio,
+                cue.line,
             )
         )
         cursor = start + duration + SCRIPT_GAP_S
