@@ -104,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"metavoice: cannot create the app's folders: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     log.info("metavoice %s: command %s, log %s", __version__, args.command or "gui", log_file)
+    for leftover in paths.remove_stale_temporaries():
+        log.info("removed %s, left by an interrupted write", leftover)
     if args.selftest:
         from metavoice_app.commands.selftest import run_selftest
 

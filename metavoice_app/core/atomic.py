@@ -9,10 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+# An interrupted write (a crash, a power cut) leaves its temporary file behind; one
+# untouched this long belongs to no write in progress.
+STALE_AFTER_S = 3600.0
+# The names _temporary gives: "." + the target's name + "." + mkstemp's 8 characters + ".tmp"
+_TEMPORARY_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.tmp$")
 
 
 def _read_umask() -> int:
@@ -84,6 +92,35 @@ def check_writable(path: Path) -> None:
     fd, probe = _temporary(path, folder)
     os.close(fd)
     probe.unlink()
+
+
+def remove_stale_temporaries(
+    folder: Path, recursive: bool = False, older_than_s: float = STALE_AFTER_S
+) -> list[Path]:
+    """Delete the temporary files that interrupted writes left in ``folder``; returns them.
+
+    Only files named as :func:`atomic_open` names them and untouched for
+    ``older_than_s`` are removed (a younger one may be another instance's write in
+    progress), so nothing of the user's is ever deleted. Call it only on the app's own
+    folders; a file that cannot be removed is left for the next start.
+    """
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    cutoff = time.time() - older_than_s
+    for path in folder.rglob(".*.tmp") if recursive else folder.glob(".*.tmp"):
+        try:
+            if (
+                _TEMPORARY_NAME.match(path.name)
+                and path.is_file()
+                and not path.is_symlink()
+                and path.stat().st_mtime < cutoff
+            ):
+                path.unlink()
+                removed.append(path)
+        except OSError:
+            continue
+    return removed
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import platformdirs
 
+from metavoice_app.core.atomic import remove_stale_temporaries
+
 APP_NAME = "MetaVoice Studio"
 APP_SLUG = "metavoice-studio"
 HOME_ENV = "METAVOICE_HOME"
@@ -77,6 +79,16 @@ class AppPaths:
         """Create every folder; raises ``OSError`` with the path if one cannot be made."""
         for directory in self.all_dirs():
             directory.mkdir(parents=True, exist_ok=True)
+
+    def remove_stale_temporaries(self) -> list[Path]:
+        """Clear what interrupted writes left in the app's own folders: the voice library,
+        the settings folder and the clone sessions (with their takes). The exports and any
+        folder the user chose are never scanned."""
+        return [
+            *remove_stale_temporaries(self.voices_dir),
+            *remove_stale_temporaries(self.config_dir),
+            *remove_stale_temporaries(self.recordings_dir, recursive=True),
+        ]
 
 
 def resources_dir() -> Path:
