@@ -114,7 +114,7 @@ def test_settings_dialog_saves_and_applies(
     dialog.prompts.setValue(7)
     dialog.export_rate.setCurrentIndex(dialog.export_rate.findData(22050))
     dialog.accept()
-    saved = load_settings(app_paths.settings_file)
+    saved, _notice = load_settings(app_paths.settings_file)
     assert (saved.theme, saved.prompts_per_voice, saved.export_sample_rate) == ("dark", 7, 22050)
     qtbot.waitUntil(
         lambda: window.palette().color(QPalette.ColorRole.Window).lightness() < 100,
@@ -126,3 +126,22 @@ def test_settings_dialog_saves_and_applies(
     qtbot.addWidget(dialog)
     assert dialog.theme.currentData() == "dark"
     dialog.reject()
+
+
+def test_a_reset_setting_is_noticed_once_in_the_status_bar(
+    qtbot: QtBot, app_paths: AppPaths
+) -> None:
+    import json
+
+    app_paths.settings_file.write_text(
+        json.dumps({"theme": "neon", "export_sample_rate": 22050}), encoding="utf-8"
+    )
+    first = create_main_window(app_paths, device_override="cpu")
+    qtbot.addWidget(first)
+    message = first.statusBar().currentMessage()
+    assert "theme must be one of" in message and "not 'neon', so it is back to 'system'" in message
+    assert "settings.json.broken-" in message
+    assert first.settings.export_sample_rate == 22050  # the good value is kept
+    again = create_main_window(app_paths, device_override="cpu")
+    qtbot.addWidget(again)
+    assert again.statusBar().currentMessage() == "Ready"

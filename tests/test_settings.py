@@ -11,7 +11,7 @@ from metavoice_app.core.settings import Settings, SettingsError, load_settings, 
 
 
 def test_missing_file_gives_defaults(app_paths: AppPaths) -> None:
-    assert load_settings(app_paths.settings_file) == Settings()
+    assert load_settings(app_paths.settings_file) == (Settings(), "")
 
 
 def test_round_trip(app_paths: AppPaths) -> None:
@@ -24,7 +24,7 @@ def test_round_trip(app_paths: AppPaths) -> None:
         input_device="USB mic",
     )
     save_settings(settings, app_paths.settings_file)
-    assert load_settings(app_paths.settings_file) == settings
+    assert load_settings(app_paths.settings_file) == (settings, "")
 
 
 @pytest.mark.parametrize(
@@ -50,15 +50,49 @@ def test_invalid_values_are_refused_with_the_field_name(
 @pytest.mark.parametrize("content", ["{not json", "[1, 2]", '{"theme": "neon"}'])
 def test_damaged_file_is_kept_aside_and_defaults_used(content: str, app_paths: AppPaths) -> None:
     app_paths.settings_file.write_text(content, encoding="utf-8")
-    assert load_settings(app_paths.settings_file) == Settings()
+    settings, notice = load_settings(app_paths.settings_file)
+    assert settings == Settings()
     kept = list(app_paths.config_dir.glob("settings.json.broken-*"))
     assert len(kept) == 1
     assert kept[0].read_text(encoding="utf-8") == content
+    assert f"kept as {kept[0]}" in notice
+
+
+def test_one_invalid_value_resets_only_that_value_and_says_so_once(
+    app_paths: AppPaths,
+) -> None:
+    chosen = {
+        "theme": "dark",
+        "compute_device": "cpu",
+        "input_device": "USB mic",
+        "export_format": "flac",
+        "export_sample_rate": 22050,
+        "prompts_per_voice": 12,
+    }
+    for field, bad in [
+        ("export_sample_rate", 12345),
+        ("export_sample_rate", 22050.0),
+        ("prompts_per_voice", "twelve"),
+        ("prompts_per_voice", True),
+        ("input_device", 3),
+        ("theme", None),
+    ]:
+        app_paths.settings_file.write_text(json.dumps({**chosen, field: bad}), encoding="utf-8")
+        settings, notice = load_settings(app_paths.settings_file)
+        default = getattr(Settings(), field)
+        assert settings == Settings(**{**chosen, field: default})  # the others are kept
+        assert (
+            f"{field} must be" in notice and f"not {bad!r}, so it is back to {default!r}" in notice
+        )
+        assert load_settings(app_paths.settings_file) == (settings, "")  # repaired: told once
+    kept = list(app_paths.config_dir.glob("settings.json.broken-*"))
+    assert len(kept) == 6  # each file as it was, none replacing another
+    assert any(json.loads(k.read_text(encoding="utf-8"))["theme"] is None for k in kept)
 
 
 def test_unknown_keys_from_newer_versions_are_ignored(app_paths: AppPaths) -> None:
     app_paths.settings_file.write_text(json.dumps({"theme": "light", "future": 1}))
-    assert load_settings(app_paths.settings_file).theme == "light"
+    assert load_settings(app_paths.settings_file) == (Settings(theme="light"), "")
 
 
 def test_atomic_write_replaces_whole_file(tmp_path: Path) -> None:

@@ -1,7 +1,9 @@
 """User settings, stored as JSON in the config folder.
 
-A damaged settings file must never stop the app from starting: it is moved
-aside (so nothing is silently thrown away) and defaults are used instead.
+A damaged settings file must never stop the app from starting, nor cost the
+user more than it must: a value the app cannot use resets only that setting, a
+file that cannot be read resets them all, the file as it was is kept aside (so
+nothing is silently thrown away), and the app is told what was reset.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import dataclasses
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,51 +45,100 @@ class Settings:
 
     def validate(self) -> None:
         """Raise :class:`SettingsError` naming the first bad field."""
-        checks: list[tuple[str, object, tuple[object, ...]]] = [
-            ("theme", self.theme, THEMES),
-            ("compute_device", self.compute_device, COMPUTE_DEVICES),
-            ("export_format", self.export_format, EXPORT_FORMATS),
-            ("export_sample_rate", self.export_sample_rate, EXPORT_SAMPLE_RATES),
-        ]
-        for name, value, allowed in checks:
-            if value not in allowed:
-                raise SettingsError(f"{name} must be one of {allowed}, not {value!r}")
-        if not 1 <= self.prompts_per_voice <= 20:
-            raise SettingsError(
-                f"prompts_per_voice must be between 1 and 20, not {self.prompts_per_voice}"
-            )
+        for item in dataclasses.fields(self):
+            problem = _problem(item.name, getattr(self, item.name))
+            if problem:
+                raise SettingsError(problem)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Settings:
-        """Known keys are taken, unknown ones ignored (files from newer versions)."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        settings = cls(**{k: v for k, v in data.items() if k in names})
-        settings.validate()
-        return settings
+
+def _among(allowed: tuple[object, ...]) -> Callable[[object], bool]:
+    # Same type as well as equal: JSON's 48000.0 or true are not the setting 48000 or 1.
+    return lambda value: any(type(value) is type(a) and value == a for a in allowed)
 
 
-def load_settings(path: Path) -> Settings:
-    """Read settings; a missing file gives defaults, a damaged one is kept aside."""
+def _device_name(value: object) -> bool:
+    return value is None or isinstance(value, str)  # None: the system's default device
+
+
+def _prompt_count(value: object) -> bool:
+    return type(value) is int and 1 <= value <= 20
+
+
+_RULES: dict[str, tuple[Callable[[object], bool], str]] = {
+    "theme": (_among(THEMES), f"one of {THEMES}"),
+    "compute_device": (_among(COMPUTE_DEVICES), f"one of {COMPUTE_DEVICES}"),
+    "input_device": (_device_name, "a device name or null"),
+    "output_device": (_device_name, "a device name or null"),
+    "export_format": (_among(EXPORT_FORMATS), f"one of {EXPORT_FORMATS}"),
+    "export_sample_rate": (_among(EXPORT_SAMPLE_RATES), f"one of {EXPORT_SAMPLE_RATES}"),
+    "prompts_per_voice": (_prompt_count, "between 1 and 20"),
+}
+
+
+def _problem(name: str, value: object) -> str:
+    """Why ``value`` cannot be the setting ``name`` ('' when it can)."""
+    valid, wanted = _RULES[name]
+    return "" if valid(value) else f"{name} must be {wanted}, not {value!r}"
+
+
+def _keep_aside(path: Path, what_happened: str) -> str:
+    """Move the settings file aside and return the notice for the user."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    backup, number = path.with_name(f"{path.name}.broken-{stamp}"), 2
+    while backup.exists():  # never replace an earlier backup made in the same second
+        backup, number = path.with_name(f"{path.name}.broken-{stamp}-{number}"), number + 1
+    try:
+        path.replace(backup)
+    except OSError:
+        log.exception("could not move the damaged settings file aside")
+        notice = f"{what_happened}."
+    else:
+        notice = f"{what_happened}. The file as it was is kept as {backup}."
+    log.warning("settings file %s: %s", path, notice)
+    return notice
+
+
+def load_settings(path: Path) -> tuple[Settings, str]:
+    """Read settings, and a notice of what had to be reset ('' when nothing was).
+
+    Keys unknown to this version (files from newer versions) are ignored. After a
+    reset the repaired settings are saved, so the notice is given once, not at every
+    start.
+    """
     if not path.exists():
-        return Settings()
+        return Settings(), ""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if not isinstance(data, dict):
             raise SettingsError("the file does not hold a JSON object")
-        return Settings.from_dict(data)
-    except (OSError, ValueError, TypeError) as exc:
-        backup = path.with_name(f"{path.name}.broken-{time.strftime('%Y%m%d-%H%M%S')}")
-        log.warning(
-            "settings file %s is unusable (%s); kept as %s, using defaults", path, exc, backup
+    except (OSError, ValueError) as exc:
+        reason = (
+            f"The settings file could not be read ({exc}); every setting is back to its default"
         )
-        try:
-            path.replace(backup)
-        except OSError:
-            log.exception("could not move the damaged settings file aside")
-        return Settings()
+        return Settings(), _keep_aside(path, reason)
+    defaults = Settings()
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for item in dataclasses.fields(Settings):
+        if item.name not in data:
+            continue
+        problem = _problem(item.name, data[item.name])
+        if problem:
+            problems.append(f"{problem}, so it is back to {getattr(defaults, item.name)!r}")
+        else:
+            values[item.name] = data[item.name]
+    settings = Settings(**values)
+    if not problems:
+        return settings, ""
+    notice = _keep_aside(path, "Some settings could not be used: " + "; ".join(problems))
+    try:
+        save_settings(settings, path)
+    except OSError:
+        log.exception("could not save the repaired settings")
+    return settings, notice
 
 
 def save_settings(settings: Settings, path: Path) -> None:

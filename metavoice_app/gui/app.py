@@ -39,10 +39,16 @@ def create_main_window(
 ) -> MainWindow:
     """Build the themed main window from saved settings (used by the app and its tests)."""
     app = ensure_application()
-    settings = load_settings(paths.settings_file)
+    settings, notice = load_settings(paths.settings_file)
     scheme = apply_theme(app, settings.theme)
     log.info("theme %s (%s)", settings.theme, scheme)
-    return MainWindow(paths, settings, device_preference=device_override, model_dir=model_dir)
+    return MainWindow(
+        paths,
+        settings,
+        device_preference=device_override,
+        model_dir=model_dir,
+        settings_notice=notice,
+    )
 
 
 def run_app(paths: AppPaths, device_override: str | None = None) -> int:

@@ -74,7 +74,10 @@ class MainWindow(QMainWindow):
         settings: Settings,
         device_preference: str | None = None,
         model_dir: Path | None = None,
+        settings_notice: str = "",
     ) -> None:
+        """``settings_notice`` says which settings had to be reset on loading; it is shown
+        in the status bar (once: the repaired settings are saved)."""
         super().__init__()
         self.paths = paths
         self.settings = settings
@@ -121,7 +124,7 @@ class MainWindow(QMainWindow):
         self.device_status = QLabel(f"Compute: {DEVICE_PENDING}")
         self.device_status.setAccessibleName("Compute device")
         self.statusBar().addPermanentWidget(self.device_status)
-        self.statusBar().showMessage("Ready")
+        self.statusBar().showMessage(settings_notice or "Ready")
 
         self.player = Player(self, device=settings.output_device)
         self.engines = EngineService(model_dir, self.device_preference, self)
