@@ -41,7 +41,7 @@ def _run(args: argparse.Namespace, paths: AppPaths) -> int:
             raise ValueError(f"--out must end in {SUFFIX}")
         if args.steps < 1:
             raise ValueError(f"--steps must be 1 or more, not {args.steps}")
-        if args.out.exists() and not args.force:
+        if args.out.is_file() and not args.force:  # a folder there is check_writable's to report
             raise ValueError(f"{args.out} already exists; give --force to replace it")
         check_writable(args.out)
         takes, rejected = load_takes(args.folder)
