@@ -134,3 +134,17 @@ def test_second_adaptation_dev_set_is_the_held_out_test_other_speakers() -> None
     assert all("librispeech_test-other" in str(p) for items in other.values() for p, _ in items)
     with pytest.raises(ValueError, match="unknown dev set"):
         dev_recordings(shared, "vctk-all")
+
+
+def test_tts_benchmark_picks_the_real_speakers_not_their_warped_copies() -> None:
+    from metavoice_app.core.bench.tts import _pick_voices
+    from metavoice_app.core.synth.engine import SpeechEngine
+
+    engine = SpeechEngine(device="cpu")
+    assert _pick_voices(engine, None) == [
+        "libri-1088",
+        "vcc2016-SM1",
+        "vcc2016-TM1",
+        "flite-slt-00",
+    ]
+    assert _pick_voices(engine, ["festival-ked-00"]) == ["festival-ked-00"]

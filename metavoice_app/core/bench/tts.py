@@ -166,7 +166,11 @@ def _pick_voices(engine: SpeechEngine, wanted: list[str] | None) -> list[str]:
     ids = engine.voice_ids()
     chosen = [engine.info.default_voice]
     for prefix in ("vcc2016-SM1", "vcc2016-TM1", "flite-slt-00", "festival-ked-00", "libri-"):
-        match = next((v for v in ids if v.startswith(prefix) and v not in chosen), None)
+        # the voice itself (a real speaker), not a warped pseudo-speaker made from it
+        exact: list[str] = [prefix] if prefix in ids and prefix not in chosen else []
+        match = next(iter(exact), None) or next(
+            (v for v in ids if v.startswith(prefix) and v not in chosen), None
+        )
         if match:
             chosen.append(match)
         if len(chosen) == 4:
