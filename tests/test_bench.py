@@ -148,3 +148,22 @@ def test_tts_benchmark_picks_the_real_speakers_not_their_warped_copies() -> None
         "flite-slt-00",
     ]
     assert _pick_voices(engine, ["festival-ked-00"]) == ["festival-ked-00"]
+
+
+def test_naturalness_judge_prefers_speech_to_noise(flite_speech) -> None:
+    from metavoice_app.core.bench.judge import JudgeUnavailableError
+    from metavoice_app.core.bench.naturalness import NaturalnessJudge
+
+    shared = shared_data()
+    if shared is None:
+        pytest.skip("the shared data folder (with judges/nisqa_tts) is not present")
+    try:
+        judge = NaturalnessJudge(shared)
+    except JudgeUnavailableError as exc:
+        pytest.skip(f"the naturalness judge is not installed: {exc}")
+    speech = flite_speech("The birch canoe slid on the smooth planks.")
+    noise = np.random.default_rng(0).standard_normal(len(speech)).astype(np.float32) * 0.1
+    scores = judge.score([noise, speech])
+    assert len(scores) == 2 and all(1.0 <= s <= 5.0 for s in scores)
+    assert scores[1] > scores[0] + 0.5
+    assert judge.score([]) == []

@@ -64,7 +64,7 @@ def _tts(args: argparse.Namespace, _paths: AppPaths) -> int:
     except (JudgeUnavailableError, ValueError) as exc:
         print(f"metavoice bench tts: {exc}", file=sys.stderr)
         return 2
-    section = args.section or ("tts-ablation" if len(args.variants) > 1 else "tts")
+    section = args.section or "tts"
     _publish(to_markdown(result, _command()), args.report, section)
     return 0
 
@@ -206,7 +206,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         action="store_true",
         help="leave out flite, festival and the real recordings (for quick ablations)",
     )
-    tts.add_argument("--section", help="report section (default: tts, or tts-ablation)")
+    tts.add_argument("--section", default=None, help="report section (default: tts)")
     tts.add_argument("--threads", type=int, default=2)
     tts.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"))
     tts.add_argument("--report", type=Path, help="update this markdown file's tts section")

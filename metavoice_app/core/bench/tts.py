@@ -199,7 +199,7 @@ def parse_variant(spec: str, model: PostFilter) -> PostFilter:
 
 def _describe(postfilter: PostFilter) -> str:
     if postfilter.is_identity:
-        return "none (the model's frames as predicted)"
+        return "none (the model's frames as predicted, at its own durations)"
     envelope = (
         f"envelope gains ^{postfilter.strength:g}" if postfilter.envelope_gain else "no envelope"
     )
@@ -243,7 +243,13 @@ def run(config: TtsBenchConfig, progress: Progress = lambda _m: None) -> TtsBenc
     result.load_seconds = time.perf_counter() - started
     result.model = f"{engine.model_dir.name} ({engine.info.model_id[:12]})"
     variants = {spec: parse_variant(spec, engine.info.postfilter) for spec in config.variants}
-    result.variants = {spec: _describe(pf) for spec, pf in variants.items()}
+    fitted = len(engine.info.voice_delivery)
+    kept = (
+        f"; the {fitted} real voices with recordings keep their own pitch range and pace"
+        if fitted
+        else ""
+    )
+    result.variants = {spec: _describe(pf) + kept for spec, pf in variants.items()}
     engine.speak("Warm up.")  # lexicon and first-call costs are not per-sentence costs
 
     first = []
@@ -345,7 +351,7 @@ def _real_reference(result: TtsBenchResult, name: str) -> Row | None:
 
 
 def to_markdown(result: TtsBenchResult, command: str) -> str:
-    ablation = len(result.variants) > 1
+    ablation = len(result.variants) > 2  # more than the model against no post-filter
     counts = ", ".join(f"{n} {name}" for name, n in result.sentences.items())
     if result.skipped:
         counts += f" (the prompts after the first {result.skipped} held-out ones)"
