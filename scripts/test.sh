@@ -12,7 +12,10 @@ venv="${VENV:-$root/.venv}"
 "$venv/bin/mypy"
 
 set +e
-QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}" "$venv/bin/python" -m pytest "$@"
+# METAVOICE_TEST_HARD_EXIT: exit with pytest's status without interpreter finalisation
+# (see tests/conftest.py).
+METAVOICE_TEST_HARD_EXIT=1 QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}" \
+  "$venv/bin/python" -m pytest "$@"
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then
