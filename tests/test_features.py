@@ -42,7 +42,7 @@ def test_feature_coding_is_faithful(speech: np.ndarray) -> None:
 def test_vocoding_round_trip_stays_closer_than_another_voice(speech: np.ndarray) -> None:
     params = world.analyze(speech, "dio")
     feats = world.encode(params)
-    audio = world.vocode(feats)
+    audio = world.synthesize(world.decode(feats))
     assert abs(len(audio) - len(speech)) < world.HOP_LENGTH * 2
     assert np.abs(audio).max() <= 1.0
     again = world.encode(world.analyze(audio, "dio"))

@@ -124,7 +124,7 @@ def test_attached_encoder_gives_adaptation_its_start(
     utt = speaker.utterances[0]
     from metavoice_app.core.features import world
 
-    audio = world.vocode(corpus.features(speaker.id)[utt.id].astype(np.float32))
+    audio = world.synthesize(world.decode(corpus.features(speaker.id)[utt.id].astype(np.float32)))
     take = Take(tmp_path / "t.wav", utt.text, audio, TakeReport(1, 1, 0, 40, 0))
     adapter = Adapter(engine.model, engine.info, AdaptConfig(), engine.speaker_tools)
     from metavoice_app.core.adapt.takes import take_features

@@ -30,11 +30,7 @@ import torch
 from metavoice_app.core.adapt.takes import Take, take_features
 from metavoice_app.core.adapt.update import InnerOptimizer, UpdateRule
 from metavoice_app.core.features import world
-from metavoice_app.core.features.postfilter import (
-    DURATION_SCALE_LIMITS,
-    PITCH_RANGE_LIMITS,
-    VoiceDelivery,
-)
+from metavoice_app.core.features.postfilter import VoiceDelivery
 from metavoice_app.core.model.acoustic import AcousticModel, Batch
 from metavoice_app.core.model.checkpoint import ModelInfo
 from metavoice_app.core.text.frontend import TextFrontend, utterance_phones
@@ -229,10 +225,7 @@ def delivery_from_ratios(ratios: tuple[float, float] | None) -> VoiceDelivery | 
     """The ratios as a voice's delivery, kept within what the post-filter allows."""
     if ratios is None:
         return None
-    pitch, pace = ratios
-    return VoiceDelivery(
-        float(np.clip(pitch, *PITCH_RANGE_LIMITS)), float(np.clip(pace, *DURATION_SCALE_LIMITS))
-    )
+    return VoiceDelivery.measured(*ratios)
 
 
 class Adapter:

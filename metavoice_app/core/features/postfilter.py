@@ -141,9 +141,9 @@ class PostFilter:
                 voicing_threshold=float(data.get("voicing_threshold", 0.5)),
                 duration_scale=float(data.get("duration_scale", 1.0)),
             )
+        except PostFilterError:
+            raise
         except (TypeError, ValueError) as exc:
-            if isinstance(exc, PostFilterError):
-                raise
             raise PostFilterError(
                 f"the post-filter holds a value that is not a number: {exc}"
             ) from exc
@@ -161,6 +161,15 @@ class VoiceDelivery:
     def __post_init__(self) -> None:
         PostFilter(pitch_range=self.pitch_range, duration_scale=self.duration_scale)
 
+    @classmethod
+    def measured(cls, pitch_ratio: float, pace_ratio: float) -> VoiceDelivery:
+        """A delivery from measured ratios, kept within what the post-filter allows (a
+        measurement on a few noisy clips can fall outside)."""
+        return cls(
+            float(np.clip(pitch_ratio, *PITCH_RANGE_LIMITS)),
+            float(np.clip(pace_ratio, *DURATION_SCALE_LIMITS)),
+        )
+
     def to_dict(self) -> dict[str, float]:
         return {"pitch_range": self.pitch_range, "duration_scale": self.duration_scale}
 
@@ -170,7 +179,7 @@ class VoiceDelivery:
             raise PostFilterError("a voice's delivery holds pitch_range and duration_scale only")
         try:
             return cls(float(data.get("pitch_range", 1.0)), float(data.get("duration_scale", 1.0)))
+        except PostFilterError:
+            raise
         except (TypeError, ValueError) as exc:
-            if isinstance(exc, PostFilterError):
-                raise
             raise PostFilterError(f"a voice's delivery is not numeric: {exc}") from exc

@@ -120,8 +120,3 @@ def synthesize(params: WorldParams) -> npt.NDArray[np.float32]:
         FRAME_PERIOD_MS,
     )
     return np.asarray(np.clip(wav, -1.0, 1.0), dtype=np.float32)
-
-
-def vocode(feats: npt.NDArray[np.floating]) -> npt.NDArray[np.float32]:
-    """Feature matrix straight to audio."""
-    return synthesize(decode(feats))

@@ -36,13 +36,7 @@ import torch
 from metavoice_app.core.audio.io import load_audio
 from metavoice_app.core.features import world
 from metavoice_app.core.features.delivery import Delivery, measure
-from metavoice_app.core.features.postfilter import (
-    DURATION_SCALE_LIMITS,
-    MAX_GAIN,
-    PITCH_RANGE_LIMITS,
-    PostFilter,
-    VoiceDelivery,
-)
+from metavoice_app.core.features.postfilter import MAX_GAIN, PostFilter, VoiceDelivery
 from metavoice_app.core.synth.engine import SpeechEngine
 from metavoice_app.core.text.frontend import TextError, TextFrontend
 from metavoice_app.core.train.corpus.real import (
@@ -139,9 +133,7 @@ def _voice_delivery(real: list[Delivery], spoken: list[Delivery]) -> VoiceDelive
         return None
     pitch = statistics.mean(d.pitch_range_st for d in real) / model_spread
     pace = statistics.median(d.phones_per_second for d in spoken) / real_rate
-    return VoiceDelivery(
-        float(np.clip(pitch, *PITCH_RANGE_LIMITS)), float(np.clip(pace, *DURATION_SCALE_LIMITS))
-    )
+    return VoiceDelivery.measured(pitch, pace)
 
 
 def _read_and_spoken(
