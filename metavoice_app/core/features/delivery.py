@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,7 +83,7 @@ class DeliverySummary:
         return rate, pitch
 
 
-def summarise(measured: list[Delivery | None]) -> DeliverySummary | None:
+def summarise(measured: Sequence[Delivery | None]) -> DeliverySummary | None:
     clips = [m for m in measured if m is not None]
     if not clips:
         return None

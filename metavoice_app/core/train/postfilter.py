@@ -35,9 +35,9 @@ import torch
 
 from metavoice_app.core.audio.io import load_audio
 from metavoice_app.core.features import world
-from metavoice_app.core.features.delivery import Delivery, measure
+from metavoice_app.core.features.delivery import Delivery, measure, summarise
 from metavoice_app.core.features.postfilter import MAX_GAIN, PostFilter, VoiceDelivery
-from metavoice_app.core.synth.engine import SpeechEngine
+from metavoice_app.core.synth.engine import SpeechEngine, VoiceHandle
 from metavoice_app.core.text.frontend import TextError, TextFrontend
 from metavoice_app.core.train.corpus.real import (
     RealSpeaker,
@@ -90,6 +90,20 @@ def _model_delivery(
     return [m for m in measured if m is not None]
 
 
+def _model_frames(engine: SpeechEngine, handle: VoiceHandle, text: str) -> np.ndarray | None:
+    """The model's frames for ``text`` in a voice, at its own durations and before any
+    post-filter; None for text the front end cannot speak."""
+    try:
+        prepared = engine.frontend.prepare(text)
+    except TextError:
+        return None
+    pieces = [
+        handle.model.synthesize(torch.tensor([s.ids], device=engine.device), handle.speaker)
+        for s in prepared.sentences
+    ]
+    return torch.cat(pieces).float().cpu().numpy()
+
+
 def speaker_stats(
     engine: SpeechEngine, voice: str, clips: list[tuple[Path, str]], threads: int
 ) -> SpeakerStats:
@@ -104,17 +118,9 @@ def speaker_stats(
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:  # WORLD releases the GIL
         analysed = list(pool.map(analyse, clips))
     for (_path, text), (real, delivery) in zip(clips, analysed, strict=True):
-        try:
-            prepared = engine.frontend.prepare(text)
-        except TextError:
+        predicted = _model_frames(engine, handle, text)
+        if delivery is None or predicted is None:
             continue
-        if delivery is None:
-            continue
-        pieces = [
-            handle.model.synthesize(torch.tensor([s.ids], device=engine.device), handle.speaker)
-            for s in prepared.sentences
-        ]
-        predicted = torch.cat(pieces).float().cpu().numpy()
         stats.real_var.append(real[:, 1 : world.N_MCEP].var(axis=0))
         stats.model_var.append(predicted[:, 1 : world.N_MCEP].var(axis=0))
         stats.texts.append(text)
@@ -125,14 +131,13 @@ def speaker_stats(
 
 def _voice_delivery(real: list[Delivery], spoken: list[Delivery]) -> VoiceDelivery | None:
     """A voice's delivery: its speaker's pitch spread and pace over the model's."""
-    if not real or not spoken:
+    recorded, said = summarise(real), summarise(spoken)
+    if recorded is None or said is None:
         return None
-    model_spread = statistics.mean(d.pitch_range_st for d in spoken)
-    real_rate = statistics.median(d.phones_per_second for d in real)
-    if model_spread <= 0 or real_rate <= 0:
+    if said.pitch_range_st <= 0 or recorded.phones_per_second <= 0:
         return None
-    pitch = statistics.mean(d.pitch_range_st for d in real) / model_spread
-    pace = statistics.median(d.phones_per_second for d in spoken) / real_rate
+    pace, _ = said.ratio_to(recorded)
+    _, pitch = recorded.ratio_to(said)
     return VoiceDelivery.measured(pitch, pace)
 
 
@@ -143,18 +148,11 @@ def _read_and_spoken(
     handle = engine.voice(voice)
     real, spoken = [], []
     for path, text in clips:
-        try:
-            prepared = engine.frontend.prepare(text)
-        except TextError:
+        frames = _model_frames(engine, handle, text)
+        if frames is None:
             continue
         recorded = measure(load_audio(path), text, engine.frontend)
-        frames = [
-            handle.model.synthesize(torch.tensor([s.ids], device=engine.device), handle.speaker)
-            for s in prepared.sentences
-        ]
-        said = measure(
-            postfilter.vocode(torch.cat(frames).float().cpu().numpy()), text, engine.frontend
-        )
+        said = measure(postfilter.vocode(frames), text, engine.frontend)
         if recorded is not None and said is not None:
             real.append(recorded)
             spoken.append(said)
