@@ -111,15 +111,15 @@ def distortion(real: np.ndarray, synthetic: np.ndarray) -> tuple[float, float]:
 
 
 DEV_SETS = {
-    "vctk": "VCTK dev speakers (p225-p228)",
-    "test-other": "LibriSpeech test-other speakers (held out of training)",
+    "vctk": "4 unseen VCTK dev speakers (p225-p228)",
+    "test-other": "10 LibriSpeech test-other speakers (held out of training)",
 }
 
 
 def dev_recordings(shared: Path, dev_set: str = "vctk") -> dict[str, list[tuple[Path, str]]]:
     """A dev set's recordings and transcripts, by speaker, in name order: the 4 VCTK
     speakers, or the 10 LibriSpeech test-other speakers (10 clips each, machine
-    transcripts), which no training stage uses."""
+    transcripts), which the corpus builder leaves out of training."""
     rows: dict[str, list[tuple[Path, str]]] = {}
     if dev_set == "test-other":
         for person in librispeech_speakers(shared):
@@ -308,8 +308,7 @@ def to_markdown(
         title,
         "",
         f"Measured {dt.date.today().isoformat()} with `{command}` on {threads} CPU threads. "
-        f"{'4' if dev_set == 'vctk' else '10'} unseen {DEV_SETS[dev_set]}, {takes}, the "
-        "other 5 as queries. "
+        f"{DEV_SETS[dev_set]}, {takes}, the other 5 as queries. "
         "Similarity: cosine of Resemblyzer embeddings of each synthesised query and the real "
         "speaker's centroid; identification among the 4 speakers; MCD over WORLD coded "
         "envelope coefficients 1-39 and F0 RMSE after DTW against the real queries; WER by "
