@@ -20,10 +20,12 @@ from metavoice_app.core.adapt.adapter import (
 )
 from metavoice_app.core.adapt.takes import load_takes
 from metavoice_app.core.audio.checks import check_take
+from metavoice_app.core.features.exemplars import CLASSES, PREDICTED, RESIDUAL
 from metavoice_app.core.model.checkpoint import load_model
 from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.profiles.mvoice import read_profile
 
+EXEMPLAR_TABLES = (CLASSES, PREDICTED, RESIDUAL)
 LINES = [
     "The birch canoe slid on the smooth planks.",
     "Glue the sheet to the dark blue background.",
@@ -93,7 +95,7 @@ def test_adaptation_lowers_the_loss_deterministically(
     assert [p.step for p in seen] == list(range(1, 16))
     assert seen[-1].loss < seen[0].loss
     assert seen[-1].holdout_loss is not None and seen[-1].eta_seconds == 0
-    assert set(first.tensors) == {SPEAKER, *adapted_names(model, "cln")}
+    assert set(first.tensors) == {SPEAKER, *adapted_names(model, "cln"), *EXEMPLAR_TABLES}
     for name, tensor in first.tensors.items():
         assert torch.equal(tensor, second.tensors[name])
     assert first.recipe["support_takes"] == 4 and first.recipe["held_out_takes"] == 1

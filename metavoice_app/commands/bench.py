@@ -124,6 +124,8 @@ def _adapt(args: argparse.Namespace, _paths: AppPaths) -> int:
             progress=lambda m: print(m, file=sys.stderr, flush=True),
             holdout=args.holdout,
             dev_set=args.dev_set,
+            baseline=not args.no_statistics_baseline,
+            exemplars={"on": (True,), "off": (False,), "both": (True, False)}[args.exemplars],
         )
     except JudgeUnavailableError as exc:
         print(f"metavoice bench adapt: {exc}", file=sys.stderr)
@@ -274,6 +276,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         action="store_true",
         help="measure the wizard's recipe: the last take held out for early stopping, the "
         "voice it keeps judged once (use a separate --section)",
+    )
+    adapt.add_argument(
+        "--exemplars",
+        choices=("on", "off", "both"),
+        default="on",
+        help="exemplar refinement from the takes (the app's default: on), or both to compare",
+    )
+    adapt.add_argument(
+        "--no-statistics-baseline",
+        action="store_true",
+        help="leave out the non-learned baseline (the default voice with its statistics "
+        "moved to the takes)",
     )
     adapt.add_argument("--plot", type=Path, help="draw similarity vs steps to this PNG")
     adapt.add_argument("--report", type=Path, help="update this markdown file's section")

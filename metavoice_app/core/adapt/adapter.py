@@ -30,6 +30,7 @@ import torch
 from metavoice_app.core.adapt.takes import Take, take_features
 from metavoice_app.core.adapt.update import InnerOptimizer, UpdateRule
 from metavoice_app.core.features import world
+from metavoice_app.core.features.exemplars import Exemplars, frame_phones, without_exemplars
 from metavoice_app.core.features.postfilter import VoiceDelivery
 from metavoice_app.core.model.acoustic import AcousticModel, Batch
 from metavoice_app.core.model.checkpoint import ModelInfo
@@ -107,6 +108,9 @@ class AdaptConfig:
     similarity_every: int = 5  # steps between similarity estimates (0: never)
     seed: int = 0
     cache_features: bool = False  # keep each take's features beside it (app sessions)
+    # Pair the takes' real frames with the voice's predictions for exemplar refinement
+    # (:mod:`metavoice_app.core.features.exemplars`)
+    exemplars: bool = True
 
 
 @dataclass
@@ -123,7 +127,8 @@ class AdaptProgress:
 
 @dataclass
 class AdaptedVoice:
-    tensors: dict[str, torch.Tensor]  # SPEAKER plus adapted model parameters
+    # SPEAKER, the adapted model parameters and (where made) the exemplar tables
+    tensors: dict[str, torch.Tensor]
     steps: int
     seconds: float
     final_loss: float
@@ -180,16 +185,44 @@ def allowed_shapes(model: AcousticModel) -> dict[str, tuple[int, ...]]:
 def with_voice(model: AcousticModel, tensors: dict[str, torch.Tensor]) -> AcousticModel:
     """A copy of ``model`` carrying a voice's adapted parameters (the base stays untouched)."""
     voiced = copy.deepcopy(model)
-    overrides = {k: v for k, v in tensors.items() if k != SPEAKER}
+    overrides = {k: v for k, v in without_exemplars(tensors).items() if k != SPEAKER}
     if overrides:
         state = voiced.state_dict()
         voiced.load_state_dict({**state, **{k: v.to(state[k].dtype) for k, v in overrides.items()}})
     return voiced.eval()
 
 
+@dataclass
+class TakeReading:
+    """One take read by the adapted voice at the take's own timing: its phones and
+    aligned durations ``(1, N)``, its real frames and the model's ``(T, FEATURE_DIM)``."""
+
+    phones: torch.Tensor
+    durations: torch.Tensor
+    real: torch.Tensor
+    said: torch.Tensor
+
+
+@torch.no_grad()
+def read_takes(
+    model: AcousticModel, batches: list[Batch], speaker: torch.Tensor
+) -> list[TakeReading]:
+    """Every take of ``batches`` as the voice ``speaker`` says it with the take's timing."""
+    readings = []
+    for batch in batches:
+        assert batch.durations is not None
+        for row in range(batch.phones.shape[0]):
+            length, frames = int(batch.phone_lengths[row]), int(batch.frame_lengths[row])
+            phones = batch.phones[row : row + 1, :length]
+            durations = batch.durations[row : row + 1, :length]
+            said = model.synthesize(phones, speaker[None], durations=durations)[:frames]
+            readings.append(TakeReading(phones, durations, batch.features[row, :frames], said))
+    return readings
+
+
 @torch.no_grad()
 def takes_delivery(
-    model: AcousticModel, batches: list[Batch], speaker: torch.Tensor
+    model: AcousticModel, readings: list[TakeReading], speaker: torch.Tensor
 ) -> tuple[float, float] | None:
     """The person's delivery against the adapted model's, as (pitch-range ratio, pace
     ratio), or None without enough voiced speech: the ratio of the takes' log-F0
@@ -199,26 +232,33 @@ def takes_delivery(
     pitch range about 40 % narrower; this puts the person's back."""
     real_spread, model_spread = [], []
     real_frames = predicted_frames = 0.0
-    for batch in batches:
-        assert batch.durations is not None
-        for row in range(batch.phones.shape[0]):
-            length, frames = int(batch.phone_lengths[row]), int(batch.frame_lengths[row])
-            phones = batch.phones[row : row + 1, :length]
-            durations = batch.durations[row : row + 1, :length]
-            real = batch.features[row, :frames]
-            voiced = real[:, world.VUV] > 0.5
-            if int(voiced.sum()) < 3:
-                continue
-            said = model.synthesize(phones, speaker[None], durations=durations)[:frames]
-            real_spread.append(float(real[voiced, world.LF0].std()))
-            model_spread.append(float(said[voiced[: len(said)], world.LF0].std()))
-            speech = phones > 2  # not padding, silence or a pause
-            real_frames += float(durations[speech].sum())
-            predicted = model.predict_durations(phones, speaker[None])
-            predicted_frames += float(predicted[speech].sum())
+    for take in readings:
+        voiced = take.real[:, world.VUV] > 0.5
+        if int(voiced.sum()) < 3:
+            continue
+        real_spread.append(float(take.real[voiced, world.LF0].std()))
+        model_spread.append(float(take.said[voiced[: len(take.said)], world.LF0].std()))
+        speech = take.phones > 2  # not padding, silence or a pause
+        real_frames += float(take.durations[speech].sum())
+        predicted = model.predict_durations(take.phones, speaker[None])
+        predicted_frames += float(predicted[speech].sum())
     if not real_spread or predicted_frames <= 0 or sum(model_spread) <= 0:
         return None
     return float(np.mean(real_spread) / np.mean(model_spread)), real_frames / predicted_frames
+
+
+def exemplar_tensors(readings: list[TakeReading]) -> dict[str, torch.Tensor]:
+    """The takes' frames paired with the voice's predictions, as the tensors a voice
+    carries for exemplar refinement (none when the takes hold no speech)."""
+    exemplars = Exemplars.collect(
+        (
+            frame_phones(take.phones, take.durations),
+            take.said.float().cpu().numpy(),
+            take.real.float().cpu().numpy(),
+        )
+        for take in readings
+    )
+    return {} if exemplars is None else exemplars.to_tensors()
 
 
 def delivery_from_ratios(ratios: tuple[float, float] | None) -> VoiceDelivery | None:
@@ -347,8 +387,17 @@ class Adapter:
         loss_value = float("nan")
         step = 0
         snapshots: dict[int, tuple[dict[str, torch.Tensor], float]] = {}
+        batches = [support_batch] + ([holdout_batch] if holdout_batch is not None else [])
+
+        def judged_state() -> tuple[dict[str, torch.Tensor], float]:
+            """The voice as it is now, with its exemplar tables, for a benchmark."""
+            state = self._snapshot(model, names, speaker)
+            if config.exemplars:
+                state.update(exemplar_tensors(read_takes(model, batches, speaker.detach())))
+            return state, time.perf_counter() - started
+
         if 0 in snapshot_steps:
-            snapshots[0] = (self._snapshot(model, names, speaker), time.perf_counter() - started)
+            snapshots[0] = judged_state()
         for step in range(1, config.steps + 1):
             if cancelled():
                 raise AdaptationCancelled
@@ -362,10 +411,7 @@ class Adapter:
                     fast[name].copy_(tensor)
             loss_value = float(loss.detach())
             if step in snapshot_steps:
-                snapshots[step] = (
-                    self._snapshot(model, names, speaker),
-                    time.perf_counter() - started,
-                )
+                snapshots[step] = judged_state()
             holdout_value = None
             if holdout_batch is not None:
                 with torch.no_grad():
@@ -399,8 +445,10 @@ class Adapter:
             for name in names:
                 fast[name].copy_(tensors[name])
         kept_speaker = tensors[SPEAKER].to(self.device)
-        batches = [support_batch] + ([holdout_batch] if holdout_batch is not None else [])
-        ratios = takes_delivery(model, batches, kept_speaker)
+        readings = read_takes(model, batches, kept_speaker)
+        ratios = takes_delivery(model, readings, kept_speaker)
+        if config.exemplars:
+            tensors = {**tensors, **exemplar_tensors(readings)}
         similarity = None
         if voice_print is not None:
             similarity = self._similarity(model, meter_batch, kept_speaker, voice_print)
@@ -430,6 +478,7 @@ class Adapter:
                 # the takes' pitch spread and durations over the adapted model's
                 "measured_pitch_ratio": None if ratios is None else round(ratios[0], 4),
                 "measured_pace_ratio": None if ratios is None else round(ratios[1], 4),
+                "exemplar_refinement": config.exemplars,
             },
         )
 

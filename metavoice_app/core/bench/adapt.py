@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import statistics
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,16 +25,17 @@ import numpy as np
 import torch
 
 from metavoice_app.core.adapt.adapter import AdaptConfig, Adapter
-from metavoice_app.core.adapt.takes import Take
+from metavoice_app.core.adapt.takes import Take, take_features
 from metavoice_app.core.audio.checks import check_take
 from metavoice_app.core.audio.io import load_audio
 from metavoice_app.core.audio.prep import normalize_loudness, trim_silence
 from metavoice_app.core.bench.judge import JudgeUnavailableError, WhisperJudge
 from metavoice_app.core.bench.naturalness import NaturalnessJudge
+from metavoice_app.core.bench.statistics_voice import StatisticsVoice
 from metavoice_app.core.bench.wer import word_error_rate
 from metavoice_app.core.features import world
-from metavoice_app.core.features.delivery import measure, summarise
-from metavoice_app.core.synth.engine import SpeechEngine
+from metavoice_app.core.features.delivery import DeliverySummary, measure, summarise
+from metavoice_app.core.synth.engine import SpeechEngine, VoiceHandle
 from metavoice_app.core.text.frontend import TextFrontend
 from metavoice_app.core.train.corpus.real import is_held_out, librispeech_speakers
 
@@ -135,9 +138,11 @@ def dev_recordings(shared: Path, dev_set: str = "vctk") -> dict[str, list[tuple[
     return {speaker: sorted(items) for speaker, items in sorted(rows.items())}
 
 
-def dev_speakers(
-    shared: Path, support: int, dev_set: str = "vctk"
-) -> dict[str, tuple[list[Take], list[tuple[Path, str]]]]:
+# speaker -> (support takes, (path, text) of each query recording)
+DevSpeakers = dict[str, tuple[list[Take], list[tuple[Path, str]]]]
+
+
+def dev_speakers(shared: Path, support: int, dev_set: str = "vctk") -> DevSpeakers:
     speakers = {}
     for speaker, items in dev_recordings(shared, dev_set).items():
         takes = []
@@ -150,6 +155,117 @@ def dev_speakers(
     return speakers
 
 
+class DevJudges:
+    """The judges and the real speakers' references for one dev set: each speaker's
+    Resemblyzer centroid (for similarity and identification), WORLD features of each real
+    query (for distortion), and their delivery (for rate and pitch-range ratios)."""
+
+    def __init__(self, shared: Path, speakers: DevSpeakers, threads: int) -> None:
+        self.speaker, self.whisper = SpeakerJudge(), WhisperJudge(threads)
+        self.nisqa, self.frontend = NaturalnessJudge(shared), TextFrontend()
+        self.real_features: dict[Path, np.ndarray] = {}
+        self.centroids: dict[str, np.ndarray] = {}
+        self.person: dict[str, DeliverySummary | None] = {}
+        for name, (_, queries) in speakers.items():
+            embeddings, delivered = [], []
+            for path, text in queries:
+                audio = load_audio(path)
+                embeddings.append(self.speaker.embed(audio))
+                self.real_features[path] = world.encode(
+                    world.analyze(trim_silence(audio), "harvest")
+                )
+                delivered.append(measure(audio, text, self.frontend))
+            centroid = np.mean(embeddings, axis=0)
+            self.centroids[name] = centroid / np.linalg.norm(centroid)
+            self.person[name] = summarise(delivered)
+        self.names = sorted(self.centroids)
+        self.matrix = np.stack([self.centroids[n] for n in self.names])
+
+    def judge(
+        self,
+        speak: Callable[[str], np.ndarray],
+        speaker: str,
+        queries: list[tuple[Path, str]],
+        stats: dict[str, list[float]],
+    ) -> list[tuple[str, str]]:
+        """Speak every query of ``speaker`` with ``speak``, add each measure to ``stats``
+        and return (text, Whisper's transcript) pairs for the word error rate."""
+        clones, texts = [], []
+        for path, text in queries:
+            audio = speak(text)
+            embedding = self.speaker.embed(audio)
+            stats.setdefault("similarity", []).append(float(self.centroids[speaker] @ embedding))
+            identified = self.names[int(np.argmax(self.matrix @ embedding))] == speaker
+            stats.setdefault("identified", []).append(float(identified))
+            mcd, f0 = distortion(
+                self.real_features[path], world.encode(world.analyze(audio, "harvest"))
+            )
+            stats.setdefault("mcd", []).append(mcd)
+            if np.isfinite(f0):
+                stats.setdefault("f0", []).append(f0)
+            texts.append((text, self.whisper.transcribe(audio)))
+            clones.append((text, audio))
+        stats.setdefault("naturalness", []).extend(self.nisqa.score([a for _, a in clones]))
+        clone = summarise([measure(a, t, self.frontend) for t, a in clones])
+        real = self.person[speaker]
+        if clone is not None and real is not None:
+            rate, pitch = clone.ratio_to(real)
+            stats.setdefault("rate", []).append(rate)
+            stats.setdefault("pitch", []).append(pitch)
+        return texts
+
+
+def summary_row(
+    label: str,
+    adapts: str,
+    profile_kb: float,
+    steps: int,
+    stats: dict[str, list[float]],
+    texts: list[tuple[str, str]],
+) -> Row:
+    """One table row: every measure averaged over the dev speakers' queries."""
+    return Row(
+        label,
+        adapts,
+        profile_kb,
+        steps,
+        statistics.mean(stats["similarity"]),
+        statistics.mean(stats["identified"]),
+        statistics.mean(stats["mcd"]),
+        statistics.mean(stats.get("f0", [float("nan")])),
+        word_error_rate(texts),
+        statistics.mean(stats["seconds"]),
+        statistics.mean(stats["analysis"]),
+        statistics.mean(stats["naturalness"]),
+        statistics.mean(stats.get("rate", [float("nan")])),
+        statistics.mean(stats.get("pitch", [float("nan")])),
+    )
+
+
+STATISTICS_BASELINE = "statistics baseline"
+
+
+def statistics_baseline_row(
+    engine: SpeechEngine, speakers: DevSpeakers, judges: DevJudges, progress: Callable[[str], None]
+) -> Row:
+    """The non-learned baseline (:mod:`.statistics_voice`) judged like the clones."""
+    stats: dict[str, list[float]] = {}
+    texts: list[tuple[str, str]] = []
+    for speaker, (takes, queries) in speakers.items():
+        progress(f"{STATISTICS_BASELINE}: fitting to {speaker}")
+        started = time.perf_counter()
+        features = [take_features(take) for take in takes]
+        analysis = time.perf_counter() - started
+        voice = StatisticsVoice.fit(engine, takes, features)
+        stats.setdefault("seconds", []).append(analysis + voice.seconds)
+        stats.setdefault("analysis", []).append(analysis)
+        texts += judges.judge(voice.speak, speaker, queries, stats)
+    kb = (2 * world.N_MCEP + 3) * 4 / 1024  # the statistics and the rate, as float32
+    return summary_row(
+        STATISTICS_BASELINE, f"none ({engine.info.default_voice})", kb, 0, stats, texts
+    )
+
+
 def run(
     models: dict[str, Path],
     shared: Path,
@@ -160,8 +276,12 @@ def run(
     progress: Callable[[str], None] = lambda _m: None,
     holdout: bool = False,
     dev_set: str = "vctk",
+    baseline: bool = True,
+    exemplars: tuple[bool, ...] = (True,),
 ) -> list[Row]:
-    """Adapt each model to each dev speaker and judge the voice after each of ``steps``.
+    """Adapt each model to each dev speaker and judge the voice after each of ``steps``,
+    with and/or without exemplar refinement as ``exemplars`` asks; with ``baseline``, the
+    statistics baseline on the first model comes first.
 
     ``holdout`` measures the wizard's recipe instead: the last take held out, early
     stopping on it, and the voice it keeps judged once (as the most steps asked for).
@@ -170,27 +290,16 @@ def run(
     if holdout:
         steps = (max(steps),)
     speakers = dev_speakers(shared, support, dev_set)
-    judge, whisper = SpeakerJudge(), WhisperJudge(threads)
-    nisqa, frontend = NaturalnessJudge(shared), TextFrontend()
-    real_feats: dict[Path, np.ndarray] = {}
-    centroids = {}
-    person = {}
-    for speaker, (_, queries) in speakers.items():
-        embeddings, delivered = [], []
-        for path, text in queries:
-            audio = load_audio(path)
-            embeddings.append(judge.embed(audio))
-            real_feats[path] = world.encode(world.analyze(trim_silence(audio), "harvest"))
-            delivered.append(measure(audio, text, frontend))
-        centroid = np.mean(embeddings, axis=0)
-        centroids[speaker] = centroid / np.linalg.norm(centroid)
-        person[speaker] = summarise(delivered)
-    names = sorted(centroids)
-    matrix = np.stack([centroids[n] for n in names])
+    judges = DevJudges(shared, speakers, threads)
     rows = []
-    for (name, model_dir), preset in [(m, p) for m in models.items() for p in params]:
+    runs = [(m, p, e) for m in models.items() for p in params for e in exemplars]
+    for index, ((name, model_dir), preset, refined) in enumerate(runs):
         label = name if len(params) == 1 else f"{name}, {preset or 'default'}"
+        if len(exemplars) > 1:
+            label += f", exemplars {'on' if refined else 'off'}"
         engine = SpeechEngine(model_dir, device="cpu")
+        if baseline and index == 0:
+            rows.append(statistics_baseline_row(engine, speakers, judges, progress))
         per_step: dict[int, dict[str, list[float]]] = {s: {} for s in steps}
         texts: dict[int, list[tuple[str, str]]] = {s: [] for s in steps}
         adapts, profile_kb = "", 0.0
@@ -199,62 +308,31 @@ def run(
             voice = Adapter(
                 engine.model,
                 engine.info,
-                AdaptConfig(steps=max(steps), params=preset, holdout=holdout),
+                AdaptConfig(steps=max(steps), params=preset, holdout=holdout, exemplars=refined),
                 engine.speaker_tools,
             ).adapt(takes, snapshot_steps=() if holdout else steps)
             judged = {max(steps): (voice.tensors, voice.seconds)} if holdout else voice.snapshots
             adapts = f"{voice.recipe['params']}, {voice.recipe['optimizer']}"
+            if refined:
+                adapts += ", exemplars"
             profile_kb = sum(t.numel() * t.element_size() for t in voice.tensors.values()) / 1024
             for step, (tensors, seconds) in sorted(judged.items()):
                 handle = engine.voice_from_tensors(speaker, tensors, voice.delivery)
-                clones = []
                 stats = per_step[step]
                 stats.setdefault("seconds", []).append(seconds)
                 stats.setdefault("analysis", []).append(voice.analysis_seconds)
-                for path, text in queries:
-                    audio = engine.speak(text, voice=handle).audio
-                    embedding = judge.embed(audio)
-                    scores = matrix @ embedding
-                    stats.setdefault("similarity", []).append(float(centroids[speaker] @ embedding))
-                    stats.setdefault("identified", []).append(
-                        float(names[int(np.argmax(scores))] == speaker)
-                    )
-                    mcd, f0 = distortion(
-                        real_feats[path], world.encode(world.analyze(audio, "harvest"))
-                    )
-                    stats.setdefault("mcd", []).append(mcd)
-                    if np.isfinite(f0):
-                        stats.setdefault("f0", []).append(f0)
-                    texts[step].append((text, whisper.transcribe(audio)))
-                    clones.append((text, audio))
-                stats.setdefault("naturalness", []).extend(nisqa.score([a for _, a in clones]))
-                clone = summarise([measure(a, t, frontend) for t, a in clones])
-                real = person[speaker]
-                if clone is not None and real is not None:
-                    rate, pitch = clone.ratio_to(real)
-                    stats.setdefault("rate", []).append(rate)
-                    stats.setdefault("pitch", []).append(pitch)
-        for step in steps:
-            stats = per_step[step]
-            rows.append(
-                Row(
-                    label,
-                    adapts,
-                    profile_kb,
-                    step,
-                    statistics.mean(stats["similarity"]),
-                    statistics.mean(stats["identified"]),
-                    statistics.mean(stats["mcd"]),
-                    statistics.mean(stats.get("f0", [float("nan")])),
-                    word_error_rate(texts[step]),
-                    statistics.mean(stats["seconds"]),
-                    statistics.mean(stats["analysis"]),
-                    statistics.mean(stats["naturalness"]),
-                    statistics.mean(stats.get("rate", [float("nan")])),
-                    statistics.mean(stats.get("pitch", [float("nan")])),
+                texts[step] += judges.judge(
+                    functools.partial(speak_audio, engine, handle), speaker, queries, stats
                 )
-            )
+        rows += [
+            summary_row(label, adapts, profile_kb, step, per_step[step], texts[step])
+            for step in steps
+        ]
     return rows
+
+
+def speak_audio(engine: SpeechEngine, handle: VoiceHandle, text: str) -> np.ndarray:
+    return engine.speak(text, voice=handle).audio
 
 
 def plot(rows: list[Row], path: Path, reference: float | None = None) -> None:
@@ -266,6 +344,9 @@ def plot(rows: list[Row], path: Path, reference: float | None = None) -> None:
     figure, axis = plt.subplots(figsize=(6, 4), dpi=120)
     for label in dict.fromkeys(r.init for r in rows):
         mine = [r for r in rows if r.init == label]
+        if label == STATISTICS_BASELINE:  # learns nothing: one level at every step count
+            axis.axhline(mine[0].similarity, linestyle=":", color="black", label=label)
+            continue
         axis.plot([r.steps for r in mine], [r.similarity for r in mine], marker="o", label=label)
     if reference is not None:
         axis.axhline(reference, linestyle="--", color="gray", label="real, same speaker")
@@ -310,13 +391,15 @@ def to_markdown(
         f"Measured {dt.date.today().isoformat()} with `{command}` on {threads} CPU threads. "
         f"{DEV_SETS[dev_set]}, {takes}, the other 5 as queries. "
         "Similarity: cosine of Resemblyzer embeddings of each synthesised query and the real "
-        "speaker's centroid; identification among the 4 speakers; MCD over WORLD coded "
+        "speaker's centroid; identification among the dev set's speakers; MCD over WORLD coded "
         "envelope coefficients 1-39 and F0 RMSE after DTW against the real queries; WER by "
         "Whisper tiny.en; naturalness by NISQA-TTS; rate and pitch range: the clone's speaking "
         "rate and F0 spread over the person's on the same query sentences (target 0.9-1.1 "
         "and 0.8-1.2). Time: from the start to that step, including the WORLD analysis of "
         "the takes, which the wizard does while the person records (so there the wait is the "
-        "time less the analysis).",
+        "time less the analysis). The statistics baseline learns nothing: the default voice "
+        "with the mean and spread of each envelope coefficient and of log-F0, and its "
+        "speaking rate, moved to the takes'.",
         "",
         "| init | adapts | profile (KB) | steps | similarity | identification | MCD (dB) | "
         "F0 RMSE (cents) | WER | NISQA | rate | pitch range | time (s) "

@@ -33,6 +33,9 @@ MAX_GAIN = 50.0
 MAX_STRENGTH = 3.0
 PITCH_RANGE_LIMITS = (0.25, 4.0)
 DURATION_SCALE_LIMITS = (0.5, 2.0)
+# The envelope gains' strength for voices refined by exemplars: measured on the dev
+# speakers (docs/benchmarks.md), 1 beat both 0 and the model's 1.5 on top of the residuals.
+EXEMPLAR_STRENGTH = 1.0
 
 
 class PostFilterError(ValueError):
@@ -114,14 +117,19 @@ class PostFilter:
             "duration_scale": self.duration_scale,
         }
 
-    def for_voice(self, delivery: VoiceDelivery | None) -> PostFilter:
+    def for_voice(self, delivery: VoiceDelivery | None, exemplars: bool = False) -> PostFilter:
         """This post-filter with a cloned voice's own pitch range and pace (fitted to the
-        person's takes) in place of the model's averages."""
-        if delivery is None:
-            return self
-        return dataclasses.replace(
-            self, pitch_range=delivery.pitch_range, duration_scale=delivery.duration_scale
-        )
+        person's takes) in place of the model's averages; for a voice refined by its
+        takes' exemplars (whose real residuals restore much of the envelope's spread),
+        the envelope gains at most at :data:`EXEMPLAR_STRENGTH`."""
+        voiced = self
+        if delivery is not None:
+            voiced = dataclasses.replace(
+                voiced, pitch_range=delivery.pitch_range, duration_scale=delivery.duration_scale
+            )
+        if exemplars and voiced.strength > EXEMPLAR_STRENGTH:
+            voiced = dataclasses.replace(voiced, strength=EXEMPLAR_STRENGTH)
+        return voiced
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PostFilter:

@@ -2,7 +2,7 @@
 
     manifest.json        format version, name, base model id, adapted tensor names and
                          shapes, training recipe, creation date, consent record
-    adapter.safetensors  the adapted parameters (never pickle)
+    adapter.safetensors  the adapted parameters and the takes' exemplar tables (never pickle)
     preview.wav          a short sample of the voice
 
 Profiles arrive from other people, so reading one trusts nothing: member names
@@ -32,6 +32,7 @@ from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
 
 from metavoice_app.core.atomic import atomic_open
+from metavoice_app.core.features.exemplars import ExemplarError, Exemplars, without_exemplars
 from metavoice_app.core.features.postfilter import PostFilterError, VoiceDelivery
 
 FORMAT_VERSION = 1
@@ -43,7 +44,8 @@ MEMBER_LIMITS = {MANIFEST: 256 * 1024, ADAPTER: 4 * 2**20, PREVIEW: 2 * 2**20}
 MAX_FILE_BYTES = 8 * 2**20
 MAX_VOICE_PRINT = 1024
 MAX_NAME_CHARS = 80
-ALLOWED_DTYPES = {"F16": torch.float16, "F32": torch.float32}
+# Parameters are floats; 8-bit integers only hold the exemplar tables' phone classes.
+ALLOWED_DTYPES = {"F16": torch.float16, "F32": torch.float32, "U8": torch.uint8}
 # A trained model's weights and speaker vectors stay within a few units (the bundled
 # model's largest is about 11); a profile beyond this bound is damaged or hostile, and
 # would be spoken as full-scale noise.
@@ -170,7 +172,7 @@ def _dtype_name(tensor: torch.Tensor) -> str:
     for name, dtype in ALLOWED_DTYPES.items():
         if tensor.dtype == dtype:
             return name
-    raise ProfileError(f"tensors must be float16 or float32, not {tensor.dtype}")
+    raise ProfileError(f"tensors must be float16, float32 or uint8, not {tensor.dtype}")
 
 
 def save_profile(
@@ -295,8 +297,15 @@ def read_profile(
                 f"{path.name}: parameter {name} holds values up to {peak:.3g}, far beyond "
                 f"what a voice uses (at most {MAX_MAGNITUDE:g}); the profile is damaged"
             )
+    try:
+        Exemplars.from_tensors(tensors)
+    except ExemplarError as exc:
+        raise ProfileError(f"{path.name}: {exc}") from exc
+    parameters = without_exemplars(tensors)
+    if any(not tensor.is_floating_point() for tensor in parameters.values()):
+        raise ProfileError(f"{path.name}: the adapted parameters must be floating point")
     if expected_shapes is not None:
-        for name, tensor in tensors.items():
+        for name, tensor in parameters.items():
             if name not in expected_shapes:
                 raise ProfileError(f"{path.name}: parameter {name} does not exist in this model")
             if tuple(tensor.shape) != tuple(expected_shapes[name]):

@@ -24,6 +24,7 @@ import torch
 from metavoice_app.core.adapt.adapter import SPEAKER, allowed_shapes, with_voice
 from metavoice_app.core.device import resolve_device
 from metavoice_app.core.features import world
+from metavoice_app.core.features.exemplars import ExemplarError, Exemplars, frame_phones
 from metavoice_app.core.features.postfilter import PostFilter, VoiceDelivery
 from metavoice_app.core.model.acoustic import AcousticModel, Controls
 from metavoice_app.core.model.checkpoint import ModelInfo, ModelLoadError, load_model
@@ -62,6 +63,8 @@ class VoiceHandle:
     speaker: torch.Tensor  # (1, speaker_dim)
     # A cloned voice's own pitch range and pace (the model's post-filter does the rest)
     delivery: VoiceDelivery | None = None
+    # A cloned voice's take frames, which put the person's spectral detail back
+    exemplars: Exemplars | None = None
 
 
 @dataclass
@@ -247,9 +250,13 @@ class SpeechEngine:
         where it was fitted, the person's delivery."""
         if SPEAKER not in tensors:
             raise ProfileError(f"voice {name!r} has no speaker vector; it cannot be used")
+        try:
+            exemplars = Exemplars.from_tensors(tensors)
+        except ExemplarError as exc:
+            raise ProfileError(f"voice {name!r}: {exc}") from exc
         model = with_voice(self.model, tensors)
         speaker = tensors[SPEAKER].float().to(self.device)[None]
-        return VoiceHandle(name, model, speaker, delivery)
+        return VoiceHandle(name, model, speaker, delivery, exemplars)
 
     def speaker_vector(self, voice: str | None = None) -> torch.Tensor:
         """The embedding of a built-in voice (the default voice when ``None``)."""
@@ -276,7 +283,7 @@ class SpeechEngine:
         started = time.perf_counter()
         prepared: PreparedText = self.frontend.prepare(text)
         handle = voice if isinstance(voice, VoiceHandle) else self.voice(voice)
-        postfilter = self.postfilter.for_voice(handle.delivery)
+        postfilter = self.postfilter.for_voice(handle.delivery, handle.exemplars is not None)
         # The post-filter's duration scale slows the model to its speakers' real pace.
         asked = controls or Controls()
         paced = dataclasses.replace(asked, speed=asked.speed / postfilter.duration_scale)
@@ -296,8 +303,12 @@ class SpeechEngine:
     ) -> np.ndarray:
         """One sentence's audio: the only place the model and the vocoder are run."""
         ids = torch.tensor([sentence.ids], device=self.device)
-        features = handle.model.synthesize(ids, handle.speaker, controls)
-        return postfilter.vocode(features.float().cpu().numpy())
+        durations = handle.model.predict_durations(ids, handle.speaker, controls.speed)
+        features = handle.model.synthesize(ids, handle.speaker, controls, durations=durations)
+        frames = features.float().cpu().numpy()
+        if handle.exemplars is not None:
+            frames = handle.exemplars.refine(frames, frame_phones(ids, durations))
+        return postfilter.vocode(frames)
 
     def speak(
         self,
