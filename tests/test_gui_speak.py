@@ -267,3 +267,13 @@ def test_stop_keeps_the_finished_sentences_as_a_clip(
     controller.export(tmp_path / "kept.wav")
     qtbot.waitUntil(lambda: "Saved" in page.status.text(), timeout=30_000)
     assert sf.info(str(tmp_path / "kept.wav")).duration == pytest.approx(clip.duration, abs=0.01)
+
+
+def test_tab_leaves_the_text_box(window: MainWindow, qtbot: QtBot) -> None:
+    page = window.speak_page
+    window.activateWindow()
+    page.text_edit.setFocus()
+    qtbot.waitUntil(page.text_edit.hasFocus)
+    qtbot.keyClick(page.text_edit, Qt.Key.Key_Tab)
+    assert not page.text_edit.hasFocus()
+    assert "\t" not in page.text_edit.toPlainText()

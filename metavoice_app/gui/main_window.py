@@ -30,6 +30,7 @@ from metavoice_app.gui.controllers.dub import DubController
 from metavoice_app.gui.controllers.speak import SpeakController
 from metavoice_app.gui.controllers.voices import VoicesController
 from metavoice_app.gui.engine_service import EngineService
+from metavoice_app.gui.help import HelpDialog
 from metavoice_app.gui.pages.base import AreaPage
 from metavoice_app.gui.pages.clone import ClonePage
 from metavoice_app.gui.pages.dub import DubPage
@@ -85,6 +86,8 @@ class MainWindow(QMainWindow):
         self.device_info: DeviceInfo | None = None
         self._tasks: list[Task] = []
         self._about: AboutDialog | None = None
+        self._help: HelpDialog | None = None
+        self._settings_dialog: SettingsDialog | None = None
 
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(app_icon())
@@ -153,7 +156,12 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self.settings_action = QAction("&Settings…", self)
-        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        # Ctrl+, everywhere (as the README says), plus the platform's own key if it has one.
+        keys = [
+            QKeySequence("Ctrl+,"),
+            *QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences),
+        ]
+        self.settings_action.setShortcuts(list(dict.fromkeys(keys)))
         self.settings_action.triggered.connect(self.show_settings)
         file_menu.addAction(self.settings_action)
         open_data = QAction("Open &Voices Folder", self)
@@ -173,11 +181,14 @@ class MainWindow(QMainWindow):
             view_menu.addAction(action)
 
         help_menu = self.menuBar().addMenu("&Help")
+        self.help_action = QAction(f"{APP_NAME} &Help", self)
+        self.help_action.setShortcut(QKeySequence.StandardKey.HelpContents)
+        self.help_action.triggered.connect(self.show_help)
+        help_menu.addAction(self.help_action)
         open_logs = QAction("Open &Log Folder", self)
         open_logs.triggered.connect(lambda: self._open_folder(self.paths.logs_dir))
         help_menu.addAction(open_logs)
         self.about_action = QAction(f"&About {APP_NAME}", self)
-        self.about_action.setShortcut(QKeySequence.StandardKey.HelpContents)
         self.about_action.triggered.connect(self.show_about)
         help_menu.addAction(self.about_action)
 
@@ -232,8 +243,19 @@ class MainWindow(QMainWindow):
         self._about.raise_()
         return self._about
 
+    def show_help(self) -> HelpDialog:
+        if self._help is None:
+            self._help = HelpDialog(self.findChildren(QAction), parent=self)
+        self._help.show()
+        self._help.raise_()
+        return self._help
+
     def show_settings(self) -> SettingsDialog:
-        """Open the Settings dialog (device lists are read when it opens)."""
+        """Open the Settings dialog (device lists are read when it opens); a second
+        request while it is open brings the open one forward."""
+        if self._settings_dialog is not None and self._settings_dialog.isVisible():
+            self._settings_dialog.raise_()
+            return self._settings_dialog
         try:
             inputs, outputs = input_devices(), output_devices()
         except AudioUnavailableError:
@@ -241,6 +263,7 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(self.settings, inputs, outputs, self)
         dialog.accepted.connect(lambda: self.apply_settings(dialog.chosen()))
         dialog.open()
+        self._settings_dialog = dialog
         return dialog
 
     def apply_settings(self, settings: Settings) -> None:

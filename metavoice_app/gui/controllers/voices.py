@@ -35,7 +35,9 @@ class VoicesController(QObject):
         self.engines = engines
         self.player = player
         self.entries: list[Entry] = []
-        self.trashed: Path | None = None
+        # Deleted profiles, newest last, as they lie in the library's trash: each undo
+        # restores one. The trash is a folder in the library, so it outlives the app.
+        self.trashed: list[Path] = []
         page.table.itemSelectionChanged.connect(self._selection_changed)
         page.table.itemDoubleClicked.connect(lambda _item: self.play_preview())
         page.play_button.clicked.connect(self.play_preview)
@@ -44,6 +46,8 @@ class VoicesController(QObject):
         page.duplicate_button.clicked.connect(self.duplicate)
         page.delete_button.clicked.connect(self.delete)
         page.undo_button.clicked.connect(self.undo_delete)
+        page.delete_shortcut.activated.connect(self.delete)
+        page.undo_shortcut.activated.connect(self.undo_delete)
         page.export_button.clicked.connect(self._ask_export)
         page.import_button.clicked.connect(self._ask_import)
         engines.ready.connect(lambda _engine: self.refresh())
@@ -187,22 +191,29 @@ class VoicesController(QObject):
         entry = self.selected()
         if entry is None:
             return
-        self.trashed = self.library.delete(entry.path)
+        try:
+            self.trashed.append(self.library.delete(entry.path))
+        except OSError as exc:
+            self._report(f"Could not delete “{entry.name}”: {exc}")
+            return
         self.page.undo_button.setVisible(True)
-        self._changed(f"Deleted “{entry.name}”.")
+        self._changed(f"Deleted “{entry.name}”. Ctrl+Z brings it back.")
 
     def undo_delete(self) -> None:
-        if self.trashed is None:
+        if not self.trashed:
             return
         try:
-            restored = self.library.restore(self.trashed)
-        except ProfileError as exc:
+            restored = self.library.restore(self.trashed[-1])
+        except (ProfileError, OSError) as exc:
             self._report(f"Could not restore: {exc}")
             return
-        self.trashed = None
-        self.page.undo_button.setVisible(False)
+        self.trashed.pop()
+        self.page.undo_button.setVisible(bool(self.trashed))
         self._changed("Restored.")
         self.select(restored)
+        entry = self.selected()
+        if entry is not None:
+            self._report(f"Restored “{entry.name}”.")
 
     def _ask_export(self) -> None:
         entry = self.selected()

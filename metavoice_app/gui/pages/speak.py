@@ -45,6 +45,7 @@ class SpeakPage(AreaPage):
         self.voice_combo.setMinimumWidth(220)
         self.text_edit = QPlainTextEdit()
         self.text_edit.setAccessibleName("Text to speak")
+        self.text_edit.setTabChangesFocus(True)  # keyboard users must be able to move on
         self.text_edit.setPlaceholderText("Type what the voice should say, then press Ctrl+Enter…")
         self.speak_button = QPushButton("Speak")
         self.speak_button.setToolTip("Speak the text (Ctrl+Enter)")
