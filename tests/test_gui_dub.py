@@ -74,3 +74,27 @@ def test_cancel_writes_nothing(window: MainWindow, qtbot: QtBot, tmp_path: Path)
     controller.cancel()
     qtbot.waitUntil(lambda: "Cancelled" in window.dub_page.status.text(), timeout=60_000)
     assert not out.exists()
+
+
+def test_dub_main_voice_is_the_last_used_one(
+    qtbot: QtBot, app_paths: AppPaths, tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    from metavoice_app.core.model.checkpoint import read_info
+    from metavoice_app.core.settings import Settings, save_settings
+
+    info = read_info(tiny_model_dir)
+    other = next(v.id for v in info.voices if v.id != info.default_voice)
+    save_settings(Settings(last_voice=other), app_paths.settings_file)
+    win = create_main_window(app_paths, device_override="cpu", model_dir=tiny_model_dir)
+    qtbot.addWidget(win)
+    qtbot.waitUntil(lambda: win.engines.engine is not None, timeout=60_000)
+    script = tmp_path / "one.txt"
+    script.write_text("Just one line.")
+    assert win.dub_controller.load(script)
+    picker = win.dub_controller.voice_combos[None]
+    assert picker.currentData() == other
+    picker.setCurrentIndex(picker.findData(info.default_voice))
+    task = win.dub_controller.render_to(tmp_path / "one.wav")
+    assert task is not None
+    qtbot.waitUntil(lambda: not task.is_running(), timeout=60_000)
+    assert win.settings.last_voice == info.default_voice

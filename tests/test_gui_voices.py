@@ -139,3 +139,10 @@ def test_delete_key_and_ctrl_z_undo_deletes_in_order(
     assert _names(window) == ["Ada", "Ada (copy)"]
     assert not page.undo_button.isVisible()
     assert "Restored" in page.status.text()
+
+
+def test_your_voices_come_first_in_the_speak_picker(window: MainWindow) -> None:
+    combo = window.speak_page.voice_combo
+    assert combo.itemText(0) == "Ada (your voice)"
+    assert combo.itemData(1) is None  # the separator before the built-in voices
+    assert all("(your voice)" not in combo.itemText(i) for i in range(2, combo.count()))

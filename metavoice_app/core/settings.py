@@ -42,6 +42,9 @@ class Settings:
     export_format: str = "wav"
     export_sample_rate: int = 48000
     prompts_per_voice: int = 5
+    # The voice spoken with last (a built-in voice id or a profile path), chosen again at
+    # the next start; None: the model's default voice.
+    last_voice: str | None = None
 
     def validate(self) -> None:
         """Raise :class:`SettingsError` naming the first bad field."""
@@ -59,7 +62,7 @@ def _among(allowed: tuple[object, ...]) -> Callable[[object], bool]:
     return lambda value: any(type(value) is type(a) and value == a for a in allowed)
 
 
-def _device_name(value: object) -> bool:
+def _name_or_none(value: object) -> bool:
     return value is None or isinstance(value, str)  # None: the system's default device
 
 
@@ -70,11 +73,12 @@ def _prompt_count(value: object) -> bool:
 _RULES: dict[str, tuple[Callable[[object], bool], str]] = {
     "theme": (_among(THEMES), f"one of {THEMES}"),
     "compute_device": (_among(COMPUTE_DEVICES), f"one of {COMPUTE_DEVICES}"),
-    "input_device": (_device_name, "a device name or null"),
-    "output_device": (_device_name, "a device name or null"),
+    "input_device": (_name_or_none, "a device name or null"),
+    "output_device": (_name_or_none, "a device name or null"),
     "export_format": (_among(EXPORT_FORMATS), f"one of {EXPORT_FORMATS}"),
     "export_sample_rate": (_among(EXPORT_SAMPLE_RATES), f"one of {EXPORT_SAMPLE_RATES}"),
     "prompts_per_voice": (_prompt_count, "between 1 and 20"),
+    "last_voice": (_name_or_none, "a voice id, a profile path or null"),
 }
 
 

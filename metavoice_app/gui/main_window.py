@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import logging
 from pathlib import Path
@@ -132,7 +133,12 @@ class MainWindow(QMainWindow):
         self.player = Player(self, device=settings.output_device)
         self.engines = EngineService(model_dir, self.device_preference, self)
         self.speak_controller = SpeakController(
-            self.speak_page, self.engines, paths, self.player, settings.export_sample_rate
+            self.speak_page,
+            self.engines,
+            paths,
+            self.player,
+            settings.export_sample_rate,
+            settings.last_voice,
         )
         self.clone_controller = CloneController(
             self.clone_page, self.engines, paths, settings, self.player
@@ -140,9 +146,13 @@ class MainWindow(QMainWindow):
         self.voices_controller = VoicesController(
             self.voices_page, paths, self.engines, self.player
         )
-        self.dub_controller = DubController(self.dub_page, self.engines, paths, self.player)
+        self.dub_controller = DubController(
+            self.dub_page, self.engines, paths, self.player, settings.last_voice
+        )
+        self.dub_controller.voice_used.connect(self.remember_voice)
         self.engines.ready.connect(lambda _engine: self.dub_controller.engine_ready())
         self.voices_controller.changed.connect(self.speak_controller.refresh_voices)
+        self.speak_controller.voice_used.connect(self.remember_voice)
         self.voices_controller.speak_requested.connect(self._speak_with)
         self.clone_controller.voice_saved.connect(self._voice_saved)
         self.clone_controller.speak_requested.connect(self._speak_with)
@@ -280,6 +290,18 @@ class MainWindow(QMainWindow):
         self.clone_controller.settings = settings
         self.speak_controller.set_export_rate(settings.export_sample_rate)
         self.statusBar().showMessage("Settings saved.", 5_000)
+
+    def remember_voice(self, voice: str) -> None:
+        """Keep the voice used last in the settings, for the pickers at the next start."""
+        self.speak_controller.last_voice = self.dub_controller.last_voice = voice
+        if voice == self.settings.last_voice:
+            return
+        self.settings = dataclasses.replace(self.settings, last_voice=voice)
+        self.clone_controller.settings = self.settings
+        try:
+            save_settings(self.settings, self.paths.settings_file)
+        except (OSError, SettingsError) as exc:
+            log.warning("could not save the last used voice: %s", exc)
 
     def _voice_saved(self, profile: object) -> None:
         self.speak_controller.refresh_voices()

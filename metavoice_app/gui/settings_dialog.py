@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -94,7 +96,9 @@ class SettingsDialog(QDialog):
         layout.addWidget(buttons)
 
     def chosen(self) -> Settings:
-        return Settings(
+        # replace(): settings the dialog does not show (the last voice) are kept as they are
+        return dataclasses.replace(
+            self.original,
             theme=str(self.theme.currentData()),
             compute_device=str(self.compute.currentData()),
             input_device=self.input.currentData(),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QUrl
+from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QComboBox, QFileDialog, QTableWidgetItem
+from PySide6.QtWidgets import QFileDialog, QTableWidgetItem
 
 from metavoice_app.core.audio.export import ExportOptions, format_for, write_audio
 from metavoice_app.core.dubbing.cues import Cue, SubtitleError, read_cues
@@ -17,6 +17,7 @@ from metavoice_app.gui.engine_service import EngineService
 from metavoice_app.gui.errors import show_error
 from metavoice_app.gui.pages.dub import DubPage
 from metavoice_app.gui.player import Player
+from metavoice_app.gui.widgets.voicepicker import VoicePicker
 from metavoice_app.gui.workers import Cancelled, Task, TaskContext
 
 SUBTITLE_FILTER = "Subtitles and scripts (*.srt *.vtt *.txt)"
@@ -31,9 +32,17 @@ def _time(seconds: float | None) -> str:
 
 
 class DubController(QObject):
+    voice_used = Signal(str)  # the main voice of a render: remembered for the next start
+
     def __init__(
-        self, page: DubPage, engines: EngineService, paths: AppPaths, player: Player
+        self,
+        page: DubPage,
+        engines: EngineService,
+        paths: AppPaths,
+        player: Player,
+        last_voice: str | None = None,
     ) -> None:
+        """``last_voice``: the voice used last (kept in the settings) is the main voice."""
         super().__init__(page)
         self.page = page
         self.engines = engines
@@ -41,7 +50,8 @@ class DubController(QObject):
         self.player = player
         self.cues: list[Cue] = []
         self.source: Path | None = None
-        self.voice_combos: dict[str | None, QComboBox] = {}
+        self.last_voice = last_voice
+        self.voice_combos: dict[str | None, VoicePicker] = {}
         self.task: Task | None = None
         self.output: Path | None = None
         page.open_button.clicked.connect(self._ask_open)
@@ -104,15 +114,14 @@ class DubController(QObject):
             and not data.startswith("espeak")
             and data != engine.info.default_voice
         ]
+        known = {data for _, data in choices}
+        main = self.last_voice if self.last_voice in known else engine.info.default_voice
         for index, name in enumerate(names):
-            combo = QComboBox()
-            combo.setAccessibleName(f"Voice for {name or 'untagged cues'}")
-            for text, data in choices:
-                combo.addItem(text, data)
-            default = engine.info.default_voice
+            combo = VoicePicker(f"Voice for {name or 'untagged cues'}")
+            default = main
             if index > 0 and distinct:
                 default = distinct[(index - 1) % len(distinct)]
-            combo.setCurrentIndex(max(combo.findData(default), 0))
+            combo.set_choices(choices, default)
             form.addRow(f"{name or MAIN}:", combo)
             self.voice_combos[name] = combo
 
@@ -163,6 +172,10 @@ class DubController(QObject):
         if engine is None or not self.cues:
             return None
         voices = self._voices(engine)
+        main_voice = self.voice_combos[None].voice()
+        if main_voice is not None:
+            self.last_voice = main_voice
+            self.voice_used.emit(main_voice)
         cues = list(self.cues)
         stems = out.with_name(out.stem + "-stems")
 

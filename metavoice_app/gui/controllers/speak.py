@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QListWidgetItem
 
 from metavoice_app.core.audio.export import ExportOptions, format_for, write_audio
@@ -81,6 +81,8 @@ def _make_sentences(stream: SpeechStream, ctx: TaskContext) -> None:
 
 
 class SpeakController(QObject):
+    voice_used = Signal(str)  # a voice was spoken with: remembered for the next start
+
     def __init__(
         self,
         page: SpeakPage,
@@ -88,12 +90,16 @@ class SpeakController(QObject):
         paths: AppPaths,
         player: Player,
         default_rate: int = 48000,
+        last_voice: str | None = None,
     ) -> None:
+        """``last_voice``: the voice spoken with last (kept in the settings), chosen
+        again when it is still there."""
         super().__init__(page)
         self.page = page
         self.engines = engines
         self.paths = paths
         self.player = player
+        self.last_voice = last_voice
         self.clips: list[Clip] = []
         self.current: Clip | None = None
         self.synthesis: Task | None = None
@@ -139,15 +145,13 @@ class SpeakController(QObject):
         if engine is None:
             return
         combo = self.page.voice_combo
-        previous = combo.currentData()
-        combo.clear()
+        choices = engine.voice_choices(self.paths.voices_dir)
+        known = {voice for _, voice in choices}
         # Strings, not Paths: findData compares wrapped Python objects by identity.
-        for label, voice in engine.voice_choices(self.paths.voices_dir):
-            combo.addItem(label, voice)
-        index = combo.findData(previous) if previous is not None else -1
-        if index < 0:
-            index = combo.findData(engine.info.default_voice)
-        combo.setCurrentIndex(max(index, 0))
+        wanted = next(
+            (v for v in (combo.voice(), self.last_voice) if v in known), engine.info.default_voice
+        )
+        combo.set_choices(choices, wanted)
 
     def select_voice(self, voice: object) -> None:
         self.refresh_voices()
@@ -168,8 +172,11 @@ class SpeakController(QObject):
         if self.synthesis is not None and self.synthesis.is_running():
             self.synthesis.cancel()
         self.player.stop()
-        voice = str(self.page.voice_combo.currentData())
-        voice_name = self.page.voice_combo.currentText().rsplit(" (", 1)[0]
+        combo = self.page.voice_combo
+        voice = str(combo.currentData())
+        voice_name = combo.itemText(combo.currentIndex()).rsplit(" (", 1)[0]
+        self.last_voice = voice
+        self.voice_used.emit(voice)
         controls = Controls(
             speed=self.page.speed_value(),
             pitch_semitones=self.page.pitch_value(),

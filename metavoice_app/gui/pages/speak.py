@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from metavoice_app.gui.pages.base import AreaPage
 from metavoice_app.gui.widgets.spectrogram import SpectrogramView
+from metavoice_app.gui.widgets.voicepicker import VoicePicker
 
 EXPORT_RATES = (16000, 22050, 44100, 48000)
 
@@ -39,9 +40,8 @@ class SpeakPage(AreaPage):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.voice_combo = QComboBox()
-        self.voice_combo.setAccessibleName("Voice")
-        self.voice_combo.setPlaceholderText("Loading voices…")
+        self.voice_combo = VoicePicker()
+        self.voice_combo.search.setPlaceholderText("Loading voices…")
         self.voice_combo.setMinimumWidth(220)
         self.text_edit = QPlainTextEdit()
         self.text_edit.setAccessibleName("Text to speak")
