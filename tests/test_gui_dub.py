@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from metavoice_app.core.paths import AppPaths
@@ -98,3 +99,32 @@ def test_dub_main_voice_is_the_last_used_one(
     assert task is not None
     qtbot.waitUntil(lambda: not task.is_running(), timeout=60_000)
     assert win.settings.last_voice == info.default_voice
+
+
+def test_overflowing_cues_are_marked_the_mix_plays_and_progress_says_done(
+    window: MainWindow, qtbot: QtBot, tmp_path: Path, silent_speakers: None
+) -> None:
+    long_text = "This sentence is far too long to be spoken in the tiny slot it was given here."
+    subtitles = tmp_path / "tight.srt"
+    subtitles.write_text(
+        f"1\n00:00:00,500 --> 00:00:00,700\n{long_text}\n\n"
+        "2\n00:00:01,000 --> 00:00:09,000\nPlenty of time.\n"
+    )
+    controller, page = window.dub_controller, window.dub_page
+    assert controller.load(subtitles)
+    assert not page.play_mix_button.isEnabled()
+    task = controller.render_to(tmp_path / "tight.wav")
+    assert task is not None
+    qtbot.waitUntil(lambda: page.play_mix_button.isEnabled(), timeout=60_000)
+    assert page.progress.value() == 100 and page.progress.text() == "Done"
+    table = page.cue_table
+    tight, roomy = table.item(0, 5), table.item(1, 5)
+    assert tight.text().startswith("+") and roomy.text() == "fits"
+    assert "past its slot" in table.item(0, 4).toolTip() and long_text in tight.toolTip()
+    assert table.item(0, 0).background().color().alpha() > 0
+    assert table.item(1, 0).background().style() == Qt.BrushStyle.NoBrush
+    page.play_mix_button.click()
+    assert window.player.playing and page.play_mix_button.text() == "Stop"
+    assert len(window.player._audio) == len(controller.result.track)
+    page.play_mix_button.click()
+    assert not window.player.playing and page.play_mix_button.text() == "Play mix"

@@ -320,3 +320,16 @@ def test_the_last_used_voice_is_chosen_at_the_next_start(
     qtbot.addWidget(dialog)
     assert dialog.chosen().last_voice == other
     dialog.reject()
+
+
+def test_play_button_plays_and_stops_the_clip(
+    window: MainWindow, qtbot: QtBot, silent_speakers: None
+) -> None:
+    _speak(window, qtbot, "Play me.")
+    page = window.speak_page
+    window.player.stop()
+    assert page.play_button.text() == "Play"
+    page.play_button.click()
+    assert window.player.playing and page.play_button.text() == "Stop"
+    page.play_button.click()
+    assert not window.player.playing and page.play_button.text() == "Play"

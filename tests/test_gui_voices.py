@@ -146,3 +146,12 @@ def test_your_voices_come_first_in_the_speak_picker(window: MainWindow) -> None:
     assert combo.itemText(0) == "Ada (your voice)"
     assert combo.itemData(1) is None  # the separator before the built-in voices
     assert all("(your voice)" not in combo.itemText(i) for i in range(2, combo.count()))
+
+
+def test_preview_button_plays_and_stops(window: MainWindow, silent_speakers: None) -> None:
+    page = window.voices_page
+    page.table.selectRow(0)
+    page.play_button.click()
+    assert window.player.playing and page.play_button.text() == "Stop"
+    page.play_button.click()
+    assert not window.player.playing and page.play_button.text() == "Play preview"

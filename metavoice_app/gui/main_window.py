@@ -21,7 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from metavoice_app.core.audio.devices import AudioUnavailableError, input_devices, output_devices
+from metavoice_app.core.audio.devices import (
+    AudioUnavailableError,
+    input_devices,
+    output_devices,
+)
+from metavoice_app.core.audio.devices import rescan as rescan_audio_devices
 from metavoice_app.core.device import DeviceError, DeviceInfo, describe_device, resolve_device
 from metavoice_app.core.paths import APP_NAME, AppPaths
 from metavoice_app.core.settings import Settings, SettingsError, save_settings
@@ -131,6 +136,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(settings_notice or "Ready")
 
         self.player = Player(self, device=settings.output_device)
+        self.player.rescan_allowed = self._audio_idle
         self.engines = EngineService(model_dir, self.device_preference, self)
         self.speak_controller = SpeakController(
             self.speak_page,
@@ -253,6 +259,11 @@ class MainWindow(QMainWindow):
         self._about.raise_()
         return self._about
 
+    def _audio_idle(self) -> bool:
+        """No sound stream is open (nothing playing, nothing recording): the audio system
+        may be restarted to see devices connected since it started."""
+        return not self.player.playing and self.clone_controller.recorder is None
+
     def show_help(self) -> HelpDialog:
         if self._help is None:
             self._help = HelpDialog(self.findChildren(QAction), parent=self)
@@ -267,8 +278,11 @@ class MainWindow(QMainWindow):
             self._settings_dialog.raise_()
             return self._settings_dialog
         try:
+            if self._audio_idle():  # devices connected since the start are listed too
+                rescan_audio_devices()
             inputs, outputs = input_devices(), output_devices()
-        except AudioUnavailableError:
+        except AudioUnavailableError as exc:
+            log.warning("%s", exc)
             inputs, outputs = [], []
         dialog = SettingsDialog(self.settings, inputs, outputs, self)
         dialog.accepted.connect(lambda: self.apply_settings(dialog.chosen()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QBrush, QColor, QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QTableWidgetItem
 
 from metavoice_app.core.audio.export import ExportOptions, format_for, write_audio
@@ -15,13 +15,15 @@ from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.synth.engine import SpeechEngine, VoiceHandle
 from metavoice_app.gui.engine_service import EngineService
 from metavoice_app.gui.errors import show_error
-from metavoice_app.gui.pages.dub import DubPage
-from metavoice_app.gui.player import Player
+from metavoice_app.gui.pages.dub import FIT_COLUMN, DubPage
+from metavoice_app.gui.player import Player, PlayToggle
 from metavoice_app.gui.widgets.voicepicker import VoicePicker
 from metavoice_app.gui.workers import Cancelled, Task, TaskContext
 
 SUBTITLE_FILTER = "Subtitles and scripts (*.srt *.vtt *.txt)"
 MAIN = "Main voice"
+# Orange, half transparent: stands out on the light and the dark theme alike.
+OVERFLOW_COLOR = QColor(230, 130, 60, 110)
 
 
 def _time(seconds: float | None) -> str:
@@ -55,7 +57,12 @@ class DubController(QObject):
         self.task: Task | None = None
         self.output: Path | None = None
         page.open_button.clicked.connect(self._ask_open)
-        page.preview_button.clicked.connect(self.preview)
+        self.preview_toggle = PlayToggle(page.preview_button, player, "Preview cue")
+        self.preview_toggle.requested.connect(self.preview)
+        self.mix_toggle = PlayToggle(page.play_mix_button, player, "Play mix")
+        self.mix_toggle.requested.connect(self.play_mix)
+        self.result: DubResult | None = None
+        player.failed.connect(page.status.setText)
         page.render_button.clicked.connect(self._ask_render)
         page.cancel_button.clicked.connect(self.cancel)
         page.open_folder_button.clicked.connect(self._open_folder)
@@ -87,6 +94,9 @@ class DubController(QObject):
                 (str(cue.number), _time(cue.start), _time(cue.end), cue.voice or MAIN, cue.text)
             ):
                 table.setItem(row, column, QTableWidgetItem(text))
+            table.setItem(row, FIT_COLUMN, QTableWidgetItem(""))
+        self.result = None
+        self.page.play_mix_button.setEnabled(False)
         self.page.empty_label.setVisible(False)
         table.setVisible(True)
         self.page.file_label.setText(f"{path.name}: {len(cues)} cues")
@@ -148,7 +158,9 @@ class DubController(QObject):
 
         task = Task(work)
         task.succeeded.connect(
-            lambda result: self.player.play(result.cues[0].audio, result.sample_rate)
+            lambda result: self.player.play(
+                result.cues[0].audio, result.sample_rate, owner=self.preview_toggle
+            )
         )
         task.failed.connect(
             lambda message, _d: self.page.status.setText(f"Could not preview: {message}")
@@ -215,6 +227,7 @@ class DubController(QObject):
         task.cancelled.connect(lambda: self._finished("Cancelled; nothing was written."))
         self.page.cancel_button.setEnabled(True)
         self.page.render_button.setEnabled(False)
+        self.page.progress.setFormat("%p%")
         self.task = task
         task.start()
         return task
@@ -224,11 +237,39 @@ class DubController(QObject):
         self.page.status.setText(f"Rendering {message}…")
 
     def _rendered(self, out: Path, result: DubResult) -> None:
-        self.output = out
+        self.output, self.result = out, result
         self.page.open_folder_button.setEnabled(True)
+        self.page.play_mix_button.setEnabled(True)
+        self._show_fit(result)
         self._finished(
             f"Saved {out.name}, its stems and cue sheet. " + result.report().replace("\n", " ")
         )
+        self.page.progress.setValue(100)
+        self.page.progress.setFormat("Done")
+
+    def _show_fit(self, result: DubResult) -> None:
+        """Mark each cue that runs past its slot: the row is highlighted, its Fit cell
+        says by how much, and its tooltip carries the whole message and text."""
+        rows = {cue.number: row for row, cue in enumerate(self.cues)}
+        table = self.page.cue_table
+        for cue in result.cues:
+            row = rows.get(cue.number)
+            if row is None:
+                continue
+            fit = table.item(row, FIT_COLUMN)
+            assert fit is not None  # load() fills every cell
+            fit.setText(f"+{cue.overflow:.2f} s" if cue.overflows else "fits")
+            tip = f"{cue.overflow_note()}:\n{cue.text}" if cue.overflows else ""
+            for column in range(table.columnCount()):
+                item = table.item(row, column)
+                if item is None:
+                    continue
+                item.setBackground(QBrush(OVERFLOW_COLOR) if cue.overflows else QBrush())
+                item.setToolTip(tip or item.text())
+
+    def play_mix(self) -> None:
+        if self.result is not None:
+            self.player.play(self.result.track, self.result.sample_rate, owner=self.mix_toggle)
 
     def _failed(self, message: str, details: str) -> None:
         self._finished(f"Rendering failed: {message}")

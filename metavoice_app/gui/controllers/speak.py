@@ -26,7 +26,7 @@ from metavoice_app.core.synth.engine import SentenceAudio, SpeechEngine, SpeechS
 from metavoice_app.gui.engine_service import EngineService
 from metavoice_app.gui.errors import show_error
 from metavoice_app.gui.pages.speak import SpeakPage
-from metavoice_app.gui.player import Player
+from metavoice_app.gui.player import Player, PlayToggle
 from metavoice_app.gui.workers import Cancelled, Task, TaskContext
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,8 @@ class SpeakController(QObject):
         for shortcut in page.speak_shortcuts:
             shortcut.activated.connect(self.speak)
         page.stop_button.clicked.connect(self.stop)
-        page.play_button.clicked.connect(self.play_selected)
+        self.play_toggle = PlayToggle(page.play_button, player)
+        self.play_toggle.requested.connect(self.play_selected)
         page.export_button.clicked.connect(self.ask_export)
         page.history.currentRowChanged.connect(self._select)
         page.history.itemDoubleClicked.connect(lambda _item: self.play_selected())
@@ -228,7 +229,9 @@ class SpeakController(QObject):
             return
         if sentence.index == 0:
             self._clear_selection()  # the view and playhead would otherwise show the old clip
-            self.player.play(sentence.audio, sentence.sample_rate, growing=True)
+            self.player.play(
+                sentence.audio, sentence.sample_rate, growing=True, owner=self.play_toggle
+            )
         else:
             self.player.append(sentence.spaced())
 
@@ -301,7 +304,9 @@ class SpeakController(QObject):
     def play_selected(self, start: float = 0.0) -> None:
         if self.current is not None:
             self._live = False
-            self.player.play(self.current.audio, self.current.sample_rate, start)
+            self.player.play(
+                self.current.audio, self.current.sample_rate, start, owner=self.play_toggle
+            )
 
     def _seek(self, seconds: float) -> None:
         if self.player.playing:

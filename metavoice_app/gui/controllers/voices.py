@@ -17,7 +17,7 @@ from metavoice_app.core.profiles.mvoice import ProfileError, read_profile
 from metavoice_app.core.speaker.voicemap import layout
 from metavoice_app.gui.engine_service import EngineService
 from metavoice_app.gui.pages.voices import VoicesPage
-from metavoice_app.gui.player import Player
+from metavoice_app.gui.player import Player, PlayToggle
 
 PROFILE_FILTER = "MetaVoice voice (*.mvoice)"
 
@@ -40,7 +40,9 @@ class VoicesController(QObject):
         self.trashed: list[Path] = []
         page.table.itemSelectionChanged.connect(self._selection_changed)
         page.table.itemDoubleClicked.connect(lambda _item: self.play_preview())
-        page.play_button.clicked.connect(self.play_preview)
+        self.play_toggle = PlayToggle(page.play_button, player, "Play preview")
+        self.play_toggle.requested.connect(self.play_preview)
+        player.failed.connect(self._report)
         page.speak_button.clicked.connect(self._speak)
         page.rename_button.clicked.connect(self._ask_rename)
         page.duplicate_button.clicked.connect(self.duplicate)
@@ -150,8 +152,12 @@ class VoicesController(QObject):
         entry = self.selected()
         if entry is None or entry.manifest is None:
             return
-        profile = read_profile(entry.path)
-        self.player.play(profile.preview, profile.preview_rate)
+        try:
+            profile = read_profile(entry.path)
+        except ProfileError as exc:
+            self._report(f"Could not play the preview: {exc}")
+            return
+        self.player.play(profile.preview, profile.preview_rate, owner=self.play_toggle)
 
     def _speak(self) -> None:
         entry = self.selected()
