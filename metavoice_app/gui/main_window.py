@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QSize, QUrl
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -43,9 +43,10 @@ from metavoice_app.gui.pages.dub import DubPage
 from metavoice_app.gui.pages.speak import SpeakPage
 from metavoice_app.gui.pages.voices import VoicesPage
 from metavoice_app.gui.player import Player
+from metavoice_app.gui.plots import style_plots
 from metavoice_app.gui.resources import app_icon
 from metavoice_app.gui.settings_dialog import SettingsDialog
-from metavoice_app.gui.theme import apply_theme
+from metavoice_app.gui.theme import apply_theme, tinted_icon
 from metavoice_app.gui.workers import Task
 
 log = logging.getLogger(__name__)
@@ -117,8 +118,7 @@ class MainWindow(QMainWindow):
         self.nav.setFixedWidth(150)
         self.stack = QStackedWidget()
         for area, page in self.pages.items():
-            icon = self.style().standardIcon(_AREA_ICONS[area])
-            item = QListWidgetItem(icon, page.title)
+            item = QListWidgetItem(page.title)
             item.setToolTip(f"{page.summary} (Ctrl+{area.value + 1})")
             self.nav.addItem(item)
             self.stack.addWidget(page)
@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
         self.clone_controller.speak_requested.connect(self._speak_with)
 
         self._build_menus()
+        self._follow_theme()
         self.show_area(Area.VOICES)
         self._start_probes()
         self.engines.start()
@@ -207,6 +208,14 @@ class MainWindow(QMainWindow):
         self.about_action = QAction(f"&About {APP_NAME}", self)
         self.about_action.triggered.connect(self.show_about)
         help_menu.addAction(self.about_action)
+
+    def _follow_theme(self) -> None:
+        """Colour what the palette does not reach: the sidebar's icons and the plots."""
+        text = QApplication.palette().color(QPalette.ColorRole.WindowText)
+        for area in self.pages:
+            icon = self.style().standardIcon(_AREA_ICONS[area])
+            self.nav.item(area.value).setIcon(tinted_icon(icon, text, self.nav.iconSize()))
+        style_plots(self)
 
     def _open_folder(self, folder: object) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
@@ -300,6 +309,7 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_theme(app, settings.theme)
+        self._follow_theme()
         self.player.device = settings.output_device
         self.clone_controller.settings = settings
         self.speak_controller.set_export_rate(settings.export_sample_rate)

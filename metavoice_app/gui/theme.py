@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication
 
 
@@ -46,3 +46,14 @@ def apply_theme(app: QApplication, theme: str) -> str:
     dark = theme == "dark" or (theme == "system" and system_prefers_dark())
     app.setPalette(_dark_palette() if dark else app.style().standardPalette())
     return "dark" if dark else "light"
+
+
+def tinted_icon(icon: QIcon, color: QColor, size: QSize) -> QIcon:
+    """``icon``'s shape in ``color``: the style's stock icons are drawn black or grey,
+    which vanishes on a dark window (pass the palette's text colour)."""
+    pixmap = QPixmap(icon.pixmap(size))
+    painter = QPainter(pixmap)
+    painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
+    painter.fillRect(pixmap.rect(), color)
+    painter.end()
+    return QIcon(pixmap)

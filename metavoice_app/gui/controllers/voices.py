@@ -35,6 +35,7 @@ class VoicesController(QObject):
         self.engines = engines
         self.player = player
         self.entries: list[Entry] = []
+        self._map_rows: list[int] = []  # the table row of each of your voices on the map
         # Deleted profiles, newest last, as they lie in the library's trash: each undo
         # restores one. The trash is a folder in the library, so it outlives the app.
         self.trashed: list[Path] = []
@@ -52,6 +53,7 @@ class VoicesController(QObject):
         page.undo_shortcut.activated.connect(self.undo_delete)
         page.export_button.clicked.connect(self._ask_export)
         page.import_button.clicked.connect(self._ask_import)
+        page.voice_map.profile_clicked.connect(self._map_clicked)
         engines.ready.connect(lambda _engine: self.refresh())
         self.refresh()
 
@@ -115,11 +117,16 @@ class VoicesController(QObject):
             ],
             [(*places[k], names[k]) for k in names],
         )
+        self._map_rows = [int(k.removeprefix("profile:")) for k in names]
         page.voice_map.show()
         page.map_caption.setText(
             f"Voice map: {len(names)} of your voices among {len(tools.voice_prints)} training "
             "voices; near points sound alike to the speaker encoder."
         )
+
+    def _map_clicked(self, index: int) -> None:
+        if 0 <= index < len(self._map_rows):
+            self.page.table.selectRow(self._map_rows[index])
 
     def selected(self) -> Entry | None:
         rows = self.page.table.selectionModel().selectedRows()
