@@ -150,7 +150,7 @@ class MainWindow(QMainWindow):
             self.clone_page, self.engines, paths, settings, self.player
         )
         self.voices_controller = VoicesController(
-            self.voices_page, paths, self.engines, self.player
+            self.voices_page, paths, self.engines, self.player, self._recording_in_use
         )
         self.dub_controller = DubController(
             self.dub_page, self.engines, paths, self.player, settings.last_voice
@@ -267,6 +267,10 @@ class MainWindow(QMainWindow):
         self._about.show()
         self._about.raise_()
         return self._about
+
+    def _recording_in_use(self) -> Path | None:
+        session = self.clone_controller.session
+        return session.folder if session is not None else None
 
     def _audio_idle(self) -> bool:
         """No sound stream is open (nothing playing, nothing recording): the audio system

@@ -15,6 +15,7 @@ from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.synth.engine import SpeechEngine, VoiceHandle
 from metavoice_app.gui.engine_service import EngineService
 from metavoice_app.gui.errors import show_error
+from metavoice_app.gui.files import start_folder
 from metavoice_app.gui.pages.dub import FIT_COLUMN, DubPage
 from metavoice_app.gui.player import Player, PlayToggle
 from metavoice_app.gui.widgets.voicepicker import VoicePicker
@@ -74,8 +75,9 @@ class DubController(QObject):
 
     # Loading ------------------------------------------------------------------------------
     def _ask_open(self) -> None:
+        folder = start_folder(self.paths, self.source.parent if self.source else None)
         name, _ = QFileDialog.getOpenFileName(
-            self.page, "Open subtitles or script", "", SUBTITLE_FILTER
+            self.page, "Open subtitles or script", str(folder), SUBTITLE_FILTER
         )
         if name:
             self.load(Path(name))
@@ -172,7 +174,8 @@ class DubController(QObject):
     def _ask_render(self) -> None:
         if self.source is None:
             return
-        suggested = self.paths.exports_dir / f"{self.source.stem}-dub.wav"
+        folder = start_folder(self.paths, self.output.parent if self.output else None)
+        suggested = folder / f"{self.source.stem}-dub.wav"
         name, _ = QFileDialog.getSaveFileName(
             self.page, "Render dub", str(suggested), "WAV (*.wav);;FLAC (*.flac);;MP3 (*.mp3)"
         )

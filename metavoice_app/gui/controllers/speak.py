@@ -25,6 +25,7 @@ from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.synth.engine import SentenceAudio, SpeechEngine, SpeechStream
 from metavoice_app.gui.engine_service import EngineService
 from metavoice_app.gui.errors import show_error
+from metavoice_app.gui.files import start_folder
 from metavoice_app.gui.pages.speak import SpeakPage
 from metavoice_app.gui.player import Player, PlayToggle
 from metavoice_app.gui.workers import Cancelled, Task, TaskContext
@@ -330,8 +331,8 @@ class SpeakController(QObject):
     def ask_export(self) -> None:
         if self.current is None:
             return
-        self.paths.exports_dir.mkdir(parents=True, exist_ok=True)
-        suggested = self.paths.exports_dir / f"metavoice-{time.strftime('%Y%m%d-%H%M%S')}.wav"
+        folder = start_folder(self.paths)
+        suggested = folder / f"metavoice-{time.strftime('%Y%m%d-%H%M%S')}.wav"
         name, _ = QFileDialog.getSaveFileName(
             self.page, "Export audio", str(suggested), EXPORT_FILTER
         )

@@ -4,6 +4,7 @@ which writes atomically and deletes to a trash folder."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +15,13 @@ from metavoice_app.core.adapt.adapter import allowed_shapes
 from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.profiles.library import Entry, VoiceLibrary
 from metavoice_app.core.profiles.mvoice import ProfileError, read_profile
+from metavoice_app.core.profiles.recordings import unfinished_recordings
 from metavoice_app.core.speaker.voicemap import layout
 from metavoice_app.gui.engine_service import EngineService
+from metavoice_app.gui.files import start_folder
 from metavoice_app.gui.pages.voices import VoicesPage
 from metavoice_app.gui.player import Player, PlayToggle
+from metavoice_app.gui.recordings_dialog import RecordingsDialog
 
 PROFILE_FILTER = "MetaVoice voice (*.mvoice)"
 
@@ -27,9 +31,19 @@ class VoicesController(QObject):
     speak_requested = Signal(object)  # Path
 
     def __init__(
-        self, page: VoicesPage, paths: AppPaths, engines: EngineService, player: Player
+        self,
+        page: VoicesPage,
+        paths: AppPaths,
+        engines: EngineService,
+        player: Player,
+        recording_in_use: Callable[[], Path | None] = lambda: None,
     ) -> None:
+        """``recording_in_use``: the clone session folder the wizard holds, never offered
+        for removal."""
         super().__init__(page)
+        self.paths = paths
+        self.recording_in_use = recording_in_use
+        self.last_folder: Path | None = None  # where the last import or export went
         self.page = page
         self.library = VoiceLibrary(paths.voices_dir)
         self.engines = engines
@@ -54,6 +68,7 @@ class VoicesController(QObject):
         page.export_button.clicked.connect(self._ask_export)
         page.import_button.clicked.connect(self._ask_import)
         page.voice_map.profile_clicked.connect(self._map_clicked)
+        page.recordings_button.clicked.connect(self.show_recordings)
         engines.ready.connect(lambda _engine: self.refresh())
         self.refresh()
 
@@ -81,6 +96,19 @@ class VoicesController(QObject):
         self.page.table.setVisible(has_voices)
         self._selection_changed()
         self._draw_map()
+        self._count_recordings()
+
+    def _count_recordings(self) -> None:
+        leftover = unfinished_recordings(self.paths.recordings_dir, self.recording_in_use())
+        button = self.page.recordings_button
+        button.setText(f"Unfinished recordings ({len(leftover)})…")
+        button.setVisible(bool(leftover))
+
+    def show_recordings(self) -> RecordingsDialog:
+        dialog = RecordingsDialog(self.paths.recordings_dir, self.recording_in_use(), self.page)
+        dialog.finished.connect(lambda _result: self._count_recordings())
+        dialog.open()
+        return dialog
 
     def _draw_map(self) -> None:
         """Place the training voices and the cloned voices of this model by their
@@ -232,10 +260,12 @@ class VoicesController(QObject):
         entry = self.selected()
         if entry is None:
             return
+        folder = start_folder(self.paths, self.last_folder)
         name, _ = QFileDialog.getSaveFileName(
-            self.page, "Export voice", entry.path.name, PROFILE_FILTER
+            self.page, "Export voice", str(folder / entry.path.name), PROFILE_FILTER
         )
         if name:
+            self.last_folder = Path(name).parent
             self.export(entry, Path(name))
 
     def export(self, entry: Entry, destination: Path) -> None:
@@ -247,8 +277,12 @@ class VoicesController(QObject):
         self._report(f"Exported to {target}")
 
     def _ask_import(self) -> None:
-        names, _ = QFileDialog.getOpenFileNames(self.page, "Import voices", "", PROFILE_FILTER)
+        folder = start_folder(self.paths, self.last_folder)
+        names, _ = QFileDialog.getOpenFileNames(
+            self.page, "Import voices", str(folder), PROFILE_FILTER
+        )
         for name in names:
+            self.last_folder = Path(name).parent
             self.import_file(Path(name))
 
     def import_file(self, path: Path) -> None:

@@ -52,6 +52,11 @@ class VoicesPage(AreaPage):
         self.delete_shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
         self.undo_shortcut = QShortcut(QKeySequence.StandardKey.Undo, self)
         self.undo_shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.recordings_button = QPushButton()
+        self.recordings_button.setToolTip(
+            "Recordings from earlier clones that never became a voice"
+        )
+        self.recordings_button.setVisible(False)
         self.clone_button = QPushButton("Clone a voice…")
         self.clone_button.setAccessibleName("Clone a new voice")
         self.clone_button.clicked.connect(self.clone_requested)
@@ -80,6 +85,7 @@ class VoicesPage(AreaPage):
         bottom = QHBoxLayout()
         bottom.addWidget(self.clone_button)
         bottom.addWidget(self.status, stretch=1)
+        bottom.addWidget(self.recordings_button)
         bottom.addWidget(self.undo_button)
         self.content.addWidget(self.empty_label)
         self.content.addWidget(self.table, stretch=1)
