@@ -19,11 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from metavoice_app.core.audio.export import SAMPLE_RATES
 from metavoice_app.gui.pages.base import AreaPage
 from metavoice_app.gui.widgets.spectrogram import SpectrogramView
 from metavoice_app.gui.widgets.voicepicker import VoicePicker
-
-EXPORT_RATES = (16000, 22050, 44100, 48000)
 
 
 def _slider(low: int, high: int, value: int, name: str) -> QSlider:
@@ -79,7 +78,7 @@ class SpeakPage(AreaPage):
         self.export_button = QPushButton("Export…")
         self.export_rate = QComboBox()
         self.export_rate.setAccessibleName("Export sample rate")
-        for rate in EXPORT_RATES:
+        for rate in SAMPLE_RATES:
             self.export_rate.addItem(f"{rate / 1000:g} kHz", rate)
         for button in (self.play_button, self.export_button):
             button.setEnabled(False)
