@@ -116,3 +116,21 @@ def test_speakers_connected_later_are_found_without_a_restart(
     qtbot.addWidget(dialog)
     assert dialog.output.findText("USB Headset") >= 0
     dialog.reject()
+
+
+def test_a_failed_play_is_told_only_where_it_was_asked_for(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QPushButton
+
+    monkeypatch.setattr(sounddevice, "OutputStream", NoSpeakers)
+    player = Player()
+    buttons = [QPushButton("Play"), QPushButton("Play")]
+    for button in buttons:
+        qtbot.addWidget(button)
+    mine, other = (PlayToggle(b, player) for b in buttons)
+    told: dict[str, list[str]] = {"mine": [], "other": []}
+    player.failed.connect(mine.failure_reporter(told["mine"].append))
+    player.failed.connect(other.failure_reporter(told["other"].append))
+    player.play(np.zeros(160, dtype=np.float32), 16000, owner=mine)
+    assert len(told["mine"]) == 1 and told["other"] == []

@@ -17,6 +17,7 @@ from metavoice_app.gui.app import create_main_window
 from metavoice_app.gui.main_window import MainWindow
 from metavoice_app.gui.pages.clone import AdaptStep
 from metavoice_app.gui.plots import style_plots
+from metavoice_app.gui.theme import MIN_ICON_CONTRAST
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def test_plots_and_sidebar_icons_follow_the_theme(window: MainWindow) -> None:
     assert len(plots) >= 4  # spectrogram (2), voice map, the clone wizard's
     for theme, dark in (("dark", True), ("light", False)):
         window.apply_settings(Settings(theme=theme))
-        window_color = QApplication.palette().color(QPalette.ColorRole.Window)
+        window_color = QApplication.palette().color(QPalette.ColorRole.Base)  # the sidebar's
         for plot in plots:
             background = _lightness(plot.backgroundBrush().color())
             assert (background < 100) == dark, (theme, plot)
@@ -50,7 +51,8 @@ def test_plots_and_sidebar_icons_follow_the_theme(window: MainWindow) -> None:
                 for y in range(image.height())
                 if image.pixelColor(x, y).alpha() > 128
             ]
-            assert opaque and abs(np.mean(opaque) - window_color.lightness()) > 100, (theme, row)
+            contrast = abs(np.mean(opaque) - window_color.lightness())
+            assert opaque and contrast >= MIN_ICON_CONTRAST, (theme, row)
 
 
 def test_a_theme_chosen_before_start_reaches_the_plots(qtbot: QtBot, app_paths: AppPaths) -> None:

@@ -46,7 +46,7 @@ from metavoice_app.gui.player import Player
 from metavoice_app.gui.plots import style_plots
 from metavoice_app.gui.resources import app_icon
 from metavoice_app.gui.settings_dialog import SettingsDialog
-from metavoice_app.gui.theme import apply_theme, tinted_icon
+from metavoice_app.gui.theme import apply_theme, visible_icon
 from metavoice_app.gui.workers import Task
 
 log = logging.getLogger(__name__)
@@ -211,10 +211,14 @@ class MainWindow(QMainWindow):
 
     def _follow_theme(self) -> None:
         """Colour what the palette does not reach: the sidebar's icons and the plots."""
-        text = QApplication.palette().color(QPalette.ColorRole.WindowText)
+        palette = QApplication.palette()
+        text, base = (
+            palette.color(QPalette.ColorRole.WindowText),
+            palette.color(QPalette.ColorRole.Base),
+        )
         for area in self.pages:
             icon = self.style().standardIcon(_AREA_ICONS[area])
-            self.nav.item(area.value).setIcon(tinted_icon(icon, text, self.nav.iconSize()))
+            self.nav.item(area.value).setIcon(visible_icon(icon, text, base, self.nav.iconSize()))
         style_plots(self)
 
     def _open_folder(self, folder: object) -> None:

@@ -49,6 +49,7 @@ class Player(QObject):
         self._timer.setInterval(30)
         self._timer.timeout.connect(self._poll)
         self.owner: object | None = None
+        self.failed_owner: object | None = None  # the owner of the play that failed last
         # Whether the audio system may be restarted to look for newly connected speakers
         # when playing fails: only when no stream of the app's is open (the window knows
         # whether one is recording).
@@ -111,6 +112,7 @@ class Player(QObject):
                     problem = exc
             if problem is not None:
                 self._stream = None
+                self.failed_owner = owner
                 message = describe_output_error(problem, self.device)
                 self.failed.emit(f"Cannot play audio: {message} You can still export the clip.")
                 return
@@ -191,6 +193,16 @@ class PlayToggle(QObject):
         player.started.connect(self._update)
         player.stopped.connect(self._update)
         self._update()
+
+    def failure_reporter(self, report: Callable[[str], None]) -> Callable[[str], None]:
+        """``report``, called only for failures of this toggle's own plays: the player is
+        shared, and one area must not tell of another's failure."""
+
+        def guarded(message: str) -> None:
+            if self.player.failed_owner is self:
+                report(message)
+
+        return guarded
 
     @property
     def active(self) -> bool:

@@ -48,12 +48,30 @@ def apply_theme(app: QApplication, theme: str) -> str:
     return "dark" if dark else "light"
 
 
-def tinted_icon(icon: QIcon, color: QColor, size: QSize) -> QIcon:
-    """``icon``'s shape in ``color``: the style's stock icons are drawn black or grey,
-    which vanishes on a dark window (pass the palette's text colour)."""
+MIN_ICON_CONTRAST = 50  # lightness steps (of 255) between an icon and its background
+
+
+def _mean_lightness(pixmap: QPixmap) -> float | None:
+    image = pixmap.toImage()
+    values = [
+        image.pixelColor(x, y).lightness()
+        for x in range(image.width())
+        for y in range(image.height())
+        if image.pixelColor(x, y).alpha() > 128
+    ]
+    return sum(values) / len(values) if values else None
+
+
+def visible_icon(icon: QIcon, text: QColor, background: QColor, size: QSize) -> QIcon:
+    """``icon`` as it is when it stands out from ``background``, else its shape in the
+    ``text`` colour: some of the style's stock icons are drawn black, which vanishes on
+    a dark window, while recolouring the others would lose their detail."""
     pixmap = QPixmap(icon.pixmap(size))
+    lightness = _mean_lightness(pixmap)
+    if lightness is None or abs(lightness - background.lightness()) >= MIN_ICON_CONTRAST:
+        return icon
     painter = QPainter(pixmap)
     painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
-    painter.fillRect(pixmap.rect(), color)
+    painter.fillRect(pixmap.rect(), text)
     painter.end()
     return QIcon(pixmap)

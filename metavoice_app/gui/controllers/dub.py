@@ -63,7 +63,8 @@ class DubController(QObject):
         self.mix_toggle = PlayToggle(page.play_mix_button, player, "Play mix")
         self.mix_toggle.requested.connect(self.play_mix)
         self.result: DubResult | None = None
-        player.failed.connect(page.status.setText)
+        for toggle in (self.preview_toggle, self.mix_toggle):
+            player.failed.connect(toggle.failure_reporter(page.status.setText))
         page.render_button.clicked.connect(self._ask_render)
         page.cancel_button.clicked.connect(self.cancel)
         page.open_folder_button.clicked.connect(self._open_folder)

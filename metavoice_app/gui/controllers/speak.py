@@ -129,7 +129,9 @@ class SpeakController(QObject):
         player.position_changed.connect(page.view.set_playhead)
         player.started.connect(lambda: page.stop_button.setEnabled(True))
         player.stopped.connect(self._playback_stopped)
-        player.failed.connect(lambda message: page.show_status(message, error=True))
+        player.failed.connect(
+            self.play_toggle.failure_reporter(lambda message: page.show_status(message, error=True))
+        )
 
     def set_export_rate(self, rate: int) -> None:
         index = self.page.export_rate.findData(rate)

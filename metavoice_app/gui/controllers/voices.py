@@ -57,7 +57,7 @@ class VoicesController(QObject):
         page.table.itemDoubleClicked.connect(lambda _item: self.play_preview())
         self.play_toggle = PlayToggle(page.play_button, player, "Play preview")
         self.play_toggle.requested.connect(self.play_preview)
-        player.failed.connect(self._report)
+        player.failed.connect(self.play_toggle.failure_reporter(self._report))
         page.speak_button.clicked.connect(self._speak)
         page.rename_button.clicked.connect(self._ask_rename)
         page.duplicate_button.clicked.connect(self.duplicate)
