@@ -19,7 +19,6 @@ from metavoice_app.core.paths import HOME_ENV, AppPaths
 
 log = logging.getLogger(__name__)
 
-EXIT_OK = 0
 EXIT_FAILURE = 1
 
 

@@ -43,6 +43,30 @@ def _no_threads_left_at_exit():
     assert Task.wait_all(60_000), "a background task did not finish"
 
 
+class SilentSpeakers:
+    """An output stream that accepts the player's callback and plays nowhere: speakers
+    for a machine without a sound card."""
+
+    def __init__(self, **kwargs: object) -> None:
+        self.callback = kwargs["callback"]
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def silent_speakers(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sounddevice
+
+    monkeypatch.setattr(sounddevice, "OutputStream", SilentSpeakers)
+
+
 @pytest.fixture
 def repo_root() -> Path:
     return REPO_ROOT

@@ -145,3 +145,39 @@ def test_a_reset_setting_is_noticed_once_in_the_status_bar(
     again = create_main_window(app_paths, device_override="cpu")
     qtbot.addWidget(again)
     assert again.statusBar().currentMessage() == "Ready"
+
+
+def test_ctrl_comma_opens_settings(window: MainWindow, qtbot: QtBot) -> None:
+    from metavoice_app.gui.settings_dialog import SettingsDialog
+
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    dialogs = [d for d in window.findChildren(SettingsDialog) if d.isVisible()]
+    assert len(dialogs) == 1
+    qtbot.keyClick(window, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    assert len([d for d in window.findChildren(SettingsDialog) if d.isVisible()]) == 1
+    dialogs[0].reject()
+
+
+def test_f1_opens_help_with_the_keys_and_the_guide(window: MainWindow, qtbot: QtBot) -> None:
+    from metavoice_app.gui.about import AboutDialog
+    from metavoice_app.gui.help import HelpDialog
+
+    window.activateWindow()
+    qtbot.keyClick(window, Qt.Key.Key_F1)
+    helps = [d for d in window.findChildren(HelpDialog) if d.isVisible()]
+    assert len(helps) == 1
+    assert not any(d.isVisible() for d in window.findChildren(AboutDialog))
+    text = helps[0].browser.toPlainText()
+    assert "Ctrl+," in text and "Settings" in text  # the keys, from the actions themselves
+    assert "Ctrl+Z" in text
+    assert "Space starts and stops recording" in text  # the README's user guide
+    helps[0].reject()
+
+
+def test_help_without_a_readme_still_lists_the_keys(tmp_path) -> None:
+    from metavoice_app.gui.help import HelpDialog
+
+    dialog = HelpDialog([], readme=tmp_path / "missing.md")
+    assert "Ctrl+Enter" in dialog.browser.toPlainText()
+    assert "README" in dialog.browser.toPlainText()

@@ -267,3 +267,69 @@ def test_stop_keeps_the_finished_sentences_as_a_clip(
     controller.export(tmp_path / "kept.wav")
     qtbot.waitUntil(lambda: "Saved" in page.status.text(), timeout=30_000)
     assert sf.info(str(tmp_path / "kept.wav")).duration == pytest.approx(clip.duration, abs=0.01)
+
+
+def test_tab_leaves_the_text_box(window: MainWindow, qtbot: QtBot) -> None:
+    page = window.speak_page
+    window.activateWindow()
+    page.text_edit.setFocus()
+    qtbot.waitUntil(page.text_edit.hasFocus)
+    qtbot.keyClick(page.text_edit, Qt.Key.Key_Tab)
+    assert not page.text_edit.hasFocus()
+    assert "\t" not in page.text_edit.toPlainText()
+
+
+def test_voice_picker_filters_by_any_part_of_the_name(window: MainWindow, qtbot: QtBot) -> None:
+    combo = window.speak_page.voice_combo
+    engine = window.engines.engine
+    assert engine is not None
+    other = next(v.id for v in engine.info.voices if v.id != engine.info.default_voice)
+    window.activateWindow()
+    combo.setFocus()
+    combo.lineEdit().clear()
+    fragment = other[-4:]  # the tail of the id, not its start
+    qtbot.keyClicks(combo.lineEdit(), fragment)
+    completer = combo.completer()
+    assert completer.completionCount() == 1
+    assert completer.currentCompletion().startswith(other)
+    qtbot.keyClick(completer.popup(), Qt.Key.Key_Down)
+    qtbot.keyClick(completer.popup(), Qt.Key.Key_Return)
+    assert combo.currentData() == other
+    combo.lineEdit().setText("no voice is called this")
+    combo.lineEdit().editingFinished.emit()
+    assert combo.currentData() == other and combo.currentText().startswith(other)
+
+
+def test_the_last_used_voice_is_chosen_at_the_next_start(
+    window: MainWindow, qtbot: QtBot, app_paths: AppPaths, tiny_model_dir: Path
+) -> None:
+    from metavoice_app.core.settings import load_settings
+
+    engine = window.engines.engine
+    assert engine is not None
+    other = next(v.id for v in engine.info.voices if v.id != engine.info.default_voice)
+    combo = window.speak_page.voice_combo
+    combo.setCurrentIndex(combo.findData(other))
+    _speak(window, qtbot, "Remember me.")
+    assert load_settings(app_paths.settings_file)[0].last_voice == other
+    again = create_main_window(app_paths, device_override="cpu", model_dir=tiny_model_dir)
+    qtbot.addWidget(again)
+    qtbot.waitUntil(lambda: again.speak_page.speak_button.isEnabled(), timeout=60_000)
+    assert again.speak_page.voice_combo.currentData() == other
+    dialog = again.show_settings()  # the Settings dialog keeps what it does not show
+    qtbot.addWidget(dialog)
+    assert dialog.chosen().last_voice == other
+    dialog.reject()
+
+
+def test_play_button_plays_and_stops_the_clip(
+    window: MainWindow, qtbot: QtBot, silent_speakers: None
+) -> None:
+    _speak(window, qtbot, "Play me.")
+    page = window.speak_page
+    window.player.stop()
+    assert page.play_button.text() == "Play"
+    page.play_button.click()
+    assert window.player.playing and page.play_button.text() == "Stop"
+    page.play_button.click()
+    assert not window.player.playing and page.play_button.text() == "Play"

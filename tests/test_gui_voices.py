@@ -113,3 +113,45 @@ def test_empty_library_invites_cloning(
     qtbot.addWidget(win)
     assert not win.voices_page.empty_label.isHidden()
     assert win.voices_page.table.isHidden()
+
+
+def test_delete_key_and_ctrl_z_undo_deletes_in_order(
+    window: MainWindow, qtbot: QtBot, app_paths: AppPaths
+) -> None:
+    from PySide6.QtCore import Qt
+
+    page = window.voices_page
+    window.show_area(Area.VOICES)
+    page.table.selectRow(0)
+    window.voices_controller.duplicate()  # two voices: Ada and Ada (copy)
+    window.activateWindow()
+    for _ in range(2):
+        page.table.selectRow(0)
+        page.table.setFocus()
+        qtbot.waitUntil(page.table.hasFocus)
+        qtbot.keyClick(page.table, Qt.Key.Key_Delete)
+    assert _names(window) == []
+    assert len(list((app_paths.voices_dir / ".trash").glob("*.mvoice"))) == 2
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(_names(window)) == 1 and page.undo_button.isVisible()
+    qtbot.keyClick(page.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert _names(window) == ["Ada", "Ada (copy)"]
+    assert not page.undo_button.isVisible()
+    assert "Restored" in page.status.text()
+
+
+def test_your_voices_come_first_in_the_speak_picker(window: MainWindow) -> None:
+    combo = window.speak_page.voice_combo
+    assert combo.itemText(0) == "Ada (your voice)"
+    assert combo.itemData(1) is None  # the separator before the built-in voices
+    assert all("(your voice)" not in combo.itemText(i) for i in range(2, combo.count()))
+
+
+def test_preview_button_plays_and_stops(window: MainWindow, silent_speakers: None) -> None:
+    page = window.voices_page
+    page.table.selectRow(0)
+    page.play_button.click()
+    assert window.player.playing and page.play_button.text() == "Stop"
+    page.play_button.click()
+    assert not window.player.playing and page.play_button.text() == "Play preview"

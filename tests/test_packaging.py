@@ -68,3 +68,8 @@ def test_launcher_runs_the_cli() -> None:
 def test_install_script_is_valid_shell() -> None:
     for script in (LINUX / "install.sh", ROOT / "packaging" / "build.sh"):
         assert subprocess.run(["bash", "-n", str(script)], check=False).returncode == 0
+
+
+def test_spec_bundles_the_readme_where_help_looks_for_it() -> None:
+    spec = (ROOT / "packaging" / "metavoice.spec").read_text(encoding="utf-8")
+    assert '(str(root / "README.md"), ".")' in spec

@@ -145,3 +145,33 @@ def test_unwritable_places_are_found_before_writing_and_named(tmp_path: Path) ->
         "notes.txt",
         "taken.wav",
     ]
+
+
+def test_choices_have_one_owner_shared_by_settings_dialog_and_options(qtbot) -> None:
+    """The Literal types are the one list of choices: settings validation, the command
+    line's choices and the Settings dialog all read them."""
+    from typing import get_args
+
+    from metavoice_app.cli import build_parser
+    from metavoice_app.core.audio.export import SAMPLE_RATES, ExportFormat
+    from metavoice_app.core.device import DevicePreference
+    from metavoice_app.core.settings import Theme
+    from metavoice_app.gui.settings_dialog import SettingsDialog
+
+    parser = build_parser()
+    subparsers = next(a for a in parser._actions if a.dest == "command")
+    for command in ("synth", "dub"):
+        rate = next(a for a in subparsers.choices[command]._actions if a.dest == "sample_rate")
+        assert tuple(rate.choices) == SAMPLE_RATES
+    train = subparsers.choices["train"]
+    stages = next(a for a in train._actions if a.dest and "stage" in a.dest)
+    for stage in ("base", "meta"):
+        device = next(a for a in stages.choices[stage]._actions if a.dest == "device")
+        assert tuple(device.choices) == get_args(DevicePreference)
+    dialog = SettingsDialog(Settings(), [], [])
+    assert [dialog.theme.itemData(i) for i in range(dialog.theme.count())] == list(get_args(Theme))
+    assert [dialog.export_format.itemData(i) for i in range(dialog.export_format.count())] == (
+        list(get_args(ExportFormat))
+    )
+    with pytest.raises(SettingsError, match="export_sample_rate"):
+        Settings(export_sample_rate=8000).validate()

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PySide6.QtCore import QPointF, Qt
 from pytestqt.qtbot import QtBot
 
 from metavoice_app.core.paths import AppPaths
@@ -22,6 +23,7 @@ from metavoice_app.core.speaker.bundle import load_tools
 from metavoice_app.core.speaker.voicemap import layout
 from metavoice_app.core.synth.engine import SpeechEngine
 from metavoice_app.gui.app import create_main_window
+from metavoice_app.gui.main_window import Area
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:
@@ -98,5 +100,27 @@ def test_the_voices_area_maps_cloned_and_training_voices(
     page = window.voices_page
     assert not page.voice_map.isHidden()
     assert page.voice_map.profile_names() == ["Ada"]  # the one without a print is left out
-    assert len(page.voice_map.training.data) == len(tools.voice_prints)
+    voice_map = page.voice_map
+    assert len(voice_map.real.data) + len(voice_map.synthetic.data) == len(tools.voice_prints)
     assert "1 of your voices" in page.map_caption.text()
+    # the legend names the three kinds of point, and covers none of them
+    assert [label.text for _, label in voice_map.legend.items] == [
+        "your voices",
+        "real training voices",
+        "synthetic training voices",
+    ]
+    window.show_area(Area.VOICES)
+    qtbot.waitExposed(window)
+    qtbot.wait(50)
+    box = voice_map.legend.sceneBoundingRect()
+    view = voice_map.getPlotItem().vb
+    for item in (voice_map.real, voice_map.synthetic, voice_map.profiles):
+        for x, y in zip(*item.getData(), strict=True):
+            assert not box.contains(view.mapViewToScene(QPointF(x, y)))
+    # clicking your voice's point selects it in the table
+    page.table.clearSelection()
+    (x,), (y,) = voice_map.profiles.getData()
+    where = voice_map.mapFromScene(view.mapViewToScene(QPointF(x, y)))
+    qtbot.mouseClick(voice_map.viewport(), Qt.MouseButton.LeftButton, pos=where)
+    entry = window.voices_controller.selected()
+    assert entry is not None and entry.name == "Ada"

@@ -13,6 +13,7 @@ from metavoice_app.commands.common import (
     print_progress,
     resolve_voice,
 )
+from metavoice_app.core.audio.export import SAMPLE_RATES
 from metavoice_app.core.paths import AppPaths
 
 
@@ -144,7 +145,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--stems", type=Path, help="also write one file per cue here")
     parser.add_argument("--cue-sheet", type=Path, help="CSV of timings (default: OUT.csv)")
     parser.add_argument("--speed", type=float, default=1.0, help="base speaking rate")
-    parser.add_argument("--sample-rate", type=int, choices=(16000, 22050, 44100, 48000))
+    parser.add_argument("--sample-rate", type=int, choices=SAMPLE_RATES)
     parser.add_argument("--model", type=Path, help="model folder (default: the bundled model)")
     add_device_option(parser)
     parser.set_defaults(handler=_run)

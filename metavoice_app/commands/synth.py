@@ -18,6 +18,7 @@ from metavoice_app.commands.common import (
     print_progress,
     resolve_voice,
 )
+from metavoice_app.core.audio.export import SAMPLE_RATES
 from metavoice_app.core.paths import AppPaths
 
 if TYPE_CHECKING:  # torch loads only when a command runs, not for --help
@@ -162,6 +163,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         default=0.0,
         help="loudness emphasis, in standard deviations (-2 to 2)",
     )
-    parser.add_argument("--sample-rate", type=int, choices=(16000, 22050, 44100, 48000))
+    parser.add_argument("--sample-rate", type=int, choices=SAMPLE_RATES)
     add_device_option(parser)
     parser.set_defaults(handler=_run)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from metavoice_app.commands.common import default_shared_data, print_progress
+from metavoice_app.core.device import DEVICE_CHOICES
 from metavoice_app.core.paths import AppPaths
 
 
@@ -351,7 +352,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     base.add_argument("--max-minutes", type=float, help="stop (and checkpoint) after this long")
     base.add_argument("--validate-every", type=int, default=250)
     base.add_argument("--threads", type=int, help="CPU threads for torch")
-    base.add_argument("--device", choices=("auto", "cpu", "cuda"))
+    base.add_argument("--device", choices=DEVICE_CHOICES)
     base.add_argument("--tiny", action="store_true", help="a tiny model (tests, smoke runs)")
     base.add_argument("--export", type=Path, help="copy the best weights to this model folder")
     base.add_argument("--default-voice", help="with --export: the voice the app starts with")
@@ -517,7 +518,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     meta.add_argument("--steps", type=int, default=2000)
     meta.add_argument("--max-minutes", type=float)
     meta.add_argument("--threads", type=int)
-    meta.add_argument("--device", choices=("auto", "cpu", "cuda"))
+    meta.add_argument("--device", choices=DEVICE_CHOICES)
     meta.add_argument("--seed", type=int, default=0)
     meta.add_argument("--export", type=Path, help="copy the meta-trained model folder here")
     meta.set_defaults(handler=_meta)

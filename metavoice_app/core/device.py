@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, get_args
 
 if TYPE_CHECKING:
     import torch
 
-DEVICE_CHOICES = ("auto", "cpu", "cuda")
+DevicePreference = Literal["auto", "cpu", "cuda"]  # auto: CUDA when torch sees a GPU
+DEVICE_CHOICES: tuple[DevicePreference, ...] = get_args(DevicePreference)
 
 
 class DeviceError(RuntimeError):

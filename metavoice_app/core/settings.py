@@ -15,16 +15,16 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 from metavoice_app.core.atomic import atomic_write_text
+from metavoice_app.core.audio.export import EXPORT_FORMATS, SAMPLE_RATES, ExportFormat
+from metavoice_app.core.device import DEVICE_CHOICES, DevicePreference
 
 log = logging.getLogger(__name__)
 
-THEMES = ("system", "light", "dark")
-COMPUTE_DEVICES = ("auto", "cpu", "cuda")
-EXPORT_FORMATS = ("wav", "flac", "ogg", "mp3")
-EXPORT_SAMPLE_RATES = (16000, 22050, 44100, 48000)
+Theme = Literal["system", "light", "dark"]
+THEMES: tuple[Theme, ...] = get_args(Theme)
 
 
 class SettingsError(ValueError):
@@ -35,13 +35,16 @@ class SettingsError(ValueError):
 class Settings:
     """Everything a user can change in the Settings dialog."""
 
-    theme: str = "system"
-    compute_device: str = "auto"
+    theme: Theme = "system"
+    compute_device: DevicePreference = "auto"
     input_device: str | None = None
     output_device: str | None = None
-    export_format: str = "wav"
+    export_format: ExportFormat = "wav"
     export_sample_rate: int = 48000
     prompts_per_voice: int = 5
+    # The voice spoken with last (a built-in voice id or a profile path), chosen again at
+    # the next start; None: the model's default voice.
+    last_voice: str | None = None
 
     def validate(self) -> None:
         """Raise :class:`SettingsError` naming the first bad field."""
@@ -59,7 +62,7 @@ def _among(allowed: tuple[object, ...]) -> Callable[[object], bool]:
     return lambda value: any(type(value) is type(a) and value == a for a in allowed)
 
 
-def _device_name(value: object) -> bool:
+def _name_or_none(value: object) -> bool:
     return value is None or isinstance(value, str)  # None: the system's default device
 
 
@@ -69,12 +72,13 @@ def _prompt_count(value: object) -> bool:
 
 _RULES: dict[str, tuple[Callable[[object], bool], str]] = {
     "theme": (_among(THEMES), f"one of {THEMES}"),
-    "compute_device": (_among(COMPUTE_DEVICES), f"one of {COMPUTE_DEVICES}"),
-    "input_device": (_device_name, "a device name or null"),
-    "output_device": (_device_name, "a device name or null"),
+    "compute_device": (_among(DEVICE_CHOICES), f"one of {DEVICE_CHOICES}"),
+    "input_device": (_name_or_none, "a device name or null"),
+    "output_device": (_name_or_none, "a device name or null"),
     "export_format": (_among(EXPORT_FORMATS), f"one of {EXPORT_FORMATS}"),
-    "export_sample_rate": (_among(EXPORT_SAMPLE_RATES), f"one of {EXPORT_SAMPLE_RATES}"),
+    "export_sample_rate": (_among(SAMPLE_RATES), f"one of {SAMPLE_RATES}"),
     "prompts_per_voice": (_prompt_count, "between 1 and 20"),
+    "last_voice": (_name_or_none, "a voice id, a profile path or null"),
 }
 
 

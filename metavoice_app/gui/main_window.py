@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import logging
 from pathlib import Path
 
 from PySide6.QtCore import QSize, QUrl
-from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -20,7 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from metavoice_app.core.audio.devices import AudioUnavailableError, input_devices, output_devices
+from metavoice_app.core.audio.devices import (
+    AudioUnavailableError,
+    input_devices,
+    output_devices,
+)
+from metavoice_app.core.audio.devices import rescan as rescan_audio_devices
 from metavoice_app.core.device import DeviceError, DeviceInfo, describe_device, resolve_device
 from metavoice_app.core.paths import APP_NAME, AppPaths
 from metavoice_app.core.settings import Settings, SettingsError, save_settings
@@ -30,15 +36,17 @@ from metavoice_app.gui.controllers.dub import DubController
 from metavoice_app.gui.controllers.speak import SpeakController
 from metavoice_app.gui.controllers.voices import VoicesController
 from metavoice_app.gui.engine_service import EngineService
+from metavoice_app.gui.help import HelpDialog
 from metavoice_app.gui.pages.base import AreaPage
 from metavoice_app.gui.pages.clone import ClonePage
 from metavoice_app.gui.pages.dub import DubPage
 from metavoice_app.gui.pages.speak import SpeakPage
 from metavoice_app.gui.pages.voices import VoicesPage
 from metavoice_app.gui.player import Player
+from metavoice_app.gui.plots import style_plots
 from metavoice_app.gui.resources import app_icon
 from metavoice_app.gui.settings_dialog import SettingsDialog
-from metavoice_app.gui.theme import apply_theme
+from metavoice_app.gui.theme import apply_theme, visible_icon
 from metavoice_app.gui.workers import Task
 
 log = logging.getLogger(__name__)
@@ -85,6 +93,8 @@ class MainWindow(QMainWindow):
         self.device_info: DeviceInfo | None = None
         self._tasks: list[Task] = []
         self._about: AboutDialog | None = None
+        self._help: HelpDialog | None = None
+        self._settings_dialog: SettingsDialog | None = None
 
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(app_icon())
@@ -108,8 +118,7 @@ class MainWindow(QMainWindow):
         self.nav.setFixedWidth(150)
         self.stack = QStackedWidget()
         for area, page in self.pages.items():
-            icon = self.style().standardIcon(_AREA_ICONS[area])
-            item = QListWidgetItem(icon, page.title)
+            item = QListWidgetItem(page.title)
             item.setToolTip(f"{page.summary} (Ctrl+{area.value + 1})")
             self.nav.addItem(item)
             self.stack.addWidget(page)
@@ -127,24 +136,35 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(settings_notice or "Ready")
 
         self.player = Player(self, device=settings.output_device)
+        self.player.rescan_allowed = self._audio_idle
         self.engines = EngineService(model_dir, self.device_preference, self)
         self.speak_controller = SpeakController(
-            self.speak_page, self.engines, paths, self.player, settings.export_sample_rate
+            self.speak_page,
+            self.engines,
+            paths,
+            self.player,
+            settings.export_sample_rate,
+            settings.last_voice,
         )
         self.clone_controller = CloneController(
             self.clone_page, self.engines, paths, settings, self.player
         )
         self.voices_controller = VoicesController(
-            self.voices_page, paths, self.engines, self.player
+            self.voices_page, paths, self.engines, self.player, self._recording_in_use
         )
-        self.dub_controller = DubController(self.dub_page, self.engines, paths, self.player)
+        self.dub_controller = DubController(
+            self.dub_page, self.engines, paths, self.player, settings.last_voice
+        )
+        self.dub_controller.voice_used.connect(self.remember_voice)
         self.engines.ready.connect(lambda _engine: self.dub_controller.engine_ready())
         self.voices_controller.changed.connect(self.speak_controller.refresh_voices)
+        self.speak_controller.voice_used.connect(self.remember_voice)
         self.voices_controller.speak_requested.connect(self._speak_with)
         self.clone_controller.voice_saved.connect(self._voice_saved)
         self.clone_controller.speak_requested.connect(self._speak_with)
 
         self._build_menus()
+        self._follow_theme()
         self.show_area(Area.VOICES)
         self._start_probes()
         self.engines.start()
@@ -153,7 +173,12 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self.settings_action = QAction("&Settings…", self)
-        self.settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        # Ctrl+, everywhere (as the README says), plus the platform's own key if it has one.
+        keys = [
+            QKeySequence("Ctrl+,"),
+            *QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences),
+        ]
+        self.settings_action.setShortcuts(list(dict.fromkeys(keys)))
         self.settings_action.triggered.connect(self.show_settings)
         file_menu.addAction(self.settings_action)
         open_data = QAction("Open &Voices Folder", self)
@@ -173,13 +198,28 @@ class MainWindow(QMainWindow):
             view_menu.addAction(action)
 
         help_menu = self.menuBar().addMenu("&Help")
+        self.help_action = QAction(f"{APP_NAME} &Help", self)
+        self.help_action.setShortcut(QKeySequence.StandardKey.HelpContents)
+        self.help_action.triggered.connect(self.show_help)
+        help_menu.addAction(self.help_action)
         open_logs = QAction("Open &Log Folder", self)
         open_logs.triggered.connect(lambda: self._open_folder(self.paths.logs_dir))
         help_menu.addAction(open_logs)
         self.about_action = QAction(f"&About {APP_NAME}", self)
-        self.about_action.setShortcut(QKeySequence.StandardKey.HelpContents)
         self.about_action.triggered.connect(self.show_about)
         help_menu.addAction(self.about_action)
+
+    def _follow_theme(self) -> None:
+        """Colour what the palette does not reach: the sidebar's icons and the plots."""
+        palette = QApplication.palette()
+        text, base = (
+            palette.color(QPalette.ColorRole.WindowText),
+            palette.color(QPalette.ColorRole.Base),
+        )
+        for area in self.pages:
+            icon = self.style().standardIcon(_AREA_ICONS[area])
+            self.nav.item(area.value).setIcon(visible_icon(icon, text, base, self.nav.iconSize()))
+        style_plots(self)
 
     def _open_folder(self, folder: object) -> None:
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
@@ -232,15 +272,39 @@ class MainWindow(QMainWindow):
         self._about.raise_()
         return self._about
 
+    def _recording_in_use(self) -> Path | None:
+        session = self.clone_controller.session
+        return session.folder if session is not None else None
+
+    def _audio_idle(self) -> bool:
+        """No sound stream is open (nothing playing, nothing recording): the audio system
+        may be restarted to see devices connected since it started."""
+        return not self.player.playing and self.clone_controller.recorder is None
+
+    def show_help(self) -> HelpDialog:
+        if self._help is None:
+            self._help = HelpDialog(self.findChildren(QAction), parent=self)
+        self._help.show()
+        self._help.raise_()
+        return self._help
+
     def show_settings(self) -> SettingsDialog:
-        """Open the Settings dialog (device lists are read when it opens)."""
+        """Open the Settings dialog (device lists are read when it opens); a second
+        request while it is open brings the open one forward."""
+        if self._settings_dialog is not None and self._settings_dialog.isVisible():
+            self._settings_dialog.raise_()
+            return self._settings_dialog
         try:
+            if self._audio_idle():  # devices connected since the start are listed too
+                rescan_audio_devices()
             inputs, outputs = input_devices(), output_devices()
-        except AudioUnavailableError:
+        except AudioUnavailableError as exc:
+            log.warning("%s", exc)
             inputs, outputs = [], []
         dialog = SettingsDialog(self.settings, inputs, outputs, self)
         dialog.accepted.connect(lambda: self.apply_settings(dialog.chosen()))
         dialog.open()
+        self._settings_dialog = dialog
         return dialog
 
     def apply_settings(self, settings: Settings) -> None:
@@ -253,10 +317,23 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_theme(app, settings.theme)
+        self._follow_theme()
         self.player.device = settings.output_device
         self.clone_controller.settings = settings
         self.speak_controller.set_export_rate(settings.export_sample_rate)
         self.statusBar().showMessage("Settings saved.", 5_000)
+
+    def remember_voice(self, voice: str) -> None:
+        """Keep the voice used last in the settings, for the pickers at the next start."""
+        self.speak_controller.last_voice = self.dub_controller.last_voice = voice
+        if voice == self.settings.last_voice:
+            return
+        self.settings = dataclasses.replace(self.settings, last_voice=voice)
+        self.clone_controller.settings = self.settings
+        try:
+            save_settings(self.settings, self.paths.settings_file)
+        except (OSError, SettingsError) as exc:
+            log.warning("could not save the last used voice: %s", exc)
 
     def _voice_saved(self, profile: object) -> None:
         self.speak_controller.refresh_voices()

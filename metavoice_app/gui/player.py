@@ -5,6 +5,9 @@ position with a timer, so nothing blocks the event loop. On a machine without
 an output device, :attr:`Player.problem` says why and play() reports an error
 instead of raising.
 
+Each play may name an *owner* (a :class:`PlayToggle`), so the one button that started
+it shows Stop while it plays; playing anything else turns that button back to Play.
+
 A play can be *growing*: speech still being made is appended as it arrives, and
 reaching the end of what has arrived plays silence until more comes or
 :meth:`Player.complete` says nothing more will.
@@ -14,10 +17,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QPushButton, QStyle
+
+from metavoice_app.core.audio.devices import AudioUnavailableError, describe_output_error, rescan
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +48,12 @@ class Player(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(30)
         self._timer.timeout.connect(self._poll)
+        self.owner: object | None = None
+        self.failed_owner: object | None = None  # the owner of the play that failed last
+        # Whether the audio system may be restarted to look for newly connected speakers
+        # when playing fails: only when no stream of the app's is open (the window knows
+        # whether one is recording).
+        self.rescan_allowed: Callable[[], bool] = lambda: False
 
     @property
     def playing(self) -> bool:
@@ -68,10 +81,16 @@ class Player(QObject):
             self._finished.set()
 
     def play(
-        self, audio: np.ndarray, sample_rate: int, start: float = 0.0, growing: bool = False
+        self,
+        audio: np.ndarray,
+        sample_rate: int,
+        start: float = 0.0,
+        growing: bool = False,
+        owner: object | None = None,
     ) -> None:
         """Play ``audio`` from ``start`` seconds; ``growing``: more will be :meth:`append`-ed,
-        so the end of ``audio`` is not the end of the play until :meth:`complete`."""
+        so the end of ``audio`` is not the end of the play until :meth:`complete`;
+        ``owner``: what started it (see :attr:`owner`)."""
         self.stop()
         with self._lock:
             self._audio = np.asarray(audio, dtype=np.float32)
@@ -80,23 +99,48 @@ class Player(QObject):
             self._growing = growing
         self._finished.clear()
         try:
-            import sounddevice
-
-            self._stream = sounddevice.OutputStream(
-                samplerate=sample_rate,
-                channels=1,
-                dtype="float32",
-                device=self.device,
-                callback=self._callback,
-            )
-            self._stream.start()
-        except Exception as exc:  # PortAudio errors, no device, missing library
-            self._stream = None
-            log.warning("playback failed: %s", exc)
-            self.failed.emit(f"Cannot play audio: {exc}. You can still export the clip.")
-            return
+            self._stream = self._open(sample_rate)
+        except Exception as first:  # PortAudio errors, no device, missing library
+            log.warning("playback failed: %s", first)
+            problem: BaseException | None = first
+            if self.rescan_allowed():  # speakers plugged in since the start are found now
+                try:
+                    rescan()
+                    self._stream, problem = self._open(sample_rate), None
+                except Exception as exc:
+                    log.warning("playback failed after rescanning the devices: %s", exc)
+                    problem = exc
+            if problem is not None:
+                self._stream = None
+                self.failed_owner = owner
+                message = describe_output_error(problem, self.device)
+                self.failed.emit(f"Cannot play audio: {message} You can still export the clip.")
+                return
+        self.owner = owner
         self._timer.start()
         self.started.emit()
+
+    def _open(self, sample_rate: int) -> Any:
+        try:
+            import sounddevice
+        except (OSError, ImportError) as exc:
+            raise AudioUnavailableError(
+                "The PortAudio library is not installed, so nothing can be played "
+                "(on Debian/Ubuntu: apt-get install libportaudio2)."
+            ) from exc
+        stream = sounddevice.OutputStream(
+            samplerate=sample_rate,
+            channels=1,
+            dtype="float32",
+            device=self.device,
+            callback=self._callback,
+        )
+        try:
+            stream.start()
+        except Exception:
+            stream.close()
+            raise
+        return stream
 
     def append(self, audio: np.ndarray) -> None:
         """Add ``audio`` (at the play's rate) after what a growing play has queued; ignored
@@ -118,6 +162,7 @@ class Player(QObject):
 
     def stop(self) -> None:
         stream, self._stream = self._stream, None
+        self.owner = None
         self._timer.stop()
         if stream is not None:
             try:
@@ -131,3 +176,47 @@ class Player(QObject):
         self.position_changed.emit(self.position)
         if self._finished.is_set():
             self.stop()
+
+
+class PlayToggle(QObject):
+    """Makes one button play and stop: it reads Stop (with a stop icon) while the play it
+    started is playing, and Play again when that play ends, is stopped, or another
+    play takes the player. ``requested`` asks the controller to start playing; the
+    controller passes this toggle as the play's ``owner``."""
+
+    requested = Signal()
+
+    def __init__(self, button: QPushButton, player: Player, label: str = "Play") -> None:
+        super().__init__(button)
+        self.button, self.player, self.label = button, player, label
+        button.clicked.connect(self._clicked)
+        player.started.connect(self._update)
+        player.stopped.connect(self._update)
+        self._update()
+
+    def failure_reporter(self, report: Callable[[str], None]) -> Callable[[str], None]:
+        """``report``, called only for failures of this toggle's own plays: the player is
+        shared, and one area must not tell of another's failure."""
+
+        def guarded(message: str) -> None:
+            if self.player.failed_owner is self:
+                report(message)
+
+        return guarded
+
+    @property
+    def active(self) -> bool:
+        return self.player.playing and self.player.owner is self
+
+    def _clicked(self) -> None:
+        if self.active:
+            self.player.stop()
+        else:
+            self.requested.emit()
+
+    def _update(self) -> None:
+        active = self.active
+        self.button.setText("Stop" if active else self.label)
+        icon = QStyle.StandardPixmap.SP_MediaStop if active else QStyle.StandardPixmap.SP_MediaPlay
+        self.button.setIcon(self.button.style().standardIcon(icon))
+        self.button.setAccessibleName(f"Stop {self.label.lower()}" if active else self.label)

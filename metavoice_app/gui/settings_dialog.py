@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -14,9 +16,8 @@ from PySide6.QtWidgets import (
 )
 
 from metavoice_app.core.audio.devices import AudioDevice
+from metavoice_app.core.audio.export import EXPORT_FORMATS, SAMPLE_RATES
 from metavoice_app.core.settings import (
-    EXPORT_FORMATS,
-    EXPORT_SAMPLE_RATES,
     THEMES,
     Settings,
 )
@@ -65,7 +66,7 @@ class SettingsDialog(QDialog):
             [(f.upper(), f) for f in EXPORT_FORMATS], settings.export_format, "Export format"
         )
         self.export_rate = _combo(
-            [(f"{r / 1000:g} kHz", r) for r in EXPORT_SAMPLE_RATES],
+            [(f"{r / 1000:g} kHz", r) for r in SAMPLE_RATES],
             settings.export_sample_rate,
             "Export sample rate",
         )
@@ -94,12 +95,14 @@ class SettingsDialog(QDialog):
         layout.addWidget(buttons)
 
     def chosen(self) -> Settings:
-        return Settings(
-            theme=str(self.theme.currentData()),
-            compute_device=str(self.compute.currentData()),
+        # replace(): settings the dialog does not show (the last voice) are kept as they are
+        return dataclasses.replace(
+            self.original,
+            theme=self.theme.currentData(),
+            compute_device=self.compute.currentData(),
             input_device=self.input.currentData(),
             output_device=self.output.currentData(),
-            export_format=str(self.export_format.currentData()),
+            export_format=self.export_format.currentData(),
             export_sample_rate=int(self.export_rate.currentData()),
             prompts_per_voice=self.prompts.value(),
         )

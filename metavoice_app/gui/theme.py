@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication
 
 
@@ -46,3 +46,32 @@ def apply_theme(app: QApplication, theme: str) -> str:
     dark = theme == "dark" or (theme == "system" and system_prefers_dark())
     app.setPalette(_dark_palette() if dark else app.style().standardPalette())
     return "dark" if dark else "light"
+
+
+MIN_ICON_CONTRAST = 50  # lightness steps (of 255) between an icon and its background
+
+
+def _mean_lightness(pixmap: QPixmap) -> float | None:
+    image = pixmap.toImage()
+    values = [
+        image.pixelColor(x, y).lightness()
+        for x in range(image.width())
+        for y in range(image.height())
+        if image.pixelColor(x, y).alpha() > 128
+    ]
+    return sum(values) / len(values) if values else None
+
+
+def visible_icon(icon: QIcon, text: QColor, background: QColor, size: QSize) -> QIcon:
+    """``icon`` as it is when it stands out from ``background``, else its shape in the
+    ``text`` colour: some of the style's stock icons are drawn black, which vanishes on
+    a dark window, while recolouring the others would lose their detail."""
+    pixmap = QPixmap(icon.pixmap(size))
+    lightness = _mean_lightness(pixmap)
+    if lightness is None or abs(lightness - background.lightness()) >= MIN_ICON_CONTRAST:
+        return icon
+    painter = QPainter(pixmap)
+    painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
+    painter.fillRect(pixmap.rect(), text)
+    painter.end()
+    return QIcon(pixmap)

@@ -63,3 +63,39 @@ def input_devices() -> list[AudioDevice]:
 
 def output_devices() -> list[AudioDevice]:
     return [d for d in list_devices() if d.max_output_channels > 0]
+
+
+def rescan() -> None:
+    """Read the device list afresh: PortAudio takes it once, when it starts, so speakers
+    or microphones plugged in later stay unseen until it restarts. Restarting closes
+    every open stream, so call this only when none is open."""
+    sd = _sounddevice()
+    try:
+        sd._terminate()
+        sd._initialize()
+    except Exception as exc:  # PortAudioError and friends
+        raise AudioUnavailableError(f"The audio system could not be restarted: {exc}") from exc
+
+
+def describe_output_error(exc: BaseException, device: int | str | None) -> str:
+    """A sentence a user can act on for a failure to open the speakers: PortAudio's own
+    messages ("Error querying device -1") mean nothing to most people."""
+    text = str(exc)
+    lowered = text.lower()
+    if isinstance(exc, AudioUnavailableError):
+        return text
+    if "no output device matching" in lowered or (
+        device is not None and "invalid device" in lowered
+    ):
+        return (
+            f"The speakers chosen in Settings (“{device}”) are not connected. Connect them, "
+            "or choose others in File > Settings."
+        )
+    if "device -1" in lowered or "invalid device" in lowered or "no default" in lowered:
+        return (
+            "No speakers or headphones were found. Connect some (File > Settings lists them "
+            "again when it opens)."
+        )
+    if "unavailable" in lowered or "busy" in lowered:
+        return "The speakers are in use by another program, or were unplugged."
+    return f"The speakers could not be opened ({text})."

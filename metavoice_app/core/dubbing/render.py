@@ -28,6 +28,7 @@ MAX_SPEEDUP = 1.6
 MAX_SLOWDOWN = 0.85
 SCRIPT_GAP_S = 0.4
 TAIL_S = 0.5
+OVERFLOW_TOLERANCE_S = 0.005  # less than this past the slot is not worth a report
 
 Progress = Callable[[int, int, str], None]
 
@@ -49,6 +50,17 @@ class RenderedCue:
         """Seconds past the end of the slot (0 when it fits)."""
         return 0.0 if self.slot is None else max(0.0, self.duration - self.slot)
 
+    @property
+    def overflows(self) -> bool:
+        return self.overflow > OVERFLOW_TOLERANCE_S
+
+    def overflow_note(self) -> str:
+        """What the report says of a cue that overflows, without its text."""
+        return (
+            f"cue {self.number} runs {self.overflow:.2f} s past its slot even at "
+            f"{self.speed:.2f}x (line {self.line})"
+        )
+
 
 @dataclass
 class DubResult:
@@ -58,15 +70,12 @@ class DubResult:
 
     @property
     def overflowing(self) -> list[RenderedCue]:
-        return [c for c in self.cues if c.overflow > 0.005]
+        return [c for c in self.cues if c.overflows]
 
     def report(self) -> str:
         lines = [f"{len(self.cues)} cues, {len(self.track) / self.sample_rate:.1f} s of audio"]
         for cue in self.overflowing:
-            lines.append(
-                f"cue {cue.number} runs {cue.overflow:.2f} s past its slot even at "
-                f'{cue.speed:.2f}x (line {cue.line}): "{cue.text[:60]}"'
-            )
+            lines.append(f'{cue.overflow_note()}: "{cue.text[:60]}"')
         return "\n".join(lines)
 
     def cue_sheet(self) -> str:

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from metavoice_app.core.text.phones import VOWELS
+
 _IPA_TO_ARPABET = {
     # Diphthongs and r-coloured vowels first: longest match wins.
     "eɪ": "EY", "aɪ": "AY", "ɔɪ": "OY", "aʊ": "AW", "oʊ": "OW", "əʊ": "OW",
@@ -28,7 +30,6 @@ _IPA_TO_ARPABET = {
     "ʒ": "ZH", "h": "HH", "m": "M", "n": "N", "ŋ": "NG", "l": "L", "ɹ": "R", "r": "R",
     "w": "W", "j": "Y", "ɾ": "T", "ʔ": "T", "x": "K",
 }  # fmt: skip
-_VOWELS = {"EY", "AY", "OY", "AW", "OW", "ER", "AA", "AO", "AE", "AH", "EH", "IH", "IY", "UH", "UW"}
 _SYLLABIC = {"n̩": ["AH0", "N"], "l̩": ["AH0", "L"], "m̩": ["AH0", "M"]}
 _LONGEST = max(len(k) for k in _IPA_TO_ARPABET)
 
@@ -55,7 +56,7 @@ def ipa_to_arpabet(ipa: str) -> list[str]:
             piece = ipa[i : i + size]
             if piece in _IPA_TO_ARPABET:
                 phone = _IPA_TO_ARPABET[piece]
-                if phone in _VOWELS:
+                if phone in VOWELS:
                     phone += "0" if phone == "AH" and piece == "ə" else stress
                     stress = "0"
                 phones.append(phone)

@@ -42,7 +42,3 @@ def phone_ids(phones: list[str]) -> list[int]:
 def base_phone(phone: str) -> str:
     """The phone without its stress digit (``AH0`` -> ``AH``)."""
     return phone.rstrip("012")
-
-
-def is_vowel(phone: str) -> bool:
-    return base_phone(phone) in VOWELS

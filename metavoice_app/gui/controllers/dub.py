@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QUrl
-from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QComboBox, QFileDialog, QTableWidgetItem
+from PySide6.QtCore import QObject, QUrl, Signal
+from PySide6.QtGui import QBrush, QColor, QDesktopServices
+from PySide6.QtWidgets import QFileDialog, QTableWidgetItem
 
 from metavoice_app.core.audio.export import ExportOptions, format_for, write_audio
 from metavoice_app.core.dubbing.cues import Cue, SubtitleError, read_cues
@@ -15,12 +15,16 @@ from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.synth.engine import SpeechEngine, VoiceHandle
 from metavoice_app.gui.engine_service import EngineService
 from metavoice_app.gui.errors import show_error
-from metavoice_app.gui.pages.dub import DubPage
-from metavoice_app.gui.player import Player
+from metavoice_app.gui.files import start_folder
+from metavoice_app.gui.pages.dub import FIT_COLUMN, DubPage
+from metavoice_app.gui.player import Player, PlayToggle
+from metavoice_app.gui.widgets.voicepicker import VoicePicker
 from metavoice_app.gui.workers import Cancelled, Task, TaskContext
 
 SUBTITLE_FILTER = "Subtitles and scripts (*.srt *.vtt *.txt)"
 MAIN = "Main voice"
+# Orange, half transparent: stands out on the light and the dark theme alike.
+OVERFLOW_COLOR = QColor(230, 130, 60, 110)
 
 
 def _time(seconds: float | None) -> str:
@@ -31,9 +35,17 @@ def _time(seconds: float | None) -> str:
 
 
 class DubController(QObject):
+    voice_used = Signal(str)  # the main voice of a render: remembered for the next start
+
     def __init__(
-        self, page: DubPage, engines: EngineService, paths: AppPaths, player: Player
+        self,
+        page: DubPage,
+        engines: EngineService,
+        paths: AppPaths,
+        player: Player,
+        last_voice: str | None = None,
     ) -> None:
+        """``last_voice``: the voice used last (kept in the settings) is the main voice."""
         super().__init__(page)
         self.page = page
         self.engines = engines
@@ -41,11 +53,18 @@ class DubController(QObject):
         self.player = player
         self.cues: list[Cue] = []
         self.source: Path | None = None
-        self.voice_combos: dict[str | None, QComboBox] = {}
+        self.last_voice = last_voice
+        self.voice_combos: dict[str | None, VoicePicker] = {}
         self.task: Task | None = None
         self.output: Path | None = None
         page.open_button.clicked.connect(self._ask_open)
-        page.preview_button.clicked.connect(self.preview)
+        self.preview_toggle = PlayToggle(page.preview_button, player, "Preview cue")
+        self.preview_toggle.requested.connect(self.preview)
+        self.mix_toggle = PlayToggle(page.play_mix_button, player, "Play mix")
+        self.mix_toggle.requested.connect(self.play_mix)
+        self.result: DubResult | None = None
+        for toggle in (self.preview_toggle, self.mix_toggle):
+            player.failed.connect(toggle.failure_reporter(page.status.setText))
         page.render_button.clicked.connect(self._ask_render)
         page.cancel_button.clicked.connect(self.cancel)
         page.open_folder_button.clicked.connect(self._open_folder)
@@ -57,8 +76,9 @@ class DubController(QObject):
 
     # Loading ------------------------------------------------------------------------------
     def _ask_open(self) -> None:
+        folder = start_folder(self.paths, self.source.parent if self.source else None)
         name, _ = QFileDialog.getOpenFileName(
-            self.page, "Open subtitles or script", "", SUBTITLE_FILTER
+            self.page, "Open subtitles or script", str(folder), SUBTITLE_FILTER
         )
         if name:
             self.load(Path(name))
@@ -77,6 +97,9 @@ class DubController(QObject):
                 (str(cue.number), _time(cue.start), _time(cue.end), cue.voice or MAIN, cue.text)
             ):
                 table.setItem(row, column, QTableWidgetItem(text))
+            table.setItem(row, FIT_COLUMN, QTableWidgetItem(""))
+        self.result = None
+        self.page.play_mix_button.setEnabled(False)
         self.page.empty_label.setVisible(False)
         table.setVisible(True)
         self.page.file_label.setText(f"{path.name}: {len(cues)} cues")
@@ -104,15 +127,14 @@ class DubController(QObject):
             and not data.startswith("espeak")
             and data != engine.info.default_voice
         ]
+        known = {data for _, data in choices}
+        main = self.last_voice if self.last_voice in known else engine.info.default_voice
         for index, name in enumerate(names):
-            combo = QComboBox()
-            combo.setAccessibleName(f"Voice for {name or 'untagged cues'}")
-            for text, data in choices:
-                combo.addItem(text, data)
-            default = engine.info.default_voice
+            combo = VoicePicker(f"Voice for {name or 'untagged cues'}")
+            default = main
             if index > 0 and distinct:
                 default = distinct[(index - 1) % len(distinct)]
-            combo.setCurrentIndex(max(combo.findData(default), 0))
+            combo.set_choices(choices, default)
             form.addRow(f"{name or MAIN}:", combo)
             self.voice_combos[name] = combo
 
@@ -139,7 +161,9 @@ class DubController(QObject):
 
         task = Task(work)
         task.succeeded.connect(
-            lambda result: self.player.play(result.cues[0].audio, result.sample_rate)
+            lambda result: self.player.play(
+                result.cues[0].audio, result.sample_rate, owner=self.preview_toggle
+            )
         )
         task.failed.connect(
             lambda message, _d: self.page.status.setText(f"Could not preview: {message}")
@@ -151,7 +175,8 @@ class DubController(QObject):
     def _ask_render(self) -> None:
         if self.source is None:
             return
-        suggested = self.paths.exports_dir / f"{self.source.stem}-dub.wav"
+        folder = start_folder(self.paths, self.output.parent if self.output else None)
+        suggested = folder / f"{self.source.stem}-dub.wav"
         name, _ = QFileDialog.getSaveFileName(
             self.page, "Render dub", str(suggested), "WAV (*.wav);;FLAC (*.flac);;MP3 (*.mp3)"
         )
@@ -163,6 +188,10 @@ class DubController(QObject):
         if engine is None or not self.cues:
             return None
         voices = self._voices(engine)
+        main_voice = self.voice_combos[None].voice()
+        if main_voice is not None:
+            self.last_voice = main_voice
+            self.voice_used.emit(main_voice)
         cues = list(self.cues)
         stems = out.with_name(out.stem + "-stems")
 
@@ -202,6 +231,7 @@ class DubController(QObject):
         task.cancelled.connect(lambda: self._finished("Cancelled; nothing was written."))
         self.page.cancel_button.setEnabled(True)
         self.page.render_button.setEnabled(False)
+        self.page.progress.setFormat("%p%")
         self.task = task
         task.start()
         return task
@@ -211,11 +241,39 @@ class DubController(QObject):
         self.page.status.setText(f"Rendering {message}…")
 
     def _rendered(self, out: Path, result: DubResult) -> None:
-        self.output = out
+        self.output, self.result = out, result
         self.page.open_folder_button.setEnabled(True)
+        self.page.play_mix_button.setEnabled(True)
+        self._show_fit(result)
         self._finished(
             f"Saved {out.name}, its stems and cue sheet. " + result.report().replace("\n", " ")
         )
+        self.page.progress.setValue(100)
+        self.page.progress.setFormat("Done")
+
+    def _show_fit(self, result: DubResult) -> None:
+        """Mark each cue that runs past its slot: the row is highlighted, its Fit cell
+        says by how much, and its tooltip carries the whole message and text."""
+        rows = {cue.number: row for row, cue in enumerate(self.cues)}
+        table = self.page.cue_table
+        for cue in result.cues:
+            row = rows.get(cue.number)
+            if row is None:
+                continue
+            fit = table.item(row, FIT_COLUMN)
+            assert fit is not None  # load() fills every cell
+            fit.setText(f"+{cue.overflow:.2f} s" if cue.overflows else "fits")
+            tip = f"{cue.overflow_note()}:\n{cue.text}" if cue.overflows else ""
+            for column in range(table.columnCount()):
+                item = table.item(row, column)
+                if item is None:
+                    continue
+                item.setBackground(QBrush(OVERFLOW_COLOR) if cue.overflows else QBrush())
+                item.setToolTip(tip or item.text())
+
+    def play_mix(self) -> None:
+        if self.result is not None:
+            self.player.play(self.result.track, self.result.sample_rate, owner=self.mix_toggle)
 
     def _failed(self, message: str, details: str) -> None:
         self._finished(f"Rendering failed: {message}")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QListWidgetItem
 
 from metavoice_app.core.audio.export import ExportOptions, format_for, write_audio
@@ -25,8 +25,9 @@ from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.synth.engine import SentenceAudio, SpeechEngine, SpeechStream
 from metavoice_app.gui.engine_service import EngineService
 from metavoice_app.gui.errors import show_error
+from metavoice_app.gui.files import start_folder
 from metavoice_app.gui.pages.speak import SpeakPage
-from metavoice_app.gui.player import Player
+from metavoice_app.gui.player import Player, PlayToggle
 from metavoice_app.gui.workers import Cancelled, Task, TaskContext
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,8 @@ def _make_sentences(stream: SpeechStream, ctx: TaskContext) -> None:
 
 
 class SpeakController(QObject):
+    voice_used = Signal(str)  # a voice was spoken with: remembered for the next start
+
     def __init__(
         self,
         page: SpeakPage,
@@ -88,12 +91,16 @@ class SpeakController(QObject):
         paths: AppPaths,
         player: Player,
         default_rate: int = 48000,
+        last_voice: str | None = None,
     ) -> None:
+        """``last_voice``: the voice spoken with last (kept in the settings), chosen
+        again when it is still there."""
         super().__init__(page)
         self.page = page
         self.engines = engines
         self.paths = paths
         self.player = player
+        self.last_voice = last_voice
         self.clips: list[Clip] = []
         self.current: Clip | None = None
         self.synthesis: Task | None = None
@@ -113,7 +120,8 @@ class SpeakController(QObject):
         for shortcut in page.speak_shortcuts:
             shortcut.activated.connect(self.speak)
         page.stop_button.clicked.connect(self.stop)
-        page.play_button.clicked.connect(self.play_selected)
+        self.play_toggle = PlayToggle(page.play_button, player)
+        self.play_toggle.requested.connect(self.play_selected)
         page.export_button.clicked.connect(self.ask_export)
         page.history.currentRowChanged.connect(self._select)
         page.history.itemDoubleClicked.connect(lambda _item: self.play_selected())
@@ -121,7 +129,9 @@ class SpeakController(QObject):
         player.position_changed.connect(page.view.set_playhead)
         player.started.connect(lambda: page.stop_button.setEnabled(True))
         player.stopped.connect(self._playback_stopped)
-        player.failed.connect(lambda message: page.show_status(message, error=True))
+        player.failed.connect(
+            self.play_toggle.failure_reporter(lambda message: page.show_status(message, error=True))
+        )
 
     def set_export_rate(self, rate: int) -> None:
         index = self.page.export_rate.findData(rate)
@@ -139,15 +149,13 @@ class SpeakController(QObject):
         if engine is None:
             return
         combo = self.page.voice_combo
-        previous = combo.currentData()
-        combo.clear()
+        choices = engine.voice_choices(self.paths.voices_dir)
+        known = {voice for _, voice in choices}
         # Strings, not Paths: findData compares wrapped Python objects by identity.
-        for label, voice in engine.voice_choices(self.paths.voices_dir):
-            combo.addItem(label, voice)
-        index = combo.findData(previous) if previous is not None else -1
-        if index < 0:
-            index = combo.findData(engine.info.default_voice)
-        combo.setCurrentIndex(max(index, 0))
+        wanted = next(
+            (v for v in (combo.voice(), self.last_voice) if v in known), engine.info.default_voice
+        )
+        combo.set_choices(choices, wanted)
 
     def select_voice(self, voice: object) -> None:
         self.refresh_voices()
@@ -168,8 +176,11 @@ class SpeakController(QObject):
         if self.synthesis is not None and self.synthesis.is_running():
             self.synthesis.cancel()
         self.player.stop()
-        voice = str(self.page.voice_combo.currentData())
-        voice_name = self.page.voice_combo.currentText().rsplit(" (", 1)[0]
+        combo = self.page.voice_combo
+        voice = str(combo.currentData())
+        voice_name = combo.itemText(combo.currentIndex()).rsplit(" (", 1)[0]
+        self.last_voice = voice
+        self.voice_used.emit(voice)
         controls = Controls(
             speed=self.page.speed_value(),
             pitch_semitones=self.page.pitch_value(),
@@ -221,7 +232,9 @@ class SpeakController(QObject):
             return
         if sentence.index == 0:
             self._clear_selection()  # the view and playhead would otherwise show the old clip
-            self.player.play(sentence.audio, sentence.sample_rate, growing=True)
+            self.player.play(
+                sentence.audio, sentence.sample_rate, growing=True, owner=self.play_toggle
+            )
         else:
             self.player.append(sentence.spaced())
 
@@ -294,7 +307,9 @@ class SpeakController(QObject):
     def play_selected(self, start: float = 0.0) -> None:
         if self.current is not None:
             self._live = False
-            self.player.play(self.current.audio, self.current.sample_rate, start)
+            self.player.play(
+                self.current.audio, self.current.sample_rate, start, owner=self.play_toggle
+            )
 
     def _seek(self, seconds: float) -> None:
         if self.player.playing:
@@ -318,8 +333,8 @@ class SpeakController(QObject):
     def ask_export(self) -> None:
         if self.current is None:
             return
-        self.paths.exports_dir.mkdir(parents=True, exist_ok=True)
-        suggested = self.paths.exports_dir / f"metavoice-{time.strftime('%Y%m%d-%H%M%S')}.wav"
+        folder = start_folder(self.paths)
+        suggested = folder / f"metavoice-{time.strftime('%Y%m%d-%H%M%S')}.wav"
         name, _ = QFileDialog.getSaveFileName(
             self.page, "Export audio", str(suggested), EXPORT_FILTER
         )

@@ -4,6 +4,7 @@ which writes atomically and deletes to a trash folder."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +15,13 @@ from metavoice_app.core.adapt.adapter import allowed_shapes
 from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.profiles.library import Entry, VoiceLibrary
 from metavoice_app.core.profiles.mvoice import ProfileError, read_profile
+from metavoice_app.core.profiles.recordings import unfinished_recordings
 from metavoice_app.core.speaker.voicemap import layout
 from metavoice_app.gui.engine_service import EngineService
+from metavoice_app.gui.files import start_folder
 from metavoice_app.gui.pages.voices import VoicesPage
-from metavoice_app.gui.player import Player
+from metavoice_app.gui.player import Player, PlayToggle
+from metavoice_app.gui.recordings_dialog import RecordingsDialog
 
 PROFILE_FILTER = "MetaVoice voice (*.mvoice)"
 
@@ -27,25 +31,44 @@ class VoicesController(QObject):
     speak_requested = Signal(object)  # Path
 
     def __init__(
-        self, page: VoicesPage, paths: AppPaths, engines: EngineService, player: Player
+        self,
+        page: VoicesPage,
+        paths: AppPaths,
+        engines: EngineService,
+        player: Player,
+        recording_in_use: Callable[[], Path | None] = lambda: None,
     ) -> None:
+        """``recording_in_use``: the clone session folder the wizard holds, never offered
+        for removal."""
         super().__init__(page)
+        self.paths = paths
+        self.recording_in_use = recording_in_use
+        self.last_folder: Path | None = None  # where the last import or export went
         self.page = page
         self.library = VoiceLibrary(paths.voices_dir)
         self.engines = engines
         self.player = player
         self.entries: list[Entry] = []
-        self.trashed: Path | None = None
+        self._map_rows: list[int] = []  # the table row of each of your voices on the map
+        # Deleted profiles, newest last, as they lie in the library's trash: each undo
+        # restores one. The trash is a folder in the library, so it outlives the app.
+        self.trashed: list[Path] = []
         page.table.itemSelectionChanged.connect(self._selection_changed)
         page.table.itemDoubleClicked.connect(lambda _item: self.play_preview())
-        page.play_button.clicked.connect(self.play_preview)
+        self.play_toggle = PlayToggle(page.play_button, player, "Play preview")
+        self.play_toggle.requested.connect(self.play_preview)
+        player.failed.connect(self.play_toggle.failure_reporter(self._report))
         page.speak_button.clicked.connect(self._speak)
         page.rename_button.clicked.connect(self._ask_rename)
         page.duplicate_button.clicked.connect(self.duplicate)
         page.delete_button.clicked.connect(self.delete)
         page.undo_button.clicked.connect(self.undo_delete)
+        page.delete_shortcut.activated.connect(self.delete)
+        page.undo_shortcut.activated.connect(self.undo_delete)
         page.export_button.clicked.connect(self._ask_export)
         page.import_button.clicked.connect(self._ask_import)
+        page.voice_map.profile_clicked.connect(self._map_clicked)
+        page.recordings_button.clicked.connect(self.show_recordings)
         engines.ready.connect(lambda _engine: self.refresh())
         self.refresh()
 
@@ -73,6 +96,19 @@ class VoicesController(QObject):
         self.page.table.setVisible(has_voices)
         self._selection_changed()
         self._draw_map()
+        self._count_recordings()
+
+    def _count_recordings(self) -> None:
+        leftover = unfinished_recordings(self.paths.recordings_dir, self.recording_in_use())
+        button = self.page.recordings_button
+        button.setText(f"Unfinished recordings ({len(leftover)})…")
+        button.setVisible(bool(leftover))
+
+    def show_recordings(self) -> RecordingsDialog:
+        dialog = RecordingsDialog(self.paths.recordings_dir, self.recording_in_use(), self.page)
+        dialog.finished.connect(lambda _result: self._count_recordings())
+        dialog.open()
+        return dialog
 
     def _draw_map(self) -> None:
         """Place the training voices and the cloned voices of this model by their
@@ -109,11 +145,16 @@ class VoicesController(QObject):
             ],
             [(*places[k], names[k]) for k in names],
         )
+        self._map_rows = [int(k.removeprefix("profile:")) for k in names]
         page.voice_map.show()
         page.map_caption.setText(
             f"Voice map: {len(names)} of your voices among {len(tools.voice_prints)} training "
             "voices; near points sound alike to the speaker encoder."
         )
+
+    def _map_clicked(self, index: int) -> None:
+        if 0 <= index < len(self._map_rows):
+            self.page.table.selectRow(self._map_rows[index])
 
     def selected(self) -> Entry | None:
         rows = self.page.table.selectionModel().selectedRows()
@@ -146,8 +187,12 @@ class VoicesController(QObject):
         entry = self.selected()
         if entry is None or entry.manifest is None:
             return
-        profile = read_profile(entry.path)
-        self.player.play(profile.preview, profile.preview_rate)
+        try:
+            profile = read_profile(entry.path)
+        except ProfileError as exc:
+            self._report(f"Could not play the preview: {exc}")
+            return
+        self.player.play(profile.preview, profile.preview_rate, owner=self.play_toggle)
 
     def _speak(self) -> None:
         entry = self.selected()
@@ -187,31 +232,40 @@ class VoicesController(QObject):
         entry = self.selected()
         if entry is None:
             return
-        self.trashed = self.library.delete(entry.path)
+        try:
+            self.trashed.append(self.library.delete(entry.path))
+        except OSError as exc:
+            self._report(f"Could not delete “{entry.name}”: {exc}")
+            return
         self.page.undo_button.setVisible(True)
-        self._changed(f"Deleted “{entry.name}”.")
+        self._changed(f"Deleted “{entry.name}”. Ctrl+Z brings it back.")
 
     def undo_delete(self) -> None:
-        if self.trashed is None:
+        if not self.trashed:
             return
         try:
-            restored = self.library.restore(self.trashed)
-        except ProfileError as exc:
+            restored = self.library.restore(self.trashed[-1])
+        except (ProfileError, OSError) as exc:
             self._report(f"Could not restore: {exc}")
             return
-        self.trashed = None
-        self.page.undo_button.setVisible(False)
+        self.trashed.pop()
+        self.page.undo_button.setVisible(bool(self.trashed))
         self._changed("Restored.")
         self.select(restored)
+        entry = self.selected()
+        if entry is not None:
+            self._report(f"Restored “{entry.name}”.")
 
     def _ask_export(self) -> None:
         entry = self.selected()
         if entry is None:
             return
+        folder = start_folder(self.paths, self.last_folder)
         name, _ = QFileDialog.getSaveFileName(
-            self.page, "Export voice", entry.path.name, PROFILE_FILTER
+            self.page, "Export voice", str(folder / entry.path.name), PROFILE_FILTER
         )
         if name:
+            self.last_folder = Path(name).parent
             self.export(entry, Path(name))
 
     def export(self, entry: Entry, destination: Path) -> None:
@@ -223,8 +277,12 @@ class VoicesController(QObject):
         self._report(f"Exported to {target}")
 
     def _ask_import(self) -> None:
-        names, _ = QFileDialog.getOpenFileNames(self.page, "Import voices", "", PROFILE_FILTER)
+        folder = start_folder(self.paths, self.last_folder)
+        names, _ = QFileDialog.getOpenFileNames(
+            self.page, "Import voices", str(folder), PROFILE_FILTER
+        )
         for name in names:
+            self.last_folder = Path(name).parent
             self.import_file(Path(name))
 
     def import_file(self, path: Path) -> None:

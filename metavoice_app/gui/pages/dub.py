@@ -16,7 +16,8 @@ from PySide6.QtWidgets import (
 
 from metavoice_app.gui.pages.base import AreaPage
 
-COLUMNS = ("#", "Start", "End", "Voice", "Text")
+COLUMNS = ("#", "Start", "End", "Voice", "Text", "Fit")
+FIT_COLUMN = 5
 
 
 class DubPage(AreaPage):
@@ -42,14 +43,18 @@ class DubPage(AreaPage):
         self.voice_form = QFormLayout()
         self.preview_button = QPushButton("Preview cue")
         self.render_button = QPushButton("Render…")
+        self.play_mix_button = QPushButton("Play mix")
+        self.play_mix_button.setToolTip("Play the rendered track, every cue at its time")
         self.cancel_button = QPushButton("Cancel")
         self.open_folder_button = QPushButton("Open output folder")
-        for button in (
+        self.buttons = (
             self.preview_button,
             self.render_button,
             self.cancel_button,
+            self.play_mix_button,
             self.open_folder_button,
-        ):
+        )
+        for button in self.buttons:
             button.setEnabled(False)
         self.progress = QProgressBar()
         self.progress.setAccessibleName("Render progress")
@@ -60,12 +65,7 @@ class DubPage(AreaPage):
         top.addWidget(self.open_button)
         top.addWidget(self.file_label, stretch=1)
         buttons = QHBoxLayout()
-        for button in (
-            self.preview_button,
-            self.render_button,
-            self.cancel_button,
-            self.open_folder_button,
-        ):
+        for button in self.buttons:
             buttons.addWidget(button)
         buttons.addStretch(1)
         self.content.addLayout(top)

@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from metavoice_app.core.audio.export import SAMPLE_RATES
 from metavoice_app.gui.pages.base import AreaPage
 from metavoice_app.gui.widgets.spectrogram import SpectrogramView
-
-EXPORT_RATES = (16000, 22050, 44100, 48000)
+from metavoice_app.gui.widgets.voicepicker import VoicePicker
 
 
 def _slider(low: int, high: int, value: int, name: str) -> QSlider:
@@ -39,12 +39,12 @@ class SpeakPage(AreaPage):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.voice_combo = QComboBox()
-        self.voice_combo.setAccessibleName("Voice")
-        self.voice_combo.setPlaceholderText("Loading voices…")
+        self.voice_combo = VoicePicker()
+        self.voice_combo.search.setPlaceholderText("Loading voices…")
         self.voice_combo.setMinimumWidth(220)
         self.text_edit = QPlainTextEdit()
         self.text_edit.setAccessibleName("Text to speak")
+        self.text_edit.setTabChangesFocus(True)  # keyboard users must be able to move on
         self.text_edit.setPlaceholderText("Type what the voice should say, then press Ctrl+Enter…")
         self.speak_button = QPushButton("Speak")
         self.speak_button.setToolTip("Speak the text (Ctrl+Enter)")
@@ -78,7 +78,7 @@ class SpeakPage(AreaPage):
         self.export_button = QPushButton("Export…")
         self.export_rate = QComboBox()
         self.export_rate.setAccessibleName("Export sample rate")
-        for rate in EXPORT_RATES:
+        for rate in SAMPLE_RATES:
             self.export_rate.addItem(f"{rate / 1000:g} kHz", rate)
         for button in (self.play_button, self.export_button):
             button.setEnabled(False)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -45,7 +46,17 @@ class VoicesPage(AreaPage):
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.undo_button = QPushButton("Undo delete")
+        self.undo_button.setToolTip("Restore the voice deleted last (Ctrl+Z)")
         self.undo_button.setVisible(False)
+        self.delete_shortcut = QShortcut(QKeySequence.StandardKey.Delete, self.table)
+        self.delete_shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+        self.undo_shortcut = QShortcut(QKeySequence.StandardKey.Undo, self)
+        self.undo_shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.recordings_button = QPushButton()
+        self.recordings_button.setToolTip(
+            "Recordings from earlier clones that never became a voice"
+        )
+        self.recordings_button.setVisible(False)
         self.clone_button = QPushButton("Clone a voice…")
         self.clone_button.setAccessibleName("Clone a new voice")
         self.clone_button.clicked.connect(self.clone_requested)
@@ -54,6 +65,7 @@ class VoicesPage(AreaPage):
         self.rename_button = QPushButton("Rename…")
         self.duplicate_button = QPushButton("Duplicate")
         self.delete_button = QPushButton("Delete")
+        self.delete_button.setToolTip("Move the voice to the library's trash (Delete)")
         self.export_button = QPushButton("Export…")
         self.import_button = QPushButton("Import…")
         self.selection_buttons = (
@@ -73,6 +85,7 @@ class VoicesPage(AreaPage):
         bottom = QHBoxLayout()
         bottom.addWidget(self.clone_button)
         bottom.addWidget(self.status, stretch=1)
+        bottom.addWidget(self.recordings_button)
         bottom.addWidget(self.undo_button)
         self.content.addWidget(self.empty_label)
         self.content.addWidget(self.table, stretch=1)

@@ -1,7 +1,8 @@
 """Waveform above a log-mel spectrogram, with a playhead; click to seek.
 
 The view only displays: the log-mel matrix is computed by the engine in a
-worker and handed over ready to draw.
+worker and handed over ready to draw. Colours, the hidden autoscale button and
+axes shown only with data come from :mod:`metavoice_app.gui.plots`.
 """
 
 from __future__ import annotations
@@ -24,13 +25,11 @@ class SpectrogramView(QWidget):
         self.wave_plot.setFixedHeight(90)
         self.wave_plot.hideAxis("left")
         self.wave_plot.setMouseEnabled(x=False, y=False)
-        self.wave_plot.setMenuEnabled(False)
         self.wave_curve = self.wave_plot.plot(pen=pg.mkPen((90, 150, 230), width=1))
         self.spec_plot = pg.PlotWidget()
         self.spec_plot.setLabel("bottom", "time", units="s")
         self.spec_plot.setLabel("left", "frequency (Hz)")
         self.spec_plot.setMouseEnabled(x=False, y=False)
-        self.spec_plot.setMenuEnabled(False)
         self.spec_plot.setXLink(self.wave_plot)
         self.image = pg.ImageItem()
         self.image.setColorMap(pg.colormap.get("viridis"))
@@ -76,8 +75,9 @@ class SpectrogramView(QWidget):
         self.set_playhead(0.0)
 
     def clear(self) -> None:
-        self.wave_curve.setData([], [])
         self.image.clear()
+        self.image.sigImageChanged.emit()  # clear() does not say so; the axes follow it
+        self.wave_curve.setData([], [])
         self.duration = 0.0
         self.set_playhead(0.0)
 

@@ -30,7 +30,6 @@ class SplitConfig:
     min_clip_frames: int = 600  # only clips longer than 6 s are split
     min_pause_frames: int = 12  # cut only in pauses of 120 ms or more
     min_piece_frames: int = 200
-    max_piece_frames: int = 800
     min_confidence: float = -4.0  # mean log-probability of the alignment path
 
 
