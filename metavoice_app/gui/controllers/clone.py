@@ -23,7 +23,6 @@ from metavoice_app.core.adapt.adapter import (
     AdaptConfig,
     Adapter,
     AdaptProgress,
-    allowed_shapes,
 )
 from metavoice_app.core.adapt.profile import CONSENT_TEMPLATE, consent_record, save_voice
 from metavoice_app.core.adapt.prompts import pick_prompts
@@ -33,6 +32,7 @@ from metavoice_app.core.audio.checks import TakeReport, check_take
 from metavoice_app.core.audio.devices import AudioDevice, input_devices
 from metavoice_app.core.audio.io import load_audio
 from metavoice_app.core.audio.recorder import Recorder, RecordingError
+from metavoice_app.core.model.voice import allowed_shapes
 from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.profiles.library import VoiceLibrary
 from metavoice_app.core.profiles.mvoice import read_profile
