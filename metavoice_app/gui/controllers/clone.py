@@ -18,13 +18,9 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QInputDialog
 
-from metavoice_app.core.adapt.adapter import (
-    AdaptationCancelled,
-    AdaptConfig,
-    Adapter,
-    AdaptProgress,
-)
-from metavoice_app.core.adapt.profile import CONSENT_TEMPLATE, consent_record, save_voice
+from metavoice_app.core.adapt.adapter import AdaptationCancelled, AdaptConfig, AdaptProgress
+from metavoice_app.core.adapt.clone import ClonedVoice, clone_voice
+from metavoice_app.core.adapt.profile import CONSENT_TEMPLATE
 from metavoice_app.core.adapt.prompts import pick_prompts
 from metavoice_app.core.adapt.session import CloneSession
 from metavoice_app.core.adapt.takes import load_takes, prepare_take, take_features
@@ -32,7 +28,6 @@ from metavoice_app.core.audio.checks import TakeReport, check_take
 from metavoice_app.core.audio.devices import AudioDevice, input_devices
 from metavoice_app.core.audio.io import load_audio
 from metavoice_app.core.audio.recorder import Recorder, RecordingError
-from metavoice_app.core.model.voice import allowed_shapes
 from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.profiles.library import VoiceLibrary
 from metavoice_app.core.profiles.mvoice import read_profile
@@ -434,7 +429,7 @@ class CloneController(QObject):
         name = session.speaker_name or "My voice"
         consent_file = session.folder / session.consent_file if session.consent_file else None
 
-        def work(ctx: TaskContext) -> Path:
+        def work(ctx: TaskContext) -> ClonedVoice:
             takes, rejected = load_takes(session.takes_dir)
             if rejected:
                 log.warning("takes skipped: %s", [(r.path.name, r.reason) for r in rejected])
@@ -444,17 +439,19 @@ class CloneController(QObject):
                 ctx.progress(p.step / p.steps, f"step {p.step} of {p.steps}")
 
             try:
-                voice = Adapter(
-                    engine.model, engine.info, tools=engine.speaker_tools, config=config
-                ).adapt(takes, progress, cancelled=lambda: ctx.cancelled)
+                return clone_voice(
+                    engine,
+                    takes,
+                    name=name,
+                    speaker_name=name,
+                    consent_recording=consent_file,
+                    destination=self.library.new_path,
+                    config=config,
+                    progress=progress,
+                    cancelled=lambda: ctx.cancelled,
+                )
             except AdaptationCancelled:
                 raise Cancelled from None
-            consent = consent_record(name, consent_file)
-            with tempfile.TemporaryDirectory(prefix="metavoice-") as tmp:
-                staged = Path(tmp) / "voice.mvoice"
-                save_voice(staged, engine, voice, name, consent, len(takes))
-                ctx.check_cancelled()
-                return self.library.add(staged, engine.info.model_id, allowed_shapes(engine.model))
 
         task = Task(work)
         task.reported.connect(self._adapt_progress)
@@ -509,12 +506,13 @@ class CloneController(QObject):
         self.page.adapt.status.setText(message)
         self.page.adapt.cancel_button.setEnabled(False)
 
-    def _adapted(self, profile: object) -> None:
-        assert isinstance(profile, Path) and self.session is not None
+    def _adapted(self, cloned: object) -> None:
+        assert isinstance(cloned, ClonedVoice) and self.session is not None
+        profile = cloned.path
         self.profile = profile
         self.session.finish(profile)
         self.page.show_banner("")
-        name = read_profile(profile).manifest.name
+        name = cloned.manifest.name
         self.page.done.message.setText(
             f"Your voice “{name}” is ready and saved in your "
             "library. Listen to the preview, or start speaking."
