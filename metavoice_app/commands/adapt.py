@@ -25,7 +25,7 @@ def _fallback(voices_dir: Path, wanted: Path) -> Path:
 
 def _run(args: argparse.Namespace, paths: AppPaths) -> int:
     from metavoice_app.core.adapt.adapter import AdaptationError, AdaptConfig, AdaptProgress
-    from metavoice_app.core.adapt.clone import clone_voice
+    from metavoice_app.core.adapt.clone import check_takes, clone_voice
     from metavoice_app.core.adapt.takes import load_takes
     from metavoice_app.core.atomic import check_writable
     from metavoice_app.core.model.checkpoint import ModelLoadError
@@ -46,6 +46,21 @@ def _run(args: argparse.Namespace, paths: AppPaths) -> int:
         if not takes:
             raise ValueError(f"no usable recordings in {args.folder}")
         engine = SpeechEngine(args.model, device=args.device or "auto")
+        kept_anyway = set(args.keep or [])
+        used = []
+        for take, found in zip(takes, check_takes(engine, takes), strict=True):
+            keep = args.keep_all or take.path.name in kept_anyway
+            if found.problem and not keep:
+                print(
+                    f"left out {take.path.name}: {found.problem} "
+                    f"(give --keep {take.path.name} to use it anyway)",
+                    file=sys.stderr,
+                )
+            else:
+                used.append(take)
+        takes = used
+        if not takes:
+            raise ValueError(f"no usable recordings in {args.folder}")
         config = AdaptConfig(
             steps=args.steps, params=args.params, seed=args.seed, holdout=not args.no_holdout
         )
@@ -128,6 +143,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     parser.add_argument(
         "--no-holdout", action="store_true", help="use every take for training (no early stopping)"
+    )
+    parser.add_argument(
+        "--keep",
+        action="append",
+        metavar="FILE",
+        help="use this recording even if the checks find its words do not match its "
+        "transcript, or its speaker not the others' (repeatable)",
+    )
+    parser.add_argument(
+        "--keep-all", action="store_true", help="use every recording the checks question"
     )
     parser.add_argument("--model", type=Path, help="model folder (default: the bundled model)")
     add_device_option(parser)

@@ -24,7 +24,8 @@ from metavoice_app.core.adapt.adapter import (
     AdaptProgress,
 )
 from metavoice_app.core.adapt.profile import PREVIEW_TEXT, consent_record
-from metavoice_app.core.adapt.takes import Take
+from metavoice_app.core.adapt.screening import Screened, screen_takes
+from metavoice_app.core.adapt.takes import Take, take_features
 from metavoice_app.core.profiles.mvoice import Manifest, save_profile
 from metavoice_app.core.synth.engine import SpeechEngine
 
@@ -58,6 +59,25 @@ def learn_voice(
     benchmark judges this voice without saving it)."""
     adapter = Adapter(engine.model, engine.info, config, engine.speaker_tools)
     return adapter.adapt(takes, progress, cancelled, snapshot_steps)
+
+
+def check_takes(engine: SpeechEngine, takes: list[Take], cache: bool = False) -> list[Screened]:
+    """What each take says and who says it (:mod:`.screening`); each take keeps its
+    analysed features, so learning from it afterwards does not analyse it again."""
+    for take in takes:
+        take.features = take_features(take, cache=cache)
+    return screen_takes(
+        engine.model,
+        engine.speaker_tools,
+        [(take.text, take.features) for take in takes if take.features is not None],
+        engine.frontend,
+    )
+
+
+def check_new_take(engine: SpeechEngine, take: Take, others: list[Take]) -> Screened:
+    """The checks for a take just recorded, its speaker judged against the takes already
+    kept (all analysed with the features cache, as in the wizard's own session folder)."""
+    return check_takes(engine, [*others, take], cache=True)[-1]
 
 
 def clone_voice(
