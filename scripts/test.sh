@@ -10,6 +10,8 @@ venv="${VENV:-$root/.venv}"
 "$venv/bin/ruff" check .
 "$venv/bin/ruff" format --check .
 "$venv/bin/mypy"
+# The layer contracts in pyproject.toml (no package cycles; the app never imports training).
+"$venv/bin/lint-imports" --no-cache
 
 set +e
 # METAVOICE_TEST_HARD_EXIT: exit with pytest's status without interpreter finalisation

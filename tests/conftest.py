@@ -181,8 +181,8 @@ def tiny_model_with_encoder(
     """The tiny model with a briefly trained speaker encoder and voice memory attached."""
     import shutil
 
-    from metavoice_app.core.speaker.bundle import attach
-    from metavoice_app.core.speaker.train import EncoderTrainConfig, train_encoder
+    from metavoice_app.core.train.speaker_encoder import EncoderTrainConfig, train_encoder
+    from metavoice_app.core.train.speaker_tools import attach
 
     root = tmp_path_factory.mktemp("tiny-encoder")
     train_encoder(

@@ -11,7 +11,6 @@ import torch
 
 from metavoice_app.cli import main
 from metavoice_app.core.adapt.adapter import (
-    SPEAKER,
     AdaptationCancelled,
     AdaptConfig,
     Adapter,
@@ -22,6 +21,7 @@ from metavoice_app.core.adapt.takes import load_takes
 from metavoice_app.core.audio.checks import check_take
 from metavoice_app.core.features.exemplars import CLASSES, PREDICTED, RESIDUAL
 from metavoice_app.core.model.checkpoint import load_model
+from metavoice_app.core.model.voice import SPEAKER
 from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.profiles.mvoice import read_profile
 

@@ -14,12 +14,21 @@ from pytestqt.qtbot import QtBot
 
 from metavoice_app.core.adapt.profile import CONSENT_TEMPLATE
 from metavoice_app.core.adapt.session import CloneSession
+from metavoice_app.core.adapt.takes import features_path
+from metavoice_app.core.adapt.wizard import Step
 from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.profiles.mvoice import read_profile
 from metavoice_app.core.settings import Settings, save_settings
 from metavoice_app.gui.app import create_main_window
-from metavoice_app.gui.controllers.clone import ADAPT, CONSENT, DONE, PROMPTS
 from metavoice_app.gui.main_window import Area, MainWindow
+
+CONSENT, PROMPTS, REVIEW, ADAPT, DONE = (
+    Step.CONSENT,
+    Step.PROMPTS,
+    Step.REVIEW,
+    Step.ADAPT,
+    Step.DONE,
+)
 
 
 class FakeMicrophone:
@@ -133,11 +142,25 @@ def test_wizard_end_to_end(
         qtbot.waitUntil(page.prompts.accept_button.isEnabled, timeout=30_000)
         assert "Good take" in page.prompts.verdict.text()
         # the take is on disk the moment it is recorded
-        assert controller.attempt is not None and controller.attempt.exists()
+        assert controller.wizard.attempt is not None and controller.wizard.attempt.exists()
         qtbot.mouseClick(page.prompts.accept_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.steps.currentIndex() in (ADAPT, DONE), timeout=10_000)
+        # analysed as it is accepted, and the analysis kept for adaptation
+        take = session.takes_dir / f"{index + 1:02d}.wav"
+        qtbot.waitUntil(features_path(take).exists, timeout=60_000)
+    # the last take leads to the review, not straight into training
+    assert page.steps.currentIndex() == REVIEW and controller.adapt_task is None
+    review = page.review
+    assert len(review.rows) == 3 and review.name_edit.text() == "Ada Lovelace"
+    review.name_edit.setText("Ada's voice")
+    qtbot.mouseClick(review.create_button, Qt.MouseButton.LeftButton)
+    assert page.steps.currentIndex() == ADAPT
     assert "CPU" in page.adapt.device.text()
+    wizard.show_area(Area.SPEAK)  # progress is visible from every area
+    qtbot.waitUntil(lambda: "step" in wizard.clone_status.text(), timeout=60_000)
+    assert wizard.clone_status.isVisible()
+    wizard.show_area(Area.CLONE)
     qtbot.waitUntil(lambda: page.steps.currentIndex() == DONE, timeout=180_000)
+    assert "ready" in wizard.clone_status.text()
     assert controller.losses and controller.losses[-1][0] == len(controller.losses)
     assert page.adapt.similarity_meter.isHidden()  # this tiny model has no speaker encoder
 
@@ -160,7 +183,8 @@ def test_wizard_end_to_end(
     profiles = list(app_paths.voices_dir.glob("*.mvoice"))
     assert len(profiles) == 1
     manifest = read_profile(profiles[0]).manifest
-    assert manifest.name == "Ada Lovelace" and manifest.takes == 3
+    assert manifest.name == "Ada's voice" and manifest.takes == 3
+    assert manifest.consent.speaker_name == "Ada Lovelace"
     assert manifest.consent.recording_sha256  # fingerprint of consent.wav
 
     qtbot.mouseClick(page.done.speak_button, Qt.MouseButton.LeftButton)
@@ -169,7 +193,7 @@ def test_wizard_end_to_end(
     wizard.speak_page.text_edit.setPlainText("Now I speak in the cloned voice.")
     qtbot.mouseClick(wizard.speak_page.speak_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: wizard.speak_page.history.count() == 1, timeout=60_000)
-    assert "Ada Lovelace" in wizard.speak_page.history.item(0).text()
+    assert "Ada's voice" in wizard.speak_page.history.item(0).text()
 
 
 def test_an_interrupted_session_resumes(
@@ -195,9 +219,96 @@ def test_an_interrupted_session_resumes(
     assert not page.banner.isHidden() and "1 of 3 sentences" in page.banner.text()
     assert page.steps.currentIndex() == PROMPTS
     assert page.prompts.prompt.text() == "Four five six."
+    assert page.consent.name_edit.text() == "Grace Hopper"
+    # Start over asks first: No keeps everything as it was
+    controller = win.clone_controller
     qtbot.mouseClick(page.start_over_button, Qt.MouseButton.LeftButton)
+    box = controller.confirm_box
+    assert box is not None and box.isVisible() and "Start a new voice" in box.text()
+    box.button(box.StandardButton.No).click()
+    assert page.steps.currentIndex() == PROMPTS and controller.session is not None
+    qtbot.mouseClick(page.start_over_button, Qt.MouseButton.LeftButton)
+    box = controller.confirm_box
+    assert box is not None
+    box.button(box.StandardButton.Yes).click()
     assert page.banner.isHidden() and page.steps.currentIndex() == 0
     assert session.folder.exists()  # starting over never deletes recordings
+    assert page.consent.name_edit.text() == ""  # the next voice may be someone else's
+
+
+def _complete_session(app_paths: AppPaths, tmp_path: Path, flite_speech) -> CloneSession:
+    session = CloneSession.new(app_paths.recordings_dir, ["a", "b", "c"])
+    for wav in _three_takes(tmp_path, flite_speech):
+        session.add_imported(wav, wav.with_suffix(".txt").read_text())
+    session.set_consent("Ada", tmp_path / "0.wav")
+    return session
+
+
+def test_resuming_a_finished_recording_waits_for_the_model(
+    qtbot: QtBot, app_paths: AppPaths, tiny_model_dir: Path, flite_speech, tmp_path: Path
+) -> None:
+    _complete_session(app_paths, tmp_path, flite_speech)
+    win = create_main_window(app_paths, device_override="cpu", model_dir=tiny_model_dir)
+    qtbot.addWidget(win)
+    page, controller = win.clone_page, win.clone_controller
+    assert page.steps.currentIndex() == REVIEW  # nothing starts by itself
+    assert win.engines.engine is None  # still loading
+    qtbot.mouseClick(page.review.create_button, Qt.MouseButton.LeftButton)
+    assert "Waiting for the speech model" in page.adapt.status.text()
+    qtbot.waitUntil(lambda: page.steps.currentIndex() == DONE, timeout=180_000)
+    assert controller.session is not None and controller.session.profile is not None
+
+
+def test_a_model_that_failed_to_load_is_loaded_again_on_retry(
+    qtbot: QtBot, app_paths: AppPaths, tiny_model_dir: Path, flite_speech, tmp_path: Path
+) -> None:
+    _complete_session(app_paths, tmp_path, flite_speech)
+    missing = tmp_path / "no-model"
+    win = create_main_window(app_paths, device_override="cpu", model_dir=missing)
+    qtbot.addWidget(win)
+    page = win.clone_page
+    qtbot.mouseClick(page.review.create_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "could not be loaded" in page.adapt.status.text(), timeout=60_000)
+    assert page.adapt.retry_button.isVisibleTo(page) and page.adapt.back_button.isEnabled()
+    win.engines.model_dir = tiny_model_dir  # e.g. the model folder is back
+    qtbot.mouseClick(page.adapt.retry_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.steps.currentIndex() == DONE, timeout=180_000)
+
+
+def test_back_on_every_step(wizard: MainWindow, qtbot: QtBot, flite_speech, tmp_path: Path) -> None:
+    page = wizard.clone_page
+    qtbot.mouseClick(page.microphone.next_button, Qt.MouseButton.LeftButton)
+    assert page.steps.currentIndex() == CONSENT
+    qtbot.mouseClick(page.consent.back_button, Qt.MouseButton.LeftButton)
+    assert page.steps.currentIndex() == Step.MICROPHONE
+    qtbot.mouseClick(page.microphone.import_button, Qt.MouseButton.LeftButton)
+    page.consent.name_edit.setText("Ada")
+    qtbot.mouseClick(page.consent.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.consent.next_button, Qt.MouseButton.LeftButton)
+    assert page.steps.currentIndex() == PROMPTS
+    qtbot.mouseClick(page.prompts.back_button, Qt.MouseButton.LeftButton)
+    assert page.steps.currentIndex() == CONSENT
+    qtbot.mouseClick(page.consent.next_button, Qt.MouseButton.LeftButton)
+    wizard.clone_controller.add_files(_three_takes(tmp_path, flite_speech))
+    assert page.steps.currentIndex() == REVIEW
+    qtbot.mouseClick(page.review.back_button, Qt.MouseButton.LeftButton)
+    assert page.steps.currentIndex() == PROMPTS
+    assert page.prompts.prompt.text() == wizard.clone_controller.session.prompts[-1]
+
+
+def test_the_review_removes_and_re_records_takes(
+    wizard: MainWindow, qtbot: QtBot, flite_speech, tmp_path: Path
+) -> None:
+    page, controller = wizard.clone_page, wizard.clone_controller
+    session = _complete_session(wizard.clone_controller.paths, tmp_path, flite_speech)
+    controller.wizard.resume(session)
+    controller._show()
+    assert page.steps.currentIndex() == REVIEW and len(page.review.rows) == 3
+    assert page.review.rows[0].rerecord_button.isHidden()  # imported: no sentence to read
+    qtbot.mouseClick(page.review.rows[1].remove_button, Qt.MouseButton.LeftButton)
+    assert len(page.review.rows) == 2 and len(session.imported) == 2
+    page.review.name_edit.clear()
+    assert not page.review.create_button.isEnabled()  # a voice needs a name
 
 
 def test_bad_takes_cannot_be_accepted(
@@ -230,22 +341,22 @@ def test_unplugged_microphone_discards_only_that_take(
     assert (session.folder / "consent.wav").exists()
 
 
-def test_cancelling_adaptation_keeps_recordings(
+def test_cancelling_adaptation_keeps_recordings_and_offers_retry(
     wizard: MainWindow, qtbot: QtBot, flite_speech, app_paths: AppPaths, tmp_path: Path
 ) -> None:
-
-    controller = wizard.clone_controller
-    session = CloneSession.new(app_paths.recordings_dir, ["a", "b", "c"])
-    for wav in _three_takes(tmp_path, flite_speech):
-        session.add_imported(wav, wav.with_suffix(".txt").read_text())
-    session.set_consent("Ada", tmp_path / "0.wav")
-    controller.session = session
-    task = controller.start_adaptation()
-    assert task is not None
+    controller, page = wizard.clone_controller, wizard.clone_page
+    session = _complete_session(app_paths, tmp_path, flite_speech)
+    controller.wizard.resume(session)
+    controller._show()
+    controller.create_voice()
     controller.cancel_adaptation()
-    qtbot.waitUntil(lambda: "Cancelled" in wizard.clone_page.adapt.status.text(), timeout=60_000)
+    qtbot.waitUntil(lambda: "Cancelled" in page.adapt.status.text(), timeout=60_000)
     assert not list(app_paths.voices_dir.glob("*.mvoice"))
     assert len(list(session.takes_dir.glob("*.wav"))) == 3
+    assert page.adapt.retry_button.isVisibleTo(page) and page.adapt.back_button.isEnabled()
+    qtbot.mouseClick(page.adapt.retry_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.steps.currentIndex() == DONE, timeout=180_000)
+    assert len(list(app_paths.voices_dir.glob("*.mvoice"))) == 1
 
 
 def _three_takes(tmp_path: Path, flite_speech) -> list[Path]:
@@ -298,6 +409,10 @@ def test_dropped_files_become_takes_and_the_gui_stays_responsive(
         Qt.KeyboardModifier.NoModifier,
     )
     wizard.clone_page.dropEvent(event)
+    page = wizard.clone_page
+    assert page.steps.currentIndex() == REVIEW  # an import never starts learning by itself
+    assert controller.adapt_task is None
+    qtbot.mouseClick(page.review.create_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: wizard.clone_page.steps.currentIndex() == DONE, timeout=180_000)
     beat.stop()
     gc.unfreeze()
@@ -307,14 +422,34 @@ def test_dropped_files_become_takes_and_the_gui_stays_responsive(
     assert max(gaps[1:]) < 100, f"event loop stalled for {max(gaps[1:])} ms during adaptation"
 
 
-def test_unexpected_failures_show_details(wizard: MainWindow, qtbot: QtBot) -> None:
+def test_unexpected_failures_show_details(
+    wizard: MainWindow,
+    qtbot: QtBot,
+    flite_speech,
+    app_paths: AppPaths,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from PySide6.QtWidgets import QMessageBox
 
-    wizard.clone_controller._adapt_crashed("boom", "Traceback (most recent call last): ...")
+    from metavoice_app.core.adapt.adapter import Adapter
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Adapter, "adapt", broken)  # a bug deep inside adaptation
+    controller, page = wizard.clone_controller, wizard.clone_page
+    controller.wizard.resume(_complete_session(app_paths, tmp_path, flite_speech))
+    controller._show()
+    qtbot.mouseClick(page.review.create_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: any(w.isVisible() for w in wizard.findChildren(QMessageBox)), timeout=60_000
+    )
     boxes = [w for w in wizard.findChildren(QMessageBox) if w.isVisible()]
-    assert boxes and "boom" in boxes[0].text()
+    assert "boom" in boxes[0].text()
     assert "Traceback" in boxes[0].detailedText()
-    assert "recordings are kept" in wizard.clone_page.adapt.status.text()
+    assert "recordings are kept" in page.adapt.status.text()
+    assert page.adapt.details_button.isVisibleTo(page) and page.adapt.retry_button.isVisibleTo(page)
 
 
 def test_without_a_microphone_consent_can_be_confirmed_in_writing(
@@ -328,6 +463,8 @@ def test_without_a_microphone_consent_can_be_confirmed_in_writing(
     qtbot.mouseClick(page.consent.confirm_button, Qt.MouseButton.LeftButton)
     assert page.consent.next_button.isEnabled()
     wizard.clone_controller.add_files(_three_takes(tmp_path, flite_speech))
+    assert page.steps.currentIndex() == REVIEW
+    qtbot.mouseClick(page.review.create_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.steps.currentIndex() == DONE, timeout=180_000)
     [profile] = app_paths.voices_dir.glob("*.mvoice")
     consent = read_profile(profile).manifest.consent

@@ -10,10 +10,10 @@ import pytest
 import torch
 from pytestqt.qtbot import QtBot
 
+from metavoice_app.core.adapt.recordings import remove_recording, unfinished_recordings
 from metavoice_app.core.adapt.session import CloneSession
 from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.profiles.mvoice import Consent, Manifest, save_profile
-from metavoice_app.core.profiles.recordings import remove_recording, unfinished_recordings
 from metavoice_app.gui.app import create_main_window
 from metavoice_app.gui.main_window import MainWindow
 
@@ -111,7 +111,7 @@ def test_unfinished_recordings_are_listed_and_removable(
 def test_removing_refuses_folders_that_are_not_clone_recordings(
     app_paths: AppPaths, tmp_path: Path
 ) -> None:
-    from metavoice_app.core.profiles.recordings import UnfinishedRecording
+    from metavoice_app.core.adapt.recordings import UnfinishedRecording
 
     outside = tmp_path / "clone-elsewhere"
     outside.mkdir()

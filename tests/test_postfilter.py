@@ -234,8 +234,8 @@ def test_built_in_voices_speak_at_their_speakers_pace(tiny_model_dir: Path, tmp_
 
 
 def test_a_cloned_voice_speaks_at_its_own_pace(tiny_model_dir: Path) -> None:
-    from metavoice_app.core.adapt.adapter import SPEAKER
     from metavoice_app.core.features.postfilter import VoiceDelivery
+    from metavoice_app.core.model.voice import SPEAKER
 
     engine = SpeechEngine(tiny_model_dir, device="cpu")
     tensors = {SPEAKER: engine.speaker_vector()[0]}

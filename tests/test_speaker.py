@@ -9,8 +9,8 @@ from torch.nn import functional as F
 from metavoice_app.cli import main
 from metavoice_app.core.speaker.encoder import SpeakerEncoder, ge2e_loss
 from metavoice_app.core.speaker.memory import VoiceMemory
-from metavoice_app.core.speaker.train import equal_error_rate, load_encoder
 from metavoice_app.core.train.corpus.store import Corpus
+from metavoice_app.core.train.speaker_encoder import equal_error_rate, load_encoder
 
 
 def test_ge2e_rewards_separated_speakers() -> None:
@@ -160,7 +160,7 @@ def test_attached_encoder_gives_adaptation_its_start(
 
 
 def test_envelope_smoothing_keeps_level_and_spreads_detail() -> None:
-    from metavoice_app.core.speaker.train import smooth
+    from metavoice_app.core.train.speaker_encoder import smooth
 
     flat = np.full((20, 3), 2.0)
     assert np.allclose(smooth(flat, 5), flat)

@@ -15,6 +15,7 @@ PRESET_CHOICES = ("embedding", "cln", "decoder")
 def _fallback(voices_dir: Path, wanted: Path) -> Path:
     """Where a finished voice is saved when ``--out`` cannot be written at the end: the
     voice library, under the asked-for name (numbered when taken)."""
+    voices_dir.mkdir(parents=True, exist_ok=True)
     candidate, number = voices_dir / wanted.name, 2
     while candidate.exists():
         candidate = voices_dir / f"{wanted.stem}-{number}{wanted.suffix}"
@@ -23,13 +24,8 @@ def _fallback(voices_dir: Path, wanted: Path) -> Path:
 
 
 def _run(args: argparse.Namespace, paths: AppPaths) -> int:
-    from metavoice_app.core.adapt.adapter import (
-        AdaptationError,
-        AdaptConfig,
-        Adapter,
-        AdaptProgress,
-    )
-    from metavoice_app.core.adapt.profile import consent_record, save_voice
+    from metavoice_app.core.adapt.adapter import AdaptationError, AdaptConfig, AdaptProgress
+    from metavoice_app.core.adapt.clone import check_takes, clone_voice
     from metavoice_app.core.adapt.takes import load_takes
     from metavoice_app.core.atomic import check_writable
     from metavoice_app.core.model.checkpoint import ModelLoadError
@@ -50,6 +46,21 @@ def _run(args: argparse.Namespace, paths: AppPaths) -> int:
         if not takes:
             raise ValueError(f"no usable recordings in {args.folder}")
         engine = SpeechEngine(args.model, device=args.device or "auto")
+        kept_anyway = set(args.keep or [])
+        used = []
+        for take, found in zip(takes, check_takes(engine, takes), strict=True):
+            keep = args.keep_all or take.path.name in kept_anyway
+            if found.problem and not keep:
+                print(
+                    f"left out {take.path.name}: {found.problem} "
+                    f"(give --keep {take.path.name} to use it anyway)",
+                    file=sys.stderr,
+                )
+            else:
+                used.append(take)
+        takes = used
+        if not takes:
+            raise ValueError(f"no usable recordings in {args.folder}")
         config = AdaptConfig(
             steps=args.steps, params=args.params, seed=args.seed, holdout=not args.no_holdout
         )
@@ -65,22 +76,27 @@ def _run(args: argparse.Namespace, paths: AppPaths) -> int:
                 flush=True,
             )
 
-        voice = Adapter(engine.model, engine.info, tools=engine.speaker_tools, config=config).adapt(
-            takes, report
-        )
         consent_file = args.folder / "consent.wav"
-        consent = consent_record(args.speaker_name, consent_file if consent_file.exists() else None)
         name = args.name or args.speaker_name
-        try:
-            save_voice(args.out, engine, voice, name, consent, len(takes))
-        except OSError as exc:  # e.g. the disk filled up: keep the voice all the same
-            fallback = _fallback(paths.voices_dir, args.out)
-            save_voice(fallback, engine, voice, name, consent, len(takes))
+        cloned = clone_voice(
+            engine,
+            takes,
+            name=name,
+            speaker_name=args.speaker_name,
+            consent_recording=consent_file if consent_file.exists() else None,
+            destination=lambda _manifest: args.out,
+            config=config,
+            progress=report,
+            fallback=lambda _manifest: _fallback(paths.voices_dir, args.out),
+        )
+        if cloned.problem:  # e.g. the disk filled up: the voice is kept all the same
             print(
-                f"metavoice adapt: {exc}; the voice is saved in your library as {fallback}",
+                f"metavoice adapt: {cloned.problem}; the voice is saved in your library as "
+                f"{cloned.path}",
                 file=sys.stderr,
             )
             return 1
+        voice = cloned.voice
         size = args.out.stat().st_size / 1024
         similarity = "" if voice.similarity is None else f", similarity {voice.similarity:.2f}"
         print(
@@ -127,6 +143,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     parser.add_argument(
         "--no-holdout", action="store_true", help="use every take for training (no early stopping)"
+    )
+    parser.add_argument(
+        "--keep",
+        action="append",
+        metavar="FILE",
+        help="use this recording even if the checks find its words do not match its "
+        "transcript, or its speaker not the others' (repeatable)",
+    )
+    parser.add_argument(
+        "--keep-all", action="store_true", help="use every recording the checks question"
     )
     parser.add_argument("--model", type=Path, help="model folder (default: the bundled model)")
     add_device_option(parser)

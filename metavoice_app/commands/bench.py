@@ -146,7 +146,7 @@ def _encoder(args: argparse.Namespace, _paths: AppPaths) -> int:
     from metavoice_app.core.bench.encoder import run, to_markdown
     from metavoice_app.core.bench.judge import JudgeUnavailableError
     from metavoice_app.core.speaker.bundle import load_tools
-    from metavoice_app.core.speaker.train import CONFIG, load_encoder
+    from metavoice_app.core.train.speaker_encoder import CONFIG, load_encoder
 
     shared = _shared(args, "encoder")
     if shared is None:

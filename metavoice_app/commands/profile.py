@@ -13,9 +13,9 @@ def _model_fit(model_dir: Path | None) -> tuple[str, dict[str, tuple[int, ...]]]
     """The id, and the parameter names and shapes, of the model an imported voice must
     fit: built from the model's config alone, since only names and shapes are compared
     (no weights are read)."""
-    from metavoice_app.core.adapt.adapter import allowed_shapes
     from metavoice_app.core.model.acoustic import AcousticModel
     from metavoice_app.core.model.checkpoint import read_info
+    from metavoice_app.core.model.voice import allowed_shapes
     from metavoice_app.core.synth.engine import bundled_model_dir
 
     info = read_info(model_dir or bundled_model_dir())

@@ -170,7 +170,7 @@ def _align(args: argparse.Namespace, _paths: AppPaths) -> int:
 
 
 def _encoder(args: argparse.Namespace, _paths: AppPaths) -> int:
-    from metavoice_app.core.speaker.train import EncoderTrainConfig, train_encoder
+    from metavoice_app.core.train.speaker_encoder import EncoderTrainConfig, train_encoder
 
     config = EncoderTrainConfig(
         corpus=args.corpus,
@@ -189,7 +189,7 @@ def _encoder(args: argparse.Namespace, _paths: AppPaths) -> int:
 
 
 def _attach_encoder(args: argparse.Namespace, _paths: AppPaths) -> int:
-    from metavoice_app.core.speaker.bundle import attach
+    from metavoice_app.core.train.speaker_tools import attach
 
     attach(args.model, args.encoder, args.corpus, memory_start=not args.keep_start)
     if args.keep_start:

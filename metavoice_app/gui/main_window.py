@@ -133,6 +133,11 @@ class MainWindow(QMainWindow):
         self.device_status = QLabel(f"Compute: {DEVICE_PENDING}")
         self.device_status.setAccessibleName("Compute device")
         self.statusBar().addPermanentWidget(self.device_status)
+        # Adaptation's progress, seen from every area (it runs for a minute or more).
+        self.clone_status = QLabel()
+        self.clone_status.setAccessibleName("Voice cloning progress")
+        self.clone_status.setVisible(False)
+        self.statusBar().addPermanentWidget(self.clone_status)
         self.statusBar().showMessage(settings_notice or "Ready")
 
         self.player = Player(self, device=settings.output_device)
@@ -162,6 +167,7 @@ class MainWindow(QMainWindow):
         self.voices_controller.speak_requested.connect(self._speak_with)
         self.clone_controller.voice_saved.connect(self._voice_saved)
         self.clone_controller.speak_requested.connect(self._speak_with)
+        self.clone_controller.status_changed.connect(self._clone_status)
 
         self._build_menus()
         self._follow_theme()
@@ -334,6 +340,10 @@ class MainWindow(QMainWindow):
             save_settings(self.settings, self.paths.settings_file)
         except (OSError, SettingsError) as exc:
             log.warning("could not save the last used voice: %s", exc)
+
+    def _clone_status(self, text: str) -> None:
+        self.clone_status.setText(text)
+        self.clone_status.setVisible(bool(text))
 
     def _voice_saved(self, profile: object) -> None:
         self.speak_controller.refresh_voices()

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from metavoice_app.core.profiles.recordings import (
+from metavoice_app.core.adapt.recordings import (
     UnfinishedRecording,
     remove_recording,
     unfinished_recordings,

@@ -30,17 +30,17 @@ import torch
 from metavoice_app.core.adapt.takes import Take, take_features
 from metavoice_app.core.adapt.update import InnerOptimizer, UpdateRule
 from metavoice_app.core.features import world
-from metavoice_app.core.features.exemplars import Exemplars, frame_phones, without_exemplars
+from metavoice_app.core.features.exemplars import Exemplars, frame_phones
 from metavoice_app.core.features.postfilter import VoiceDelivery
 from metavoice_app.core.model.acoustic import AcousticModel, Batch
 from metavoice_app.core.model.checkpoint import ModelInfo
+from metavoice_app.core.model.voice import SPEAKER
 from metavoice_app.core.text.frontend import TextFrontend, utterance_phones
 from metavoice_app.core.text.phones import phone_ids
 
 if TYPE_CHECKING:
     from metavoice_app.core.speaker.bundle import SpeakerTools
 
-SPEAKER = "speaker"
 SPEAKER_INIT = "speaker_init"  # the model's (meta-learned) starting speaker vector
 PRESETS = ("embedding", "cln", "decoder")
 ACOUSTIC_LOSSES = ("features", "vuv", "duration", "pitch", "energy")
@@ -173,23 +173,6 @@ def adaptation_rule(config: AdaptConfig, info: ModelInfo) -> tuple[str, UpdateRu
         or float(record.get("inner_speaker_lr", default.speaker_learning_rate)),
     )
     return params, rule
-
-
-def allowed_shapes(model: AcousticModel) -> dict[str, tuple[int, ...]]:
-    """Names and shapes a profile for this model may carry."""
-    shapes = {n: tuple(p.shape) for n, p in model.named_parameters() if n.startswith("decoder.")}
-    shapes[SPEAKER] = (model.config.speaker_dim,)
-    return shapes
-
-
-def with_voice(model: AcousticModel, tensors: dict[str, torch.Tensor]) -> AcousticModel:
-    """A copy of ``model`` carrying a voice's adapted parameters (the base stays untouched)."""
-    voiced = copy.deepcopy(model)
-    overrides = {k: v for k, v in without_exemplars(tensors).items() if k != SPEAKER}
-    if overrides:
-        state = voiced.state_dict()
-        voiced.load_state_dict({**state, **{k: v.to(state[k].dtype) for k, v in overrides.items()}})
-    return voiced.eval()
 
 
 @dataclass

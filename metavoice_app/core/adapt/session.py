@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from metavoice_app.core.adapt.takes import features_path
 from metavoice_app.core.atomic import atomic_write_text
 
 SESSION_FILE = "session.json"
@@ -31,6 +32,10 @@ class CloneSession:
     consent_in_writing: bool = False  # confirmed by typing, e.g. importing without a mic
     accepted: dict[int, str] = field(default_factory=dict)  # prompt index -> take file
     imported: list[str] = field(default_factory=list)
+    # take file -> what the take checks found (wrong words, another speaker); such takes
+    # are left out of adaptation unless listed in ``kept``
+    problems: dict[str, str] = field(default_factory=dict)
+    kept: list[str] = field(default_factory=list)
     profile: str | None = None
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
 
@@ -110,17 +115,74 @@ class CloneSession:
         return bool(self.consent_file) or self.consent_in_writing
 
     def accept(self, index: int, recording: Path) -> Path:
-        """Keep ``recording`` as the take for prompt ``index`` (replacing an earlier one)."""
+        """Keep ``recording`` as the take for prompt ``index`` (replacing an earlier one,
+        and what was found about it). Its analysed features, when the checks made them
+        while the person listened to the verdict, come along with their times kept, so
+        the features cache still holds for the take."""
         name = f"{index + 1:02d}.wav"
         target = self.takes_dir / name
-        shutil.copyfile(recording, target)
+        shutil.copy2(recording, target)
+        analysed = features_path(recording)
+        if analysed.exists():
+            shutil.copy2(analysed, features_path(target))
+        else:
+            features_path(target).unlink(missing_ok=True)
         target.with_suffix(".txt").write_text(self.prompts[index] + "\n", encoding="utf-8")
         self.accepted[index] = name
+        self._forget_checks(name)
         self.save()
         return target
 
+    def remove(self, name: str) -> None:
+        """Take ``name`` out of the session; its files move back to the attempts folder
+        (nothing recorded is deleted), and a sentence whose take it was is asked again."""
+        for index, taken in list(self.accepted.items()):
+            if taken == name:
+                del self.accepted[index]
+        if name in self.imported:
+            self.imported.remove(name)
+        source = self.takes_dir / name
+        if source.exists():
+            stamp = datetime.now().strftime("%H%M%S-%f")
+            source.replace(self.attempts_dir / f"removed-{stamp}-{name}")
+        source.with_suffix(".txt").unlink(missing_ok=True)
+        features_path(source).unlink(missing_ok=True)
+        self._forget_checks(name)
+        self.save()
+
+    def imported_text(self, name: str) -> str:
+        text_file = (self.takes_dir / name).with_suffix(".txt")
+        return text_file.read_text(encoding="utf-8").strip() if text_file.exists() else ""
+
+    def set_problem(self, name: str, problem: str) -> None:
+        """Record what the take checks found about take ``name`` ("" for nothing)."""
+        if problem:
+            self.problems[name] = problem
+        else:
+            self.problems.pop(name, None)
+        self.save()
+
+    def keep(self, name: str, keep: bool = True) -> None:
+        """The user's choice to use take ``name`` despite its problem (or not)."""
+        if keep and name not in self.kept:
+            self.kept.append(name)
+        elif not keep and name in self.kept:
+            self.kept.remove(name)
+        self.save()
+
+    def _forget_checks(self, name: str) -> None:
+        self.problems.pop(name, None)
+        if name in self.kept:
+            self.kept.remove(name)
+
+    def name_voice(self, name: str) -> None:
+        self.voice_name = name.strip()
+        self.save()
+
     def add_imported(self, audio: Path, text: str) -> Path:
         number = len(self.imported) + 1
+        while any(n.startswith(f"import{number:02d}.") for n in self.imported):
+            number += 1  # a number freed by removing a take is not reused over a later one
         target = self.takes_dir / f"import{number:02d}{audio.suffix.lower()}"
         shutil.copyfile(audio, target)
         target.with_suffix(".txt").write_text(text.strip() + "\n", encoding="utf-8")
@@ -137,11 +199,6 @@ class CloneSession:
     @property
     def take_count(self) -> int:
         return len(self.accepted) + len(self.imported)
-
-    def ready(self) -> bool:
-        return bool(self.consent_file) and (
-            self.next_prompt() is None or self.take_count >= len(self.prompts)
-        )
 
     def finish(self, profile: Path) -> None:
         self.profile = str(profile)

@@ -33,6 +33,9 @@ class Take:
     text: str
     audio: np.ndarray  # trimmed, levelled, 16 kHz
     report: TakeReport
+    # its WORLD features once analysed (by the take checks), so adaptation does not
+    # analyse it a second time
+    features: np.ndarray | None = None
 
 
 @dataclass
@@ -97,6 +100,8 @@ def take_features(take: Take, cache: bool = False) -> np.ndarray:
     each take's features as it is accepted (in the app's own session folder), so
     adaptation later finds them ready. Folders the user owns are never written to.
     """
+    if take.features is not None:
+        return take.features
     if not cache:
         return world.encode(world.analyze(take.audio, "harvest"))
     cached_file = features_path(take.path)

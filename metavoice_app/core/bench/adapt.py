@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from metavoice_app.core.adapt.adapter import AdaptConfig, Adapter
+from metavoice_app.core.adapt.adapter import AdaptConfig
+from metavoice_app.core.adapt.clone import learn_voice
 from metavoice_app.core.adapt.takes import Take, take_features
 from metavoice_app.core.audio.checks import check_take
 from metavoice_app.core.audio.io import load_audio
@@ -305,12 +306,12 @@ def run(
         adapts, profile_kb = "", 0.0
         for speaker, (takes, queries) in speakers.items():
             progress(f"{label}: adapting to {speaker}")
-            voice = Adapter(
-                engine.model,
-                engine.info,
+            voice = learn_voice(
+                engine,
+                takes,
                 AdaptConfig(steps=max(steps), params=preset, holdout=holdout, exemplars=refined),
-                engine.speaker_tools,
-            ).adapt(takes, snapshot_steps=() if holdout else steps)
+                snapshot_steps=() if holdout else steps,
+            )
             judged = {max(steps): (voice.tensors, voice.seconds)} if holdout else voice.snapshots
             adapts = f"{voice.recipe['params']}, {voice.recipe['optimizer']}"
             if refined:

@@ -20,7 +20,7 @@ from metavoice_app.core.audio.prep import normalize_loudness, trim_silence
 from metavoice_app.core.bench.adapt import SpeakerJudge, dev_recordings
 from metavoice_app.core.features import world
 from metavoice_app.core.speaker.encoder import SpeakerEncoder
-from metavoice_app.core.speaker.train import equal_error_rate
+from metavoice_app.core.train.speaker_encoder import equal_error_rate
 
 
 @dataclass

@@ -76,6 +76,12 @@ class VoiceLibrary:
     def _target(self, manifest: Manifest) -> Path:
         return self.folder / f"{_slug(manifest.name)}-{manifest.id[:8]}{SUFFIX}"
 
+    def new_path(self, manifest: Manifest) -> Path:
+        """Where a new voice of this manifest is written (the folder made if need be): a
+        voice just cloned is saved here directly, once, rather than staged and copied."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        return self._target(manifest)
+
     def add(
         self,
         source: Path,

@@ -21,13 +21,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from metavoice_app.core.adapt.adapter import SPEAKER, allowed_shapes, with_voice
 from metavoice_app.core.device import resolve_device
 from metavoice_app.core.features import world
 from metavoice_app.core.features.exemplars import ExemplarError, Exemplars, frame_phones
 from metavoice_app.core.features.postfilter import PostFilter, VoiceDelivery
 from metavoice_app.core.model.acoustic import AcousticModel, Controls
 from metavoice_app.core.model.checkpoint import ModelInfo, ModelLoadError, load_model
+from metavoice_app.core.model.voice import SPEAKER, allowed_shapes, with_voice
 from metavoice_app.core.paths import resources_dir
 from metavoice_app.core.profiles.mvoice import SUFFIX, ProfileError, read_profile
 from metavoice_app.core.speaker.bundle import SpeakerTools, load_tools

@@ -1,9 +1,11 @@
-"""The record-and-clone wizard's behaviour.
+"""The record-and-clone wizard's behaviour: wiring :class:`CloneWizard` to the pages.
 
-Microphone check, consent, prompts (each take written to disk as it is
-recorded and checked at once), then adaptation in a worker with a live loss
-curve, and the new voice saved to the library. The session lives on disk, so
-an interrupted wizard resumes where it stopped.
+Microphone check, consent, prompts (each take written to disk as it is recorded and
+checked at once), a review of every take with the voice's name, then adaptation in a
+worker with a live loss curve, and the new voice saved to the library. Where each
+button leads is the wizard state's business (``core/adapt/wizard.py``); this module
+shows that state and runs the slow work in the background. The session lives on disk,
+so an interrupted wizard resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -16,42 +18,44 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QFileDialog, QInputDialog
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 
 from metavoice_app.core.adapt.adapter import (
     AdaptationCancelled,
+    AdaptationError,
     AdaptConfig,
-    Adapter,
     AdaptProgress,
-    allowed_shapes,
 )
-from metavoice_app.core.adapt.profile import CONSENT_TEMPLATE, consent_record, save_voice
+from metavoice_app.core.adapt.clone import ClonedVoice, check_new_take, clone_voice
+from metavoice_app.core.adapt.profile import CONSENT_TEMPLATE
 from metavoice_app.core.adapt.prompts import pick_prompts
 from metavoice_app.core.adapt.session import CloneSession
 from metavoice_app.core.adapt.takes import load_takes, prepare_take, take_features
+from metavoice_app.core.adapt.wizard import CloneWizard, Failure, Step, similarity_reading
 from metavoice_app.core.audio.checks import TakeReport, check_take
 from metavoice_app.core.audio.devices import AudioDevice, input_devices
 from metavoice_app.core.audio.io import load_audio
 from metavoice_app.core.audio.recorder import Recorder, RecordingError
 from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.profiles.library import VoiceLibrary
-from metavoice_app.core.profiles.mvoice import read_profile
+from metavoice_app.core.profiles.mvoice import ProfileError
 from metavoice_app.core.settings import Settings
+from metavoice_app.core.synth.engine import SpeechEngine
 from metavoice_app.gui.engine_service import EngineService
 from metavoice_app.gui.errors import show_error
-from metavoice_app.gui.pages.clone import ClonePage
+from metavoice_app.gui.pages.clone import ClonePage, TakeRow
 from metavoice_app.gui.player import Player
 from metavoice_app.gui.workers import Cancelled, Task, TaskContext
 
 log = logging.getLogger(__name__)
 
 AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.mp3)"
-MICROPHONE, CONSENT, PROMPTS, ADAPT, DONE = range(5)
 
 
 class CloneController(QObject):
     voice_saved = Signal(object)  # Path of the new profile
     speak_requested = Signal(object)  # Path of the profile to speak with
+    status_changed = Signal(str)  # adaptation's progress, for the status bar on every page
 
     def __init__(
         self,
@@ -70,19 +74,30 @@ class CloneController(QObject):
         self.player = player
         self.recorder_factory = recorder_factory
         self.library = VoiceLibrary(paths.voices_dir)
-        self.session: CloneSession | None = None
+        self.wizard = CloneWizard(
+            lambda: CloneSession.new(
+                self.paths.recordings_dir, pick_prompts(self.settings.prompts_per_voice)
+            )
+        )
         self.recorder: Recorder | None = None
         self.recording_for: str | None = None  # "test", "consent" or "prompt"
-        self.attempt: Path | None = None
-        self.attempt_ok = False
-        self.profile: Path | None = None
         self.tasks: list[Task] = []
         self.adapt_task: Task | None = None
+        self._waiting_for_engine = False
+        self.confirm_box: QMessageBox | None = None
+        self.cloned: ClonedVoice | None = None  # the voice this wizard made last
+        # What the words-and-speaker check found per attempt, and the take each became
+        self._problems: dict[Path, str] = {}
+        self._accepted_from: dict[Path, str] = {}
         self.losses: list[tuple[int, float, float | None]] = []
         self._timer = QTimer(self)
         self._timer.setInterval(50)
         self._timer.timeout.connect(self._refresh_meters)
         self._wire()
+
+    @property
+    def session(self) -> CloneSession | None:
+        return self.wizard.session
 
     # Wiring ------------------------------------------------------------------------------
     def _wire(self) -> None:
@@ -93,7 +108,7 @@ class CloneController(QObject):
         page.consent.name_edit.textChanged.connect(self._name_changed)
         page.consent.record_button.clicked.connect(self._toggle_consent)
         page.consent.confirm_button.clicked.connect(self.confirm_consent_in_writing)
-        page.consent.next_button.clicked.connect(self._show_next_prompt)
+        page.consent.next_button.clicked.connect(self._consent_next)
         prompts = page.prompts
         prompts.record_button.clicked.connect(self.toggle_prompt_recording)
         self.space = QShortcut(QKeySequence(Qt.Key.Key_Space), prompts)
@@ -103,12 +118,26 @@ class CloneController(QObject):
         prompts.retake_button.clicked.connect(self._retake)
         prompts.accept_button.clicked.connect(self.accept_take)
         prompts.import_button.clicked.connect(self.import_files)
+        page.review.name_edit.textChanged.connect(self._review_changed)
+        page.review.create_button.clicked.connect(self.create_voice)
         page.adapt.cancel_button.clicked.connect(self.cancel_adaptation)
+        page.adapt.retry_button.clicked.connect(self.retry)
+        page.adapt.details_button.clicked.connect(self.show_failure_details)
+        for back in (
+            page.consent.back_button,
+            prompts.back_button,
+            page.review.back_button,
+            page.adapt.back_button,
+            page.done.back_button,
+        ):
+            back.clicked.connect(self.back)
         page.files_dropped.connect(self.add_files)
         page.done.play_button.clicked.connect(self._play_preview)
         page.done.speak_button.clicked.connect(lambda: self.speak_requested.emit(self.profile))
         page.done.again_button.clicked.connect(self.start_over)
         page.start_over_button.clicked.connect(self.start_over)
+        self.engines.ready.connect(self._engine_ready)
+        self.engines.failed.connect(self._engine_failed)
         self._name_changed("")
 
     def _run(
@@ -125,6 +154,37 @@ class CloneController(QObject):
         task.start()
         return task
 
+    def _show(self) -> None:
+        """Show the wizard's state: its step, and what that step needs filled in."""
+        wizard, page = self.wizard, self.page
+        step = wizard.step
+        page.steps.setCurrentIndex(int(step))
+        if step == Step.PROMPTS:
+            self._show_prompt()
+        elif step == Step.REVIEW:
+            self._show_review()
+        elif step == Step.ADAPT:
+            adapt = page.adapt
+            failure = wizard.failure
+            adapt.cancel_button.setVisible(wizard.adapting)
+            adapt.cancel_button.setEnabled(wizard.adapting)
+            adapt.retry_button.setVisible(failure is not None)
+            adapt.details_button.setVisible(failure is not None and bool(failure.details))
+        for back in (
+            page.consent.back_button,
+            page.prompts.back_button,
+            page.review.back_button,
+            page.adapt.back_button,
+            page.done.back_button,
+        ):
+            back.setEnabled(wizard.can_go_back)
+
+    def back(self) -> None:
+        self._stop_recorder(keep=False)
+        self.page.prompts.set_recording(False)
+        self.wizard.back()
+        self._show()
+
     # Start -------------------------------------------------------------------------------
     def activate(self) -> None:
         """Called once when the app starts: list microphones, resume an unfinished session."""
@@ -135,13 +195,14 @@ class CloneController(QObject):
         )
         session = CloneSession.unfinished(self.paths.recordings_dir)
         if session is not None and (session.has_consent or session.take_count):
-            self.session = session
+            self.wizard.resume(session)
             self.page.show_banner(
                 f"Resumed your unfinished recording from {session.created[:16].replace('T', ' ')}"
                 f": {session.take_count} of {len(session.prompts)} sentences are recorded."
             )
             self.page.consent.name_edit.setText(session.speaker_name)
-            self._show_next_prompt()
+            self.page.consent.next_button.setEnabled(session.has_consent)
+            self._show()
 
     def _devices_found(self, devices: object, problem: str = "") -> None:
         combo = self.page.microphone.device_combo
@@ -167,29 +228,48 @@ class CloneController(QObject):
         return int(data) if data is not None else self.settings.input_device
 
     def _ensure_session(self) -> CloneSession:
-        if self.session is None:
-            self.session = CloneSession.new(
-                self.paths.recordings_dir, pick_prompts(self.settings.prompts_per_voice)
-            )
-        return self.session
+        return self.wizard.ensure_session()
 
     def _start_session(self) -> None:
         self._stop_recorder(keep=False)
         self.page.microphone.test_button.setChecked(False)
-        session = self._ensure_session()
-        self.page.steps.setCurrentIndex(PROMPTS if session.has_consent else CONSENT)
-        if session.has_consent:
-            self._show_next_prompt()
+        self.wizard.begin()
+        self._show()
+
+    def _consent_next(self) -> None:
+        self.wizard.consent_given()
+        self._show()
 
     def start_over(self) -> None:
-        self._stop_recorder(keep=False)
-        self.session, self.profile, self.attempt = None, None, None
-        self.page.show_banner("")
-        self.page.consent.next_button.setEnabled(False)
-        self.page.consent.status.setText(
-            "Type your name, then press Record and read the sentence aloud."
+        """Start over, after asking when it would set recordings aside (they stay on disk)."""
+        if not self.wizard.start_over_needs_confirmation:
+            self._start_over_now()
+            return
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Start over?",
+            "Start a new voice from the beginning? The recordings made so far are set "
+            "aside (they stay in the recordings folder) and this voice is not created.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            self.page,
         )
-        self.page.steps.setCurrentIndex(MICROPHONE)
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        box.accepted.connect(self._start_over_now)
+        self.confirm_box = box
+        box.open()
+
+    def _start_over_now(self) -> None:
+        self._stop_recorder(keep=False)
+        if self.adapt_task is not None and self.adapt_task.is_running():
+            self.adapt_task.cancel()
+        self.wizard.start_over()
+        self.page.show_banner("")
+        consent = self.page.consent
+        consent.name_edit.clear()  # the next voice may be someone else's
+        self.page.review.name_edit.clear()
+        consent.next_button.setEnabled(False)
+        consent.status.setText("Type your name, then press Record and read the sentence aloud.")
+        self._show()
 
     # Recording ---------------------------------------------------------------------------
     def _start_recorder(self, path: Path, purpose: str) -> bool:
@@ -275,6 +355,9 @@ class CloneController(QObject):
 
     def confirm_consent_in_writing(self) -> None:
         step = self.page.consent
+        if self.recording_for == "consent":
+            self._stop_recorder(keep=False)
+            step.record_button.setText("Record")
         self._ensure_session().confirm_consent_in_writing(step.name_edit.text())
         step.status.setText("Consent confirmed in writing. Thank you.")
         step.next_button.setEnabled(True)
@@ -290,37 +373,37 @@ class CloneController(QObject):
         step.next_button.setEnabled(True)
 
     # Prompts -----------------------------------------------------------------------------
-    def _show_next_prompt(self) -> None:
-        session = self._ensure_session()
-        index = session.next_prompt()
-        if index is None or session.take_count >= len(session.prompts):
-            self.start_adaptation()
-            return
+    def _show_prompt(self) -> None:
+        session, index = self.wizard.session, self.wizard.prompt
+        assert session is not None and index is not None
         prompts = self.page.prompts
         prompts.counter.setText(f"Sentence {index + 1} of {len(session.prompts)}")
         prompts.prompt.setText(session.prompts[index])
-        prompts.verdict.setText("Press Record (or Space), read the sentence, then press Stop.")
+        redo = index in session.accepted
+        prompts.verdict.setText(
+            "Press Record (or Space), read the sentence, then press Stop."
+            + (" Its earlier take is kept until you accept a new one." if redo else "")
+        )
+        prompts.verdict.setStyleSheet("")
         prompts.wave_curve.setData([], [])
         prompts.elapsed.setText("0.0 s")
         for button in (prompts.play_button, prompts.retake_button, prompts.accept_button):
             button.setEnabled(False)
-        self.attempt, self.attempt_ok = None, False
-        self.page.steps.setCurrentIndex(PROMPTS)
         prompts.record_button.setFocus()
 
     def toggle_prompt_recording(self) -> None:
-        if self.page.steps.currentIndex() != PROMPTS or self.session is None:
+        if self.wizard.step != Step.PROMPTS or self.session is None:
             return
         prompts = self.page.prompts
         if self.recording_for == "prompt":
             path = self._stop_recorder()
             prompts.set_recording(False)
             if path is not None:
-                self.attempt = path
+                self.wizard.recorded(path)
                 prompts.verdict.setText("Checking the take…")
                 self._check(path, self._take_checked)
             return
-        index = self.session.next_prompt()
+        index = self.wizard.prompt
         if index is None:
             return
         self.player.stop()
@@ -341,7 +424,7 @@ class CloneController(QObject):
 
     def _take_checked(self, report: TakeReport) -> None:
         prompts = self.page.prompts
-        self.attempt_ok = report.ok
+        self.wizard.checked(report.ok)
         if report.ok:
             prompts.verdict.setText(
                 f"Good take: {report.speech_seconds:.1f} s of speech, "
@@ -354,44 +437,88 @@ class CloneController(QObject):
         prompts.play_button.setEnabled(True)
         prompts.retake_button.setEnabled(True)
         prompts.accept_button.setEnabled(report.ok)
+        attempt, index = self.wizard.attempt, self.wizard.prompt
+        if report.ok and attempt is not None and index is not None:
+            self._check_words_and_speaker(attempt, index)
+
+    def _check_words_and_speaker(self, attempt: Path, index: int) -> None:
+        """Whether the take says its sentence and sounds like the other takes, in the
+        background (it analyses the take, which adaptation then reuses); the verdict
+        follows when it is done, and a take with a problem is left out unless kept."""
+        engine, session = self.engines.engine, self.session
+        if engine is None or session is None:
+            return  # the model is still loading: the level checks stand alone
+        text = session.prompts[index]
+        others = [(t.path, t.text) for t in self.wizard.takes() if t.prompt != index]
+
+        def work(_ctx: TaskContext) -> str:
+            take = prepare_take(attempt, text)
+            kept = [prepare_take(path, said) for path, said in others]
+            return check_new_take(engine, take, kept).problem
+
+        self._run(
+            work,
+            lambda problem: self._take_screened(attempt, str(problem)),
+            lambda message: log.warning("could not check %s: %s", attempt, message),
+        )
+
+    def _take_screened(self, attempt: Path, problem: str) -> None:
+        self._problems[attempt] = problem
+        name = self._accepted_from.get(attempt)
+        if name is not None and self.session is not None:  # accepted before the verdict
+            self.session.set_problem(name, problem)
+            if self.wizard.step == Step.REVIEW:
+                self._show()
+        elif attempt == self.wizard.attempt and problem:
+            prompts = self.page.prompts
+            prompts.verdict.setText(
+                f"{problem} If you accept it anyway, it is left out unless you choose to "
+                "use it in the review."
+            )
+            prompts.verdict.setStyleSheet("color: #d04040;")
 
     def _play_attempt(self) -> None:
-        if self.attempt is not None:
-            self.player.play(load_audio(self.attempt), 16000)
+        if self.wizard.attempt is not None:
+            self.player.play(load_audio(self.wizard.attempt), 16000)
 
     def _retake(self) -> None:
-        self.attempt, self.attempt_ok = None, False
-        self._show_next_prompt()
+        self.wizard.retake()
+        self._show()
 
     def accept_take(self) -> None:
-        if self.session is None or self.attempt is None or not self.attempt_ok:
-            return
-        index = self.session.next_prompt()
-        if index is not None:
-            kept = self.session.accept(index, self.attempt)
+        index, attempt = self.wizard.prompt, self.wizard.attempt
+        kept = self.wizard.accept()
+        if kept is not None and index is not None and self.session is not None:
+            assert attempt is not None
+            self._accepted_from[attempt] = kept.name
+            if self._problems.get(attempt):
+                self.session.set_problem(kept.name, self._problems[attempt])
             text = self.session.prompts[index]
-            # Analyse now, while the next sentence is read, so cloning starts at once.
+            # Analysed now, while the next sentence is read, and cached beside the take,
+            # so adaptation finds the features ready.
             self._run(
-                lambda _ctx: take_features(prepare_take(kept, text)),
+                lambda _ctx: take_features(prepare_take(kept, text), cache=True),
                 lambda _features: None,
                 lambda message: log.warning("could not analyse %s: %s", kept, message),
             )
-        self._show_next_prompt()
+        self._show()
 
     def import_files(self) -> None:
         names, _ = QFileDialog.getOpenFileNames(self.page, "Import recordings", "", AUDIO_FILTER)
         self.add_files([Path(n) for n in names])
 
     def _import_from_start(self) -> None:
-        self._ensure_session()
-        self.page.steps.setCurrentIndex(CONSENT)
-        self.page.consent.status.setText(
-            "Type the speaker's name, then record the consent sentence or confirm it in "
-            "writing; import the audio files on the next page."
-        )
+        self.wizard.begin()
+        if self.wizard.step == Step.CONSENT:
+            self.page.consent.status.setText(
+                "Type the speaker's name, then record the consent sentence or confirm it in "
+                "writing; import the audio files on the next page."
+            )
+        self._show()
 
     def add_files(self, files: list[Path]) -> None:
-        """Add existing recordings; text comes from a same-stem .txt or is asked for."""
+        """Add existing recordings; text comes from a same-stem .txt or is asked for. Never
+        starts learning: with enough takes the wizard moves to the review."""
         session = self._ensure_session()
         for path in files:
             text_file = path.with_suffix(".txt")
@@ -404,71 +531,163 @@ class CloneController(QObject):
                     continue
             session.add_imported(path, text)
         self.page.prompts.verdict.setText(f"{session.take_count} recordings so far.")
-        if session.take_count >= len(session.prompts) and session.has_consent:
-            self.start_adaptation()
+        if session.has_consent and self.wizard.step < Step.REVIEW:
+            self.wizard.consent_given()
+            self._show()
+        elif self.wizard.step == Step.REVIEW:
+            self._show()
+
+    # Review ------------------------------------------------------------------------------
+    def _show_review(self) -> None:
+        session = self.session
+        assert session is not None
+        review = self.page.review
+        takes = self.wizard.takes()
+        rows = []
+        for number, take in enumerate(takes, start=1):
+            row = TakeRow(number, take.text, take.problem, take.kept, take.prompt is not None)
+            row.play_button.clicked.connect(lambda _c=False, p=take.path: self._play_file(p))
+            if take.prompt is not None:
+                row.rerecord_button.clicked.connect(
+                    lambda _c=False, i=take.prompt: self._rerecord(i)
+                )
+            row.remove_button.clicked.connect(lambda _c=False, n=take.name: self._remove(n))
+            row.keep_box.toggled.connect(lambda on, n=take.name: self._keep(n, on))
+            rows.append(row)
+        review.set_rows(rows)
+        used = len(self.wizard.used_takes())
+        left_out = len(takes) - used
+        review.summary.setText(
+            f"{len(takes)} takes recorded"
+            + (f"; {left_out} left out because of a problem shown below" if left_out else "")
+            + ". Listen to them, record any again, then name the voice and create it."
+        )
+        if not review.name_edit.text().strip():
+            review.name_edit.setText(session.voice_name or session.speaker_name)
+        self._review_changed()
+
+    def _review_changed(self) -> None:
+        self.page.review.create_button.setEnabled(
+            self.wizard.can_create(self.page.review.name_edit.text())
+        )
+
+    def _play_file(self, path: Path) -> None:
+        self.player.play(load_audio(path), 16000)
+
+    def _rerecord(self, prompt: int) -> None:
+        self.wizard.rerecord(prompt)
+        self._show()
+
+    def _remove(self, name: str) -> None:
+        if self.session is not None:
+            self.session.remove(name)
+        self._show()
+
+    def _keep(self, name: str, keep: bool) -> None:
+        if self.session is not None:
+            self.session.keep(name, keep)
+        self._show()
 
     # Adaptation --------------------------------------------------------------------------
-    def start_adaptation(self) -> Task | None:
-        session = self.session
-        engine = self.engines.engine
+    def create_voice(self) -> None:
+        """The review's "Create voice"."""
+        if self.wizard.create_voice(self.page.review.name_edit.text()):
+            self._start_adaptation()
+
+    def retry(self) -> None:
+        if self.wizard.retry():
+            self._start_adaptation()
+
+    def _start_adaptation(self) -> None:
         step = self.page.adapt
-        self.page.steps.setCurrentIndex(ADAPT)
+        self._show()
         self.losses = []
         step.loss_curve.setData([], [])
         step.holdout_curve.setData([], [])
         step.progress.setValue(0)
         step.similarity.hide()
         step.similarity_meter.hide()
-        step.cancel_button.setEnabled(True)
-        if session is None:
-            return None
+        engine = self.engines.engine
         if engine is None:
+            if self.engines.problem:  # it failed to load: load it again, then carry on
+                self.engines.problem = ""
+                self.engines.start()
+            self._waiting_for_engine = True
             step.status.setText(
-                "The speech model is not loaded"
-                + (f": {self.engines.problem}" if self.engines.problem else "")
-                + ". Your recordings are kept; try again later."
+                "Waiting for the speech model to load; learning starts as soon as it is ready."
             )
-            return None
+            self._set_status("Waiting for the speech model…")
+            return
+        self._waiting_for_engine = False
+        self.adapt_task = self._adapt(engine)
+
+    def _engine_ready(self, _engine: object) -> None:
+        if self._waiting_for_engine and self.wizard.adapting:
+            self._start_adaptation()
+
+    def _engine_failed(self, message: str) -> None:
+        if self._waiting_for_engine and self.wizard.adapting:
+            self._waiting_for_engine = False
+            self._adapt_failed(
+                Failure(
+                    f"The speech model could not be loaded: {message}. Your recordings are "
+                    "kept; press Retry to load it again."
+                )
+            )
+
+    def _adapt(self, engine: SpeechEngine) -> Task:
+        session = self.session
+        assert session is not None
+        step = self.page.adapt
         step.device.setText(f"Learning on {engine.device.type.upper()}")
         config = AdaptConfig(steps=20, cache_features=True)
-        name = session.speaker_name or "My voice"
+        name = session.voice_name
+        speaker = session.speaker_name or name
         consent_file = session.folder / session.consent_file if session.consent_file else None
+        used = {take.name for take in self.wizard.used_takes()}
 
-        def work(ctx: TaskContext) -> Path:
+        def work(ctx: TaskContext) -> ClonedVoice | Failure:
             takes, rejected = load_takes(session.takes_dir)
             if rejected:
                 log.warning("takes skipped: %s", [(r.path.name, r.reason) for r in rejected])
+            takes = [take for take in takes if take.path.name in used]
 
             def progress(p: AdaptProgress) -> None:
                 ctx.send(p)
                 ctx.progress(p.step / p.steps, f"step {p.step} of {p.steps}")
 
             try:
-                voice = Adapter(
-                    engine.model, engine.info, tools=engine.speaker_tools, config=config
-                ).adapt(takes, progress, cancelled=lambda: ctx.cancelled)
+                return clone_voice(
+                    engine,
+                    takes,
+                    name=name,
+                    speaker_name=speaker,
+                    consent_recording=consent_file,
+                    destination=self.library.new_path,
+                    config=config,
+                    progress=progress,
+                    cancelled=lambda: ctx.cancelled,
+                )
             except AdaptationCancelled:
                 raise Cancelled from None
-            consent = consent_record(name, consent_file)
-            with tempfile.TemporaryDirectory(prefix="metavoice-") as tmp:
-                staged = Path(tmp) / "voice.mvoice"
-                save_voice(staged, engine, voice, name, consent, len(takes))
-                ctx.check_cancelled()
-                return self.library.add(staged, engine.info.model_id, allowed_shapes(engine.model))
+            except (AdaptationError, ProfileError, OSError) as exc:  # said in plain words
+                return Failure(f"Learning the voice failed: {exc}. Your recordings are kept.")
 
         task = Task(work)
         task.reported.connect(self._adapt_progress)
-        task.succeeded.connect(self._adapted)
+        task.succeeded.connect(self._adapt_finished)
         task.failed.connect(
-            lambda message, _d: self._adapt_failed(
-                f"Learning the voice failed: {message}. Your recordings are kept."
+            lambda message, details: self._adapt_failed(
+                Failure(f"Learning the voice failed: {message}. Your recordings are kept.", details)
             )
         )
         task.cancelled.connect(
-            lambda: self._adapt_failed("Cancelled. Nothing was saved; your recordings are kept.")
+            lambda: self._adapt_failed(
+                Failure("Cancelled. Nothing was saved; your recordings are kept.", cancelled=True)
+            )
         )
-        self.adapt_task = task
         step.status.setText("Learning your voice…")
+        self._set_status("Learning the voice…")
         task.start()
         return task
 
@@ -478,6 +697,10 @@ class CloneController(QObject):
         step.progress.setValue(int(100 * progress.step / progress.steps))
         step.status.setText(
             f"Step {progress.step} of {progress.steps}, about {progress.eta_seconds:.0f} s left."
+        )
+        self._set_status(
+            f"Learning the voice: step {progress.step} of {progress.steps}, "
+            f"about {progress.eta_seconds:.0f} s left"
         )
         if progress.similarity is not None:
             step.similarity.setText(
@@ -499,34 +722,62 @@ class CloneController(QObject):
             self.adapt_task.cancel()
             self.page.adapt.cancel_button.setEnabled(False)
             self.page.adapt.status.setText("Cancelling…")
+        elif self._waiting_for_engine:
+            self._waiting_for_engine = False
+            self._adapt_failed(
+                Failure("Cancelled. Nothing was saved; your recordings are kept.", cancelled=True)
+            )
 
-    def _adapt_crashed(self, message: str, details: str) -> None:
-        text = f"Learning the voice failed: {message}. Your recordings are kept."
-        self._adapt_failed(text)
-        show_error(self.page, "Cloning failed", text, details)
-
-    def _adapt_failed(self, message: str) -> None:
-        self.page.adapt.status.setText(message)
-        self.page.adapt.cancel_button.setEnabled(False)
-
-    def _adapted(self, profile: object) -> None:
-        assert isinstance(profile, Path) and self.session is not None
-        self.profile = profile
-        self.session.finish(profile)
+    def _adapt_finished(self, result: object) -> None:
+        if isinstance(result, Failure):
+            self._adapt_failed(result)
+            return
+        assert isinstance(result, ClonedVoice)
+        self.cloned = result
+        self.wizard.adapted(result.path)
         self.page.show_banner("")
-        name = read_profile(profile).manifest.name
         self.page.done.message.setText(
-            f"Your voice “{name}” is ready and saved in your "
+            f"Your voice “{result.manifest.name}” is ready and saved in your "
             "library. Listen to the preview, or start speaking."
         )
-        self.page.steps.setCurrentIndex(DONE)
-        self.voice_saved.emit(profile)
+        similarity = result.manifest.similarity
+        self.page.done.similarity.setText(
+            ""
+            if similarity is None
+            else f"Similarity to your takes: {similarity:.2f}, {similarity_reading(similarity)}."
+        )
+        self.page.done.similarity.setVisible(similarity is not None)
+        self._set_status(f"The voice “{result.manifest.name}” is ready")
+        self._show()
+        self.voice_saved.emit(result.path)
         self._play_preview()
 
+    def _adapt_failed(self, failure: Failure) -> None:
+        """Every way adaptation can end without a voice comes here: the wizard keeps the
+        failure, the page offers Retry and Back, and Details when there are details
+        (shown at once for an unexpected error)."""
+        self.wizard.failed(failure)
+        self.page.adapt.status.setText(failure.message)
+        self._set_status("Cancelled" if failure.cancelled else "Learning the voice failed")
+        self._show()
+        if failure.details:
+            self.show_failure_details()
+
+    def show_failure_details(self) -> None:
+        failure = self.wizard.failure
+        if failure is not None:
+            show_error(self.page, "Cloning failed", failure.message, failure.details)
+
+    def _set_status(self, text: str) -> None:
+        self.status_changed.emit(text)
+
+    @property
+    def profile(self) -> Path | None:
+        return self.wizard.profile
+
     def _play_preview(self) -> None:
-        if self.profile is not None:
-            preview = read_profile(self.profile)
-            self.player.play(preview.preview, preview.preview_rate)
+        if self.cloned is not None:
+            self.player.play(self.cloned.preview, self.cloned.preview_rate)
 
     def shutdown(self) -> None:
         self._stop_recorder(keep=False)

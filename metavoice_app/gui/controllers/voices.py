@@ -11,11 +11,11 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QTableWidgetItem
 
-from metavoice_app.core.adapt.adapter import allowed_shapes
+from metavoice_app.core.adapt.recordings import unfinished_recordings
+from metavoice_app.core.model.voice import allowed_shapes
 from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.profiles.library import Entry, VoiceLibrary
 from metavoice_app.core.profiles.mvoice import ProfileError, read_profile
-from metavoice_app.core.profiles.recordings import unfinished_recordings
 from metavoice_app.core.speaker.voicemap import layout
 from metavoice_app.gui.engine_service import EngineService
 from metavoice_app.gui.files import start_folder

@@ -8,6 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFont
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QHBoxLayout,
@@ -15,15 +16,22 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from metavoice_app.core.adapt.wizard import STEP_NAMES
 from metavoice_app.gui.pages.base import AreaPage
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
-STEP_NAMES = ("Microphone", "Consent", "Sentences", "Learning", "Done")
+
+
+def _back_button() -> QPushButton:
+    button = QPushButton("Back")
+    button.setAccessibleName("Back")
+    return button
 
 
 def _big(label: QLabel, scale: float = 1.4) -> QLabel:
@@ -107,7 +115,9 @@ class ConsentStep(QWidget):
         layout.addLayout(buttons_row)
         layout.addWidget(self.status)
         layout.addStretch(1)
+        self.back_button = _back_button()
         row = QHBoxLayout()
+        row.addWidget(self.back_button)
         row.addStretch(1)
         row.addWidget(self.next_button)
         layout.addLayout(row)
@@ -139,6 +149,7 @@ class PromptStep(QWidget):
         self.retake_button = QPushButton("Retake")
         self.accept_button = QPushButton("Accept")
         self.import_button = QPushButton("Import audio files…")
+        self.back_button = _back_button()
         for button in (self.play_button, self.retake_button, self.accept_button):
             button.setEnabled(False)
         layout = QVBoxLayout(self)
@@ -155,6 +166,7 @@ class PromptStep(QWidget):
         layout.addWidget(self.verdict)
         layout.addStretch(1)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.back_button)
         buttons.addWidget(self.import_button)
         buttons.addStretch(1)
         for button in (self.play_button, self.retake_button, self.accept_button):
@@ -165,6 +177,76 @@ class PromptStep(QWidget):
         self.record_button.setText("Stop  (Space)" if recording else "Record  (Space)")
         self.state.setText("● Recording" if recording else "Ready")
         self.state.setStyleSheet("color: #d03030; font-weight: bold;" if recording else "")
+
+
+class TakeRow(QWidget):
+    """One take in the review: its sentence, what the checks found, and its buttons."""
+
+    def __init__(self, number: int, text: str, problem: str, kept: bool, prompt: bool) -> None:
+        super().__init__()
+        self.label = QLabel(f"{number}. {text}")
+        self.label.setWordWrap(True)
+        self.problem = QLabel(problem)
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color: #d04040;")
+        self.problem.setVisible(bool(problem))
+        self.keep_box = QCheckBox("Use it anyway")
+        self.keep_box.setChecked(kept)
+        self.keep_box.setVisible(bool(problem))
+        self.play_button = QPushButton("Play")
+        self.rerecord_button = QPushButton("Record again")
+        self.rerecord_button.setVisible(prompt)  # imported recordings have no sentence to read
+        self.remove_button = QPushButton("Remove")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 4)
+        row = QHBoxLayout()
+        row.addWidget(self.label, stretch=1)
+        for button in (self.play_button, self.rerecord_button, self.remove_button):
+            row.addWidget(button)
+        layout.addLayout(row)
+        layout.addWidget(self.problem)
+        layout.addWidget(self.keep_box)
+
+
+class ReviewStep(QWidget):
+    """Every take before the voice is made: listen, record again, remove; name the voice."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.rows: list[TakeRow] = []
+        self._rows_box = QWidget()
+        self._rows_layout = QVBoxLayout(self._rows_box)
+        self._rows_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self._rows_box)
+        self.name_edit = QLineEdit()
+        self.name_edit.setAccessibleName("Voice name")
+        self.name_edit.setPlaceholderText("A name for the new voice")
+        self.back_button = _back_button()
+        self.create_button = QPushButton("Create voice")
+        self.create_button.setDefault(True)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(scroll, stretch=1)
+        form = QFormLayout()
+        form.addRow("Voice &name:", self.name_edit)
+        layout.addLayout(form)
+        row = QHBoxLayout()
+        row.addWidget(self.back_button)
+        row.addStretch(1)
+        row.addWidget(self.create_button)
+        layout.addLayout(row)
+
+    def set_rows(self, rows: list[TakeRow]) -> None:
+        for old in self.rows:
+            self._rows_layout.removeWidget(old)
+            old.deleteLater()
+        self.rows = rows
+        for index, row in enumerate(rows):
+            self._rows_layout.insertWidget(index, row)
 
 
 class AdaptStep(QWidget):
@@ -194,6 +276,11 @@ class AdaptStep(QWidget):
             pen=pg.mkPen((230, 130, 60), width=2), name="held-out take"
         )
         self.cancel_button = QPushButton("Cancel")
+        self.retry_button = QPushButton("Retry")
+        self.details_button = QPushButton("Details…")
+        self.back_button = _back_button()
+        for button in (self.retry_button, self.details_button):
+            button.setVisible(False)
         layout = QVBoxLayout(self)
         layout.addWidget(self.device)
         layout.addWidget(self.progress)
@@ -202,7 +289,10 @@ class AdaptStep(QWidget):
         layout.addWidget(self.similarity_meter)
         layout.addWidget(self.curve_plot, stretch=1)
         row = QHBoxLayout()
+        row.addWidget(self.back_button)
         row.addStretch(1)
+        row.addWidget(self.details_button)
+        row.addWidget(self.retry_button)
         row.addWidget(self.cancel_button)
         layout.addLayout(row)
 
@@ -211,13 +301,18 @@ class DoneStep(QWidget):
     def __init__(self) -> None:
         super().__init__()
         self.message = _big(QLabel())
+        self.similarity = QLabel()
+        self.similarity.setWordWrap(True)
+        self.similarity.setAccessibleName("Similarity to your takes")
+        self.back_button = _back_button()
         self.play_button = QPushButton("Play the preview")
         self.speak_button = QPushButton("Speak with this voice")
         self.again_button = QPushButton("Clone another voice")
         layout = QVBoxLayout(self)
         layout.addWidget(self.message)
+        layout.addWidget(self.similarity)
         row = QHBoxLayout()
-        for button in (self.play_button, self.speak_button, self.again_button):
+        for button in (self.back_button, self.play_button, self.speak_button, self.again_button):
             row.addWidget(button)
         row.addStretch(1)
         layout.addLayout(row)
@@ -241,10 +336,18 @@ class ClonePage(AreaPage):
         self.microphone = MicrophoneStep()
         self.consent = ConsentStep()
         self.prompts = PromptStep()
+        self.review = ReviewStep()
         self.adapt = AdaptStep()
         self.done = DoneStep()
         self.steps = QStackedWidget()
-        for step in (self.microphone, self.consent, self.prompts, self.adapt, self.done):
+        for step in (
+            self.microphone,
+            self.consent,
+            self.prompts,
+            self.review,
+            self.adapt,
+            self.done,
+        ):
             self.steps.addWidget(step)
         self.step_label = QLabel()
         self.step_label.setAccessibleName("Wizard step")

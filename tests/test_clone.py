@@ -1,0 +1,100 @@
+"""The clone pipeline (core/adapt/clone.py) on the tiny real model: takes in, one profile out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from metavoice_app.core.adapt.adapter import AdaptationCancelled, AdaptConfig
+from metavoice_app.core.adapt.clone import clone_voice
+from metavoice_app.core.adapt.takes import Take, load_takes
+from metavoice_app.core.profiles import mvoice
+from metavoice_app.core.profiles.library import VoiceLibrary
+from metavoice_app.core.synth.engine import SpeechEngine
+
+LINES = [
+    "The birch canoe slid on the smooth planks.",
+    "Glue the sheet to the dark blue background.",
+    "It is easy to tell the depth of a well.",
+]
+
+
+@pytest.fixture(scope="module")
+def engine(tiny_model_dir: Path) -> SpeechEngine:
+    return SpeechEngine(tiny_model_dir, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def takes(tmp_path_factory: pytest.TempPathFactory, flite_speech) -> list[Take]:
+    folder = tmp_path_factory.mktemp("clone-takes")
+    for index, line in enumerate(LINES):
+        sf.write(folder / f"{index}.wav", flite_speech(line, "awb"), 16000)
+        (folder / f"{index}.txt").write_text(line, encoding="utf-8")
+    found, rejected = load_takes(folder)
+    assert not rejected
+    return found
+
+
+def test_a_cloned_voice_is_written_once_and_validated_once(
+    engine: SpeechEngine,
+    takes: list[Take],
+    tmp_path: Path,
+    flite_speech,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    consent = tmp_path / "consent.wav"
+    sf.write(consent, flite_speech("I agree.", "awb"), 16000)
+    library = VoiceLibrary(tmp_path / "voices")
+    writes: list[Path] = []
+    validations: list[str] = []
+    real_save, real_validate = mvoice.save_profile, mvoice.Manifest.validate
+
+    def counted_save(path: Path, *args: object) -> None:
+        writes.append(path)
+        real_save(path, *args)  # type: ignore[arg-type]
+
+    def counted_validate(manifest: mvoice.Manifest) -> None:
+        validations.append(manifest.name)
+        real_validate(manifest)
+
+    monkeypatch.setattr("metavoice_app.core.adapt.clone.save_profile", counted_save)
+    monkeypatch.setattr(mvoice.Manifest, "validate", counted_validate)
+    steps: list[int] = []
+    cloned = clone_voice(
+        engine,
+        takes,
+        name="Alan's voice",
+        speaker_name="Alan",
+        consent_recording=consent,
+        destination=library.new_path,
+        config=AdaptConfig(steps=3),
+        progress=lambda p: steps.append(p.step),
+    )
+    assert writes == [cloned.path] and validations == ["Alan's voice"]
+    assert [e.path for e in library.entries()] == [cloned.path]
+    assert steps == [1, 2, 3] and cloned.problem == ""
+    manifest = mvoice.read_profile(cloned.path, engine.info.model_id).manifest
+    assert manifest.name == "Alan's voice" and manifest.takes == 3
+    assert manifest.consent.speaker_name == "Alan" and manifest.consent.recording_sha256
+
+
+def test_cancelling_while_the_preview_is_made_writes_nothing(
+    engine: SpeechEngine, takes: list[Take], tmp_path: Path
+) -> None:
+    library = VoiceLibrary(tmp_path / "voices")
+    done: list[int] = []
+    with pytest.raises(AdaptationCancelled):
+        clone_voice(
+            engine,
+            takes,
+            name="v",
+            speaker_name="v",
+            consent_recording=None,
+            destination=library.new_path,
+            config=AdaptConfig(steps=2),
+            progress=lambda p: done.append(p.step),
+            cancelled=lambda: len(done) >= 2,  # true only once every step has run
+        )
+    assert done == [1, 2] and library.entries() == []
