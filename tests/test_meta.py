@@ -243,7 +243,7 @@ def test_meta_sgd_rates_ship_with_the_model_and_are_checked(
     learner.step(_tasks(data))
     rates = learner.learned_rates()
     folder = tmp_path / "metasgd"
-    save_model(model, folder, info.voices, info.default_voice, {}, inner_rates=rates)
+    save_model(model, folder, info.voices, info.default_voice, info.training, inner_rates=rates)
     _, loaded = load_model(folder)
     assert set(loaded.inner_rates) == set(rates) and SPEAKER_INIT in loaded.inner_rates
     for name, rate in rates.items():
@@ -289,4 +289,5 @@ def test_meta_training_saves_the_time_it_spent(
     exported = meta_train.train_meta(config)
     saved = torch.load(tmp_path / "meta" / meta_train.STATE_FILE, weights_only=True)["seconds"]
     assert saved >= 300
-    assert abs(saved - read_info(exported).training["meta_hours"] * 3600) <= 18
+    meta_hours = read_info(exported).training.meta_hours
+    assert meta_hours is not None and abs(saved - meta_hours * 3600) <= 18

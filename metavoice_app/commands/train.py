@@ -71,22 +71,10 @@ def _publish_model(source: Path, target: Path) -> None:
     shutil.copytree(source, target)
 
 
-def _set_default_voice(folder: Path, voice: str) -> None:
-    import json
-
-    from metavoice_app.core.atomic import atomic_write_text
-    from metavoice_app.core.model.checkpoint import read_info
-
-    if voice not in {v.id for v in read_info(folder).voices}:
-        raise SystemExit(f"metavoice train base: {voice!r} is not one of the model's voices")
-    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    config["default_voice"] = voice
-    atomic_write_text(folder / "config.json", json.dumps(config, indent=1) + "\n")
-
-
 def _base(args: argparse.Namespace, _paths: AppPaths) -> int:
 
     from metavoice_app.core.model.config import ModelConfig
+    from metavoice_app.core.model.folder import ModelFolder, ModelLoadError
     from metavoice_app.core.train.base import BEST_DIR, StepReport, TrainConfig, Trainer
 
     model = ModelConfig.tiny() if args.tiny else ModelConfig()
@@ -115,14 +103,18 @@ def _base(args: argparse.Namespace, _paths: AppPaths) -> int:
     trainer = Trainer(config)
     trainer.run(report)
     best = args.out / BEST_DIR
-    if not (best / "config.json").exists():
+    if not ModelFolder(best).exists():
         trainer.export(best)
     if args.export is not None:
         from metavoice_app.core.train.modelcard import write_model_card
 
         _publish_model(best, args.export)
         if args.default_voice:
-            _set_default_voice(args.export, args.default_voice)
+            try:
+                ModelFolder(args.export).set_default_voice(args.default_voice)
+            except ModelLoadError as exc:
+                print(f"metavoice train base: {exc}", file=sys.stderr)
+                return 2
         write_model_card(args.export, args.corpus)
         print(f"exported the best weights to {args.export}")
     print(f"stopped at step {trainer.step}; best validation loss {trainer.best:.4f}")

@@ -12,7 +12,6 @@ which start is better is measured by ``bench adapt``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +19,9 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save
 
-from metavoice_app.core.atomic import atomic_write_bytes, atomic_write_text
-from metavoice_app.core.model.checkpoint import CONFIG, load_model
+from metavoice_app.core.atomic import atomic_write_bytes
+from metavoice_app.core.model.checkpoint import load_model
+from metavoice_app.core.model.folder import ModelFolder, VoiceMemoryRecord
 from metavoice_app.core.speaker.encoder import EncoderConfig, SpeakerEncoder
 from metavoice_app.core.speaker.memory import VoiceMemory
 from metavoice_app.core.speaker.train import load_encoder
@@ -93,33 +93,26 @@ def attach(
     state = {k: v.detach().contiguous() for k, v in memory.state_dict().items()}
     state[VOICE_PRINTS] = torch.from_numpy(np.stack(embeddings)).float()
     atomic_write_bytes(model_dir / MEMORY_FILE, save(state))
-    config = json.loads((model_dir / CONFIG).read_text(encoding="utf-8"))
-    config["speaker_encoder"] = encoder.config.to_dict()
-    config["voice_memory"] = {
-        "prototypes": int(memory.keys.shape[0]),
-        "speakers": len(embeddings),
-        "voices": ids,
-        "start": memory_start,
-    }
-    atomic_write_text(model_dir / CONFIG, json.dumps(config, indent=1) + "\n")
+    record = VoiceMemoryRecord(int(memory.keys.shape[0]), len(embeddings), tuple(ids), memory_start)
+    ModelFolder(model_dir).set_speaker_tools(encoder.config.to_dict(), record)
 
 
 def load_tools(model_dir: Path) -> SpeakerTools | None:
     """The encoder and memory of a model folder, or None if it has none."""
-    config = json.loads((model_dir / CONFIG).read_text(encoding="utf-8"))
-    if "speaker_encoder" not in config or not (model_dir / MEMORY_FILE).exists():
+    info = ModelFolder(model_dir).read()
+    record, encoder_config = info.voice_memory, info.speaker_encoder
+    if record is None or encoder_config is None or not (model_dir / MEMORY_FILE).exists():
         return None
-    encoder = SpeakerEncoder(EncoderConfig(**config["speaker_encoder"]))
+    encoder = SpeakerEncoder(EncoderConfig(**encoder_config))
     encoder.load_state_dict(load_file(str(model_dir / ENCODER_FILE)))
     state = load_file(str(model_dir / MEMORY_FILE))
     prints = state.pop(VOICE_PRINTS, None)
     memory = VoiceMemory(state["keys"].shape[0], state["keys"].shape[1], state["values"].shape[1])
     memory.load_state_dict(state)
-    ids = config["voice_memory"].get("voices", [])
+    ids = record.voices
     voice_prints = (
         {str(i): p.numpy() for i, p in zip(ids, prints, strict=True)}
         if prints is not None and len(ids) == len(prints)
         else {}
     )
-    start = bool(config["voice_memory"].get("start", True))
-    return SpeakerTools(encoder.eval(), memory.eval(), voice_prints, start)
+    return SpeakerTools(encoder.eval(), memory.eval(), voice_prints, record.start)
