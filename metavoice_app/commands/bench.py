@@ -145,6 +145,7 @@ def _encoder(args: argparse.Namespace, _paths: AppPaths) -> int:
 
     from metavoice_app.core.bench.encoder import run, to_markdown
     from metavoice_app.core.bench.judge import JudgeUnavailableError
+    from metavoice_app.core.model.folder import ModelLoadError
     from metavoice_app.core.speaker.bundle import load_tools
     from metavoice_app.core.speaker.train import CONFIG, load_encoder
 
@@ -156,11 +157,14 @@ def _encoder(args: argparse.Namespace, _paths: AppPaths) -> int:
         training = json.loads((args.encoder / CONFIG).read_text(encoding="utf-8"))["training"]
         described = f"{training.get('steps')} steps on {training.get('speakers')} speakers"
     else:
-        tools = load_tools(args.encoder)
+        try:
+            tools, problem = load_tools(args.encoder), ""
+        except ModelLoadError as exc:
+            tools, problem = None, f": {exc}"
         if tools is None:
             print(
                 f"metavoice bench encoder: {args.encoder} is neither an encoder folder nor a "
-                "model with an attached encoder.",
+                f"model with an attached encoder{problem}.",
                 file=sys.stderr,
             )
             return 2
