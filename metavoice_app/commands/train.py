@@ -6,8 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from metavoice_app.commands.common import default_shared_data, print_progress
-from metavoice_app.core.device import DEVICE_CHOICES
+from metavoice_app.commands.common import (
+    add_device_option,
+    default_shared_data,
+    print_progress,
+    runs_on_cpu_only,
+)
 from metavoice_app.core.paths import AppPaths
 
 
@@ -324,6 +328,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     corpus.add_argument("--no-real", action="store_true", help="skip real speakers")
     corpus.add_argument("--jobs", type=int, default=2, help="worker processes")
     corpus.add_argument("--seed", type=int, default=0)
+    runs_on_cpu_only(corpus)
     corpus.set_defaults(handler=_corpus)
     base = stages.add_parser(
         "base",
@@ -344,7 +349,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     base.add_argument("--max-minutes", type=float, help="stop (and checkpoint) after this long")
     base.add_argument("--validate-every", type=int, default=250)
     base.add_argument("--threads", type=int, help="CPU threads for torch")
-    base.add_argument("--device", choices=DEVICE_CHOICES)
+    add_device_option(base)
     base.add_argument("--tiny", action="store_true", help="a tiny model (tests, smoke runs)")
     base.add_argument("--export", type=Path, help="copy the best weights to this model folder")
     base.add_argument("--default-voice", help="with --export: the voice the app starts with")
@@ -385,6 +390,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="leave utterances whose alignment path scores below this unaligned",
     )
     align.add_argument("--threads", type=int, help="CPU threads for torch")
+    runs_on_cpu_only(align)
     align.set_defaults(handler=_align)
     split = stages.add_parser(
         "split",
@@ -400,6 +406,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         default=-4.0,
         help="drop clips whose alignment path scores below this",
     )
+    runs_on_cpu_only(split)
     split.set_defaults(handler=_split)
     encoder = stages.add_parser(
         "encoder",
@@ -414,6 +421,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     encoder.add_argument("--max-minutes", type=float)
     encoder.add_argument("--threads", type=int)
     encoder.add_argument("--seed", type=int, default=0)
+    runs_on_cpu_only(encoder)
     encoder.set_defaults(handler=_encoder)
     attach = stages.add_parser(
         "attach-encoder",
@@ -430,6 +438,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="keep adaptation starting from the model's (meta-learned) starting vector; the "
         "encoder then serves the similarity meter and the voice map only",
     )
+    runs_on_cpu_only(attach)
     attach.set_defaults(handler=_attach_encoder)
     postfilter = stages.add_parser(
         "postfilter",
@@ -453,6 +462,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "default 1.5, chosen on the tuning slice of bench tts)",
     )
     postfilter.add_argument("--threads", type=int, default=2)
+    runs_on_cpu_only(postfilter)
     postfilter.set_defaults(handler=_postfilter)
     meta = stages.add_parser(
         "meta",
@@ -510,7 +520,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     meta.add_argument("--steps", type=int, default=2000)
     meta.add_argument("--max-minutes", type=float)
     meta.add_argument("--threads", type=int)
-    meta.add_argument("--device", choices=DEVICE_CHOICES)
+    add_device_option(meta)
     meta.add_argument("--seed", type=int, default=0)
     meta.add_argument("--export", type=Path, help="copy the meta-trained model folder here")
     meta.set_defaults(handler=_meta)
