@@ -12,6 +12,14 @@ from metavoice_app.commands.common import (
     print_progress,
     runs_on_cpu_only,
 )
+from metavoice_app.core.meta.config import (
+    ALGORITHMS,
+    INNER_OPTIMIZERS,
+    OUTER_PARAMS,
+    PARAM_SETS,
+    SECOND_ORDER,
+    MetaConfig,
+)
 from metavoice_app.core.paths import AppPaths
 
 
@@ -234,7 +242,6 @@ def _postfilter(args: argparse.Namespace, _paths: AppPaths) -> int:
 
 
 def _meta(args: argparse.Namespace, _paths: AppPaths) -> int:
-    from metavoice_app.core.meta.algorithms import MetaConfig
     from metavoice_app.core.meta.train import MetaReport, MetaTrainConfig, train_meta
 
     meta = MetaConfig(
@@ -464,6 +471,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     postfilter.add_argument("--threads", type=int, default=2)
     runs_on_cpu_only(postfilter)
     postfilter.set_defaults(handler=_postfilter)
+    meta_defaults = MetaConfig()  # the options' defaults are the settings' own
     meta = stages.add_parser(
         "meta",
         help="meta-train the few-shot initialisation (resumable; torchrun for DDP)",
@@ -475,28 +483,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     meta.add_argument("--corpus", type=Path, required=True, help="corpus folder")
     meta.add_argument("--init", type=Path, required=True, help="model folder to start from")
     meta.add_argument("--out", type=Path, required=True, help="meta-training folder")
-    meta.add_argument(
-        "--algorithm", choices=("maml", "fomaml", "reptile", "metasgd"), default="fomaml"
-    )
+    meta.add_argument("--algorithm", choices=ALGORITHMS, default=meta_defaults.algorithm)
     meta.add_argument(
         "--params",
-        choices=("embedding", "cln", "decoder"),
-        default="cln",
+        choices=PARAM_SETS,
+        default=meta_defaults.params,
         help="what the inner loop adapts",
     )
-    meta.add_argument("--inner-steps", type=int, default=5)
-    meta.add_argument("--inner-lr", type=float, default=2e-3)
+    meta.add_argument("--inner-steps", type=int, default=meta_defaults.inner_steps)
+    meta.add_argument("--inner-lr", type=float, default=meta_defaults.inner_lr)
+    first_order = [a for a in ALGORITHMS if a not in SECOND_ORDER]
     meta.add_argument(
         "--inner-optimizer",
-        choices=("adam", "sgd"),
+        choices=INNER_OPTIMIZERS,
         help="the inner loop's update rule, which the app's adapter then follows "
-        "(default: adam for fomaml and reptile, sgd for maml and metasgd)",
+        f"(default: adam for {' and '.join(first_order)}, sgd for {' and '.join(SECOND_ORDER)})",
     )
-    meta.add_argument("--outer-lr", type=float, default=1e-4)
+    meta.add_argument("--outer-lr", type=float, default=meta_defaults.outer_lr)
     meta.add_argument(
         "--outer-params",
-        choices=("all", "adapted", "start"),
-        default="all",
+        choices=OUTER_PARAMS,
+        default=meta_defaults.outer_params,
         help="what the outer loop updates: every weight; only what the inner loop adapts "
         "(keeps the pretrained shared weights; for starting from a trained model); or only "
         "the starting vector (keeps every weight, so the built-in voices sound the same)",
@@ -504,11 +511,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     meta.add_argument(
         "--start-weight",
         type=float,
-        default=0.0,
+        default=meta_defaults.start_weight,
         help="weight of the query loss before adaptation in the outer objective, so the "
         "unadapted voice stays good too (default 0: only the adapted loss counts)",
     )
-    meta.add_argument("--tasks", type=int, default=4, help="tasks (speakers) per meta-step")
+    meta.add_argument(
+        "--tasks",
+        type=int,
+        default=meta_defaults.tasks_per_step,
+        help="tasks (speakers) per meta-step",
+    )
     meta.add_argument("--support", type=int, default=5, help="support utterances per task")
     meta.add_argument(
         "--real-fraction",
