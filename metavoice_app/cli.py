@@ -76,12 +76,15 @@ def _run_gui(paths: AppPaths, device: str | None) -> int:
     return run_app(paths, device_override=device)
 
 
-def _device_problem(preference: str | None) -> str:
+def _device_problem(preference: str | None, cpu_only: bool = False) -> str:
     """Why the device a command asks for cannot be used ('' when it can). Commands check
     it before any work: on the command line an unusable device is an error, where the
-    app falls back to the CPU with a warning."""
+    app falls back to the CPU with a warning. A ``cpu_only`` command runs on the CPU
+    whatever it is given (see ``runs_on_cpu_only``), so a GPU asked for is refused."""
     if preference is None:
         return ""
+    if cpu_only and preference not in ("cpu", "auto"):
+        return f"runs on the CPU only; leave out --device {preference}"
     from metavoice_app.core.device import DeviceError, resolve_device
 
     try:
@@ -111,9 +114,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_selftest(paths, device=args.device or "auto")
     handler = getattr(args, "handler", None)
     if handler is not None:
-        problem = _device_problem(args.device)
+        cpu_only = getattr(args, "cpu_only", None)  # the command's full name, if marked
+        problem = _device_problem(args.device, cpu_only is not None)
         if problem:
-            print(f"metavoice {args.command}: {problem}", file=sys.stderr)
+            print(f"{cpu_only or 'metavoice ' + args.command}: {problem}", file=sys.stderr)
             return EXIT_FAILURE
         return int(handler(args, paths))
     return _run_gui(paths, args.device)

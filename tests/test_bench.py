@@ -118,7 +118,8 @@ def test_encoder_benchmark_explains_a_wrong_folder(
 ) -> None:
     (tmp_path / "config.json").write_text("{}")
     assert main(["bench", "encoder", "--encoder", str(tmp_path), "--shared", str(tmp_path)]) == 2
-    assert "neither an encoder folder nor a model" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "neither an encoder folder nor a model" in err and "model format None" in err
 
 
 @pytest.mark.skipif(shared_data() is None, reason="the shared data folder is not present")

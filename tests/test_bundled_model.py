@@ -25,8 +25,9 @@ def test_the_default_model_speaks_and_maps_its_voices() -> None:
 
 def test_the_default_is_meta_trained_and_adapts_as_it_was_meta_trained() -> None:
     info = read_info(bundled_model_dir())
-    record = info.training["meta"]
-    assert info.training["init"].startswith("meta:") and info.training["meta_steps"] > 0
+    record = info.training.meta
+    assert record is not None and info.training.init and info.training.init.startswith("meta:")
+    assert info.training.meta_steps and info.training.meta_steps > 0
     params, rule = adaptation_rule(AdaptConfig(), info)
     assert params == record["params"] and rule.optimizer == record["inner_optimizer"]
     assert rule.learning_rate == record["inner_lr"]
@@ -37,7 +38,8 @@ def test_the_baseline_differs_from_the_default_only_in_the_meta_learned_start() 
     baseline's, bit for bit, and the benchmark compares the start alone."""
     baseline_dir = bundled_model_dir().parent / "baseline"
     baseline, default = read_info(baseline_dir), read_info(bundled_model_dir())
-    assert "meta" not in baseline.training and default.training["meta"]["outer_params"] == "start"
+    assert baseline.training.meta is None and default.training.meta
+    assert default.training.meta["outer_params"] == "start"
     assert baseline.config == default.config and baseline.model_id != default.model_id
     ours = load_file(bundled_model_dir() / "model.safetensors")
     theirs = load_file(baseline_dir / "model.safetensors")

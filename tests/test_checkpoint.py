@@ -30,7 +30,7 @@ def test_saved_model_reloads_identically(tiny_model_dir: Path) -> None:
     )
     assert len(info.model_id) == 64
     assert info.default_voice in {v.id for v in info.voices}
-    assert info.training["steps"] > 0
+    assert info.training.steps and info.training.steps > 0
 
 
 def test_weights_that_do_not_match_the_config_are_refused(model_copy: Path) -> None:

@@ -243,7 +243,7 @@ def test_meta_sgd_rates_ship_with_the_model_and_are_checked(
     learner.step(_tasks(data))
     rates = learner.learned_rates()
     folder = tmp_path / "metasgd"
-    save_model(model, folder, info.voices, info.default_voice, {}, inner_rates=rates)
+    save_model(model, folder, info.voices, info.default_voice, info.training, inner_rates=rates)
     _, loaded = load_model(folder)
     assert set(loaded.inner_rates) == set(rates) and SPEAKER_INIT in loaded.inner_rates
     for name, rate in rates.items():
@@ -289,4 +289,38 @@ def test_meta_training_saves_the_time_it_spent(
     exported = meta_train.train_meta(config)
     saved = torch.load(tmp_path / "meta" / meta_train.STATE_FILE, weights_only=True)["seconds"]
     assert saved >= 300
-    assert abs(saved - read_info(exported).training["meta_hours"] * 3600) <= 18
+    meta_hours = read_info(exported).training.meta_hours
+    assert meta_hours is not None and abs(saved - meta_hours * 3600) <= 18
+
+
+def test_train_meta_takes_its_choices_and_defaults_from_the_settings() -> None:
+    import argparse
+    import dataclasses
+
+    from metavoice_app.cli import build_parser
+    from metavoice_app.core.adapt.adapter import PRESETS
+    from metavoice_app.core.adapt.update import OPTIMIZERS
+    from metavoice_app.core.meta import config
+
+    assert config.PARAM_SETS == PRESETS and config.INNER_OPTIMIZERS == OPTIMIZERS
+    parser = build_parser()
+    args = parser.parse_args(["train", "meta", "--corpus", "c", "--init", "i", "--out", "o"])
+    dest = {"tasks_per_step": "tasks"}
+    given = {
+        f.name: getattr(args, dest.get(f.name, f.name))
+        for f in dataclasses.fields(MetaConfig)
+        if hasattr(args, dest.get(f.name, f.name))
+    }
+    assert len(given) == len(dataclasses.fields(MetaConfig)) - 1  # inner_speaker_lr is fixed
+    assert MetaConfig(**given) == MetaConfig()
+    assert given["inner_optimizer"] is None  # chosen by the algorithm, as the help says
+
+    def subparser(parent: argparse.ArgumentParser, name: str) -> argparse.ArgumentParser:
+        [action] = [a for a in parent._actions if isinstance(a, argparse._SubParsersAction)]
+        return action.choices[name]
+
+    options = {a.dest: a for a in subparser(subparser(parser, "train"), "meta")._actions}
+    assert tuple(options["algorithm"].choices) == ALGORITHMS
+    assert tuple(options["outer_params"].choices) == OUTER_PARAMS
+    assert tuple(options["params"].choices) == config.PARAM_SETS
+    assert tuple(options["inner_optimizer"].choices) == config.INNER_OPTIMIZERS

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 from metavoice_app.core.meta.algorithms import MetaConfig
@@ -19,14 +19,14 @@ def test_card_records_meta_training_and_the_encoder(
 
     model, info = load_model(tiny_model_with_encoder)
     folder = tmp_path / "meta"
-    training = {
-        **info.training,
-        "init": "meta:fomaml",
-        "meta_steps": 12,
-        "meta_hours": 0.5,
-        "meta_ranks": 1,
-        "meta": asdict(MetaConfig(outer_params="adapted", start_weight=0.5)),
-    }
+    training = replace(
+        info.training,
+        init="meta:fomaml",
+        meta_steps=12,
+        meta_hours=0.5,
+        meta_ranks=1,
+        meta=asdict(MetaConfig(outer_params="adapted", start_weight=0.5)),
+    )
     save_model(model, folder, info.voices, info.default_voice, training)
     card = write_model_card(folder).read_text()
     assert "meta-training: fomaml, 12 meta-steps" in card
@@ -39,7 +39,7 @@ def test_card_says_when_only_the_start_was_meta_learned(
     tiny_model_dir: Path, tmp_path: Path
 ) -> None:
     model, info = load_model(tiny_model_dir)
-    training = {**info.training, "meta": asdict(MetaConfig(outer_params="start"))}
+    training = replace(info.training, meta=asdict(MetaConfig(outer_params="start")))
     save_model(model, tmp_path / "m", info.voices, info.default_voice, training)
     card = write_model_card(tmp_path / "m").read_text()
     assert "moved only the starting vector" in card and "before it" not in card

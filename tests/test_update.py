@@ -9,6 +9,7 @@ from metavoice_app.core.adapt.adapter import AdaptConfig, adaptation_rule
 from metavoice_app.core.adapt.update import InnerOptimizer, UpdateRule
 from metavoice_app.core.model.checkpoint import ModelInfo
 from metavoice_app.core.model.config import ModelConfig
+from metavoice_app.core.model.folder import TrainingRecord
 
 
 def _quadratic_grads(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -60,7 +61,7 @@ def test_rates_take_learned_values_only_for_adapted_tensors() -> None:
 
 
 def _info(training: dict[str, object]) -> ModelInfo:
-    return ModelInfo(ModelConfig(), [], "", "", training)
+    return ModelInfo(ModelConfig(), [], "", "", TrainingRecord.from_dict(training))
 
 
 def test_the_adapter_follows_the_models_meta_training_record() -> None:

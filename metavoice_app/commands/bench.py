@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from metavoice_app.commands.common import default_shared_data
+from metavoice_app.commands.common import add_device_option, default_shared_data, runs_on_cpu_only
 from metavoice_app.core.paths import AppPaths
 
 
@@ -55,7 +55,7 @@ def _tts(args: argparse.Namespace, _paths: AppPaths) -> int:
         voices=args.voices,
         corpus=args.corpus,
         threads=args.threads,
-        device=args.device,
+        device=args.device or "cpu",
         variants=args.variants,
         references=not args.no_references,
     )
@@ -145,6 +145,7 @@ def _encoder(args: argparse.Namespace, _paths: AppPaths) -> int:
 
     from metavoice_app.core.bench.encoder import run, to_markdown
     from metavoice_app.core.bench.judge import JudgeUnavailableError
+    from metavoice_app.core.model.folder import ModelLoadError
     from metavoice_app.core.speaker.bundle import load_tools
     from metavoice_app.core.train.speaker_encoder import CONFIG, load_encoder
 
@@ -156,11 +157,14 @@ def _encoder(args: argparse.Namespace, _paths: AppPaths) -> int:
         training = json.loads((args.encoder / CONFIG).read_text(encoding="utf-8"))["training"]
         described = f"{training.get('steps')} steps on {training.get('speakers')} speakers"
     else:
-        tools = load_tools(args.encoder)
+        try:
+            tools, problem = load_tools(args.encoder), ""
+        except ModelLoadError as exc:
+            tools, problem = None, f": {exc}"
         if tools is None:
             print(
                 f"metavoice bench encoder: {args.encoder} is neither an encoder folder nor a "
-                "model with an attached encoder.",
+                f"model with an attached encoder{problem}.",
                 file=sys.stderr,
             )
             return 2
@@ -210,7 +214,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     tts.add_argument("--section", default=None, help="report section (default: tts)")
     tts.add_argument("--threads", type=int, default=2)
-    tts.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda"))
+    add_device_option(tts, default="cpu, the speed the benchmarks report")
     tts.add_argument("--report", type=Path, help="update this markdown file's tts section")
     tts.set_defaults(handler=_tts)
     align = suites.add_parser(
@@ -230,6 +234,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="only speakers of these sources or voices (e.g. ones left out of training)",
     )
     align.add_argument("--report", type=Path, help="update this markdown file's align section")
+    runs_on_cpu_only(align)
     align.set_defaults(handler=_align)
     dub = suites.add_parser("dub", help="render time and timing accuracy of dubbing")
     dub.add_argument("--model", type=Path, help="model folder (default: the bundled model)")
@@ -237,6 +242,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     dub.add_argument("--minutes", type=float, default=10.0, help="length of the subtitle track")
     dub.add_argument("--threads", type=int, default=2)
     dub.add_argument("--report", type=Path, help="update this markdown file's dub section")
+    runs_on_cpu_only(dub)
     dub.set_defaults(handler=_dub)
     adapt = suites.add_parser(
         "adapt",
@@ -294,6 +300,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     adapt.add_argument(
         "--section", default="adapt", help="the report section to replace (default: adapt)"
     )
+    runs_on_cpu_only(adapt)
     adapt.set_defaults(handler=_adapt)
     encoder = suites.add_parser(
         "encoder",
@@ -311,4 +318,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--no-reference", action="store_true", help="skip Resemblyzer (no bench extra needed)"
     )
     encoder.add_argument("--report", type=Path, help="update this markdown file's encoder section")
+    runs_on_cpu_only(encoder)
     encoder.set_defaults(handler=_encoder)

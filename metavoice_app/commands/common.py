@@ -32,16 +32,26 @@ def default_shared_data() -> Path | None:
     return beside_checkout if beside_checkout.is_dir() else None
 
 
-def add_device_option(parser: argparse.ArgumentParser) -> None:
+def add_device_option(
+    parser: argparse.ArgumentParser,
+    default: str = "auto: CUDA when available, otherwise CPU",
+) -> None:
     """A subcommand's ``--device``. It is left out of the namespace when not given: a
     default here would replace the global ``metavoice --device`` given before the
-    subcommand, which then ran on the CPU without a word."""
+    subcommand, which then ran on the CPU without a word. ``default`` says, for the
+    help, what the command runs on when neither is given."""
     parser.add_argument(
         "--device",
         choices=DEVICE_CHOICES,
         default=argparse.SUPPRESS,
-        help="compute device (default: auto: CUDA when available, otherwise CPU)",
+        help=f"compute device (default: {default})",
     )
+
+
+def runs_on_cpu_only(parser: argparse.ArgumentParser) -> None:
+    """Mark a subcommand whose work runs on the CPU whatever the device: the global
+    ``metavoice --device cuda`` is then refused for it, by name, instead of ignored."""
+    parser.set_defaults(cpu_only=parser.prog)
 
 
 def checked_controls(speed: float = 1.0, pitch: float = 0.0, energy: float = 0.0) -> Controls:

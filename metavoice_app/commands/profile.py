@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from metavoice_app.commands.common import runs_on_cpu_only
 from metavoice_app.core.paths import AppPaths
 
 
@@ -105,4 +106,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     rename.add_argument("new_name")
     delete = actions.add_parser("delete", help="move a voice to the library's trash")
     delete.add_argument("voice")
+    runs_on_cpu_only(parser)
     parser.set_defaults(handler=_run)

@@ -6,8 +6,20 @@ import argparse
 import sys
 from pathlib import Path
 
-from metavoice_app.commands.common import default_shared_data, print_progress
-from metavoice_app.core.device import DEVICE_CHOICES
+from metavoice_app.commands.common import (
+    add_device_option,
+    default_shared_data,
+    print_progress,
+    runs_on_cpu_only,
+)
+from metavoice_app.core.meta.config import (
+    ALGORITHMS,
+    INNER_OPTIMIZERS,
+    OUTER_PARAMS,
+    PARAM_SETS,
+    SECOND_ORDER,
+    MetaConfig,
+)
 from metavoice_app.core.paths import AppPaths
 
 
@@ -71,22 +83,10 @@ def _publish_model(source: Path, target: Path) -> None:
     shutil.copytree(source, target)
 
 
-def _set_default_voice(folder: Path, voice: str) -> None:
-    import json
-
-    from metavoice_app.core.atomic import atomic_write_text
-    from metavoice_app.core.model.checkpoint import read_info
-
-    if voice not in {v.id for v in read_info(folder).voices}:
-        raise SystemExit(f"metavoice train base: {voice!r} is not one of the model's voices")
-    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    config["default_voice"] = voice
-    atomic_write_text(folder / "config.json", json.dumps(config, indent=1) + "\n")
-
-
 def _base(args: argparse.Namespace, _paths: AppPaths) -> int:
 
     from metavoice_app.core.model.config import ModelConfig
+    from metavoice_app.core.model.folder import ModelFolder, ModelLoadError
     from metavoice_app.core.train.base import BEST_DIR, StepReport, TrainConfig, Trainer
 
     model = ModelConfig.tiny() if args.tiny else ModelConfig()
@@ -115,14 +115,18 @@ def _base(args: argparse.Namespace, _paths: AppPaths) -> int:
     trainer = Trainer(config)
     trainer.run(report)
     best = args.out / BEST_DIR
-    if not (best / "config.json").exists():
+    if not ModelFolder(best).exists():
         trainer.export(best)
     if args.export is not None:
         from metavoice_app.core.train.modelcard import write_model_card
 
         _publish_model(best, args.export)
         if args.default_voice:
-            _set_default_voice(args.export, args.default_voice)
+            try:
+                ModelFolder(args.export).set_default_voice(args.default_voice)
+            except ModelLoadError as exc:
+                print(f"metavoice train base: {exc}", file=sys.stderr)
+                return 2
         write_model_card(args.export, args.corpus)
         print(f"exported the best weights to {args.export}")
     print(f"stopped at step {trainer.step}; best validation loss {trainer.best:.4f}")
@@ -238,7 +242,6 @@ def _postfilter(args: argparse.Namespace, _paths: AppPaths) -> int:
 
 
 def _meta(args: argparse.Namespace, _paths: AppPaths) -> int:
-    from metavoice_app.core.meta.algorithms import MetaConfig
     from metavoice_app.core.meta.train import MetaReport, MetaTrainConfig, train_meta
 
     meta = MetaConfig(
@@ -332,6 +335,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     corpus.add_argument("--no-real", action="store_true", help="skip real speakers")
     corpus.add_argument("--jobs", type=int, default=2, help="worker processes")
     corpus.add_argument("--seed", type=int, default=0)
+    runs_on_cpu_only(corpus)
     corpus.set_defaults(handler=_corpus)
     base = stages.add_parser(
         "base",
@@ -352,7 +356,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     base.add_argument("--max-minutes", type=float, help="stop (and checkpoint) after this long")
     base.add_argument("--validate-every", type=int, default=250)
     base.add_argument("--threads", type=int, help="CPU threads for torch")
-    base.add_argument("--device", choices=DEVICE_CHOICES)
+    add_device_option(base)
     base.add_argument("--tiny", action="store_true", help="a tiny model (tests, smoke runs)")
     base.add_argument("--export", type=Path, help="copy the best weights to this model folder")
     base.add_argument("--default-voice", help="with --export: the voice the app starts with")
@@ -393,6 +397,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="leave utterances whose alignment path scores below this unaligned",
     )
     align.add_argument("--threads", type=int, help="CPU threads for torch")
+    runs_on_cpu_only(align)
     align.set_defaults(handler=_align)
     split = stages.add_parser(
         "split",
@@ -408,6 +413,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         default=-4.0,
         help="drop clips whose alignment path scores below this",
     )
+    runs_on_cpu_only(split)
     split.set_defaults(handler=_split)
     encoder = stages.add_parser(
         "encoder",
@@ -422,6 +428,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     encoder.add_argument("--max-minutes", type=float)
     encoder.add_argument("--threads", type=int)
     encoder.add_argument("--seed", type=int, default=0)
+    runs_on_cpu_only(encoder)
     encoder.set_defaults(handler=_encoder)
     attach = stages.add_parser(
         "attach-encoder",
@@ -438,6 +445,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="keep adaptation starting from the model's (meta-learned) starting vector; the "
         "encoder then serves the similarity meter and the voice map only",
     )
+    runs_on_cpu_only(attach)
     attach.set_defaults(handler=_attach_encoder)
     postfilter = stages.add_parser(
         "postfilter",
@@ -461,7 +469,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "default 1.5, chosen on the tuning slice of bench tts)",
     )
     postfilter.add_argument("--threads", type=int, default=2)
+    runs_on_cpu_only(postfilter)
     postfilter.set_defaults(handler=_postfilter)
+    meta_defaults = MetaConfig()  # the options' defaults are the settings' own
     meta = stages.add_parser(
         "meta",
         help="meta-train the few-shot initialisation (resumable; torchrun for DDP)",
@@ -473,28 +483,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     meta.add_argument("--corpus", type=Path, required=True, help="corpus folder")
     meta.add_argument("--init", type=Path, required=True, help="model folder to start from")
     meta.add_argument("--out", type=Path, required=True, help="meta-training folder")
-    meta.add_argument(
-        "--algorithm", choices=("maml", "fomaml", "reptile", "metasgd"), default="fomaml"
-    )
+    meta.add_argument("--algorithm", choices=ALGORITHMS, default=meta_defaults.algorithm)
     meta.add_argument(
         "--params",
-        choices=("embedding", "cln", "decoder"),
-        default="cln",
+        choices=PARAM_SETS,
+        default=meta_defaults.params,
         help="what the inner loop adapts",
     )
-    meta.add_argument("--inner-steps", type=int, default=5)
-    meta.add_argument("--inner-lr", type=float, default=2e-3)
+    meta.add_argument("--inner-steps", type=int, default=meta_defaults.inner_steps)
+    meta.add_argument("--inner-lr", type=float, default=meta_defaults.inner_lr)
+    first_order = [a for a in ALGORITHMS if a not in SECOND_ORDER]
     meta.add_argument(
         "--inner-optimizer",
-        choices=("adam", "sgd"),
+        choices=INNER_OPTIMIZERS,
         help="the inner loop's update rule, which the app's adapter then follows "
-        "(default: adam for fomaml and reptile, sgd for maml and metasgd)",
+        f"(default: adam for {' and '.join(first_order)}, sgd for {' and '.join(SECOND_ORDER)})",
     )
-    meta.add_argument("--outer-lr", type=float, default=1e-4)
+    meta.add_argument("--outer-lr", type=float, default=meta_defaults.outer_lr)
     meta.add_argument(
         "--outer-params",
-        choices=("all", "adapted", "start"),
-        default="all",
+        choices=OUTER_PARAMS,
+        default=meta_defaults.outer_params,
         help="what the outer loop updates: every weight; only what the inner loop adapts "
         "(keeps the pretrained shared weights; for starting from a trained model); or only "
         "the starting vector (keeps every weight, so the built-in voices sound the same)",
@@ -502,11 +511,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     meta.add_argument(
         "--start-weight",
         type=float,
-        default=0.0,
+        default=meta_defaults.start_weight,
         help="weight of the query loss before adaptation in the outer objective, so the "
         "unadapted voice stays good too (default 0: only the adapted loss counts)",
     )
-    meta.add_argument("--tasks", type=int, default=4, help="tasks (speakers) per meta-step")
+    meta.add_argument(
+        "--tasks",
+        type=int,
+        default=meta_defaults.tasks_per_step,
+        help="tasks (speakers) per meta-step",
+    )
     meta.add_argument("--support", type=int, default=5, help="support utterances per task")
     meta.add_argument(
         "--real-fraction",
@@ -518,7 +532,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     meta.add_argument("--steps", type=int, default=2000)
     meta.add_argument("--max-minutes", type=float)
     meta.add_argument("--threads", type=int)
-    meta.add_argument("--device", choices=DEVICE_CHOICES)
+    add_device_option(meta)
     meta.add_argument("--seed", type=int, default=0)
     meta.add_argument("--export", type=Path, help="copy the meta-trained model folder here")
     meta.set_defaults(handler=_meta)

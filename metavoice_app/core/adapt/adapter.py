@@ -161,7 +161,7 @@ def adaptation_rule(config: AdaptConfig, info: ModelInfo) -> tuple[str, UpdateRu
     """The parameter set and update rule for adapting this model: the config's choices,
     else the model's meta-training record (meta-training before Adam inner loops
     existed used plain SGD), else fine-tuning defaults."""
-    meta = info.training.get("meta")
+    meta = info.training.meta
     record: dict[str, Any] = meta if isinstance(meta, dict) else {}
     default = UpdateRule()
     params = config.params or str(record.get("params", "cln"))
@@ -457,7 +457,7 @@ class Adapter:
                 "support_takes": len(support),
                 "held_out_takes": len(held_out),
                 "seed": config.seed,
-                "base_init": self.info.training.get("init", "base"),
+                "base_init": self.info.training.init or "base",
                 # the takes' pitch spread and durations over the adapted model's
                 "measured_pitch_ratio": None if ratios is None else round(ratios[0], 4),
                 "measured_pace_ratio": None if ratios is None else round(ratios[1], 4),

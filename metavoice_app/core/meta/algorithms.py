@@ -24,7 +24,6 @@ averaged across ranks before the step.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -32,52 +31,11 @@ from torch.func import functional_call
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from metavoice_app.core.adapt.adapter import SPEAKER_INIT, acoustic_loss, adapted_names
-from metavoice_app.core.adapt.update import InnerOptimizer, UpdateRule
+from metavoice_app.core.adapt.update import InnerOptimizer
+from metavoice_app.core.meta.config import ALGORITHMS, OUTER_PARAMS, SECOND_ORDER, MetaConfig
 from metavoice_app.core.model.acoustic import AcousticModel, Batch
 
-ALGORITHMS = ("maml", "fomaml", "reptile", "metasgd")
-SECOND_ORDER = ("maml", "metasgd")
-OUTER_PARAMS = ("all", "adapted", "start")
-
-
-@dataclass
-class MetaConfig:
-    algorithm: str = "fomaml"
-    params: str = "cln"
-    inner_steps: int = 5
-    inner_lr: float = 2e-3
-    inner_speaker_lr: float = 2e-2
-    outer_lr: float = 1e-4
-    tasks_per_step: int = 4
-    inner_optimizer: str | None = None  # None: adam if first-order, else sgd
-    outer_params: str = "all"  # what the outer loop moves: one of OUTER_PARAMS
-    # Weight of the unadapted query loss in the outer objective (MAML++'s multi-step loss
-    # at step 0): keeps the voice before adaptation good too, which is what a person hears
-    # first, and what a cancelled adaptation leaves.
-    start_weight: float = 0.0
-
-    def __post_init__(self) -> None:
-        if self.algorithm not in ALGORITHMS:
-            raise ValueError(
-                f"unknown algorithm {self.algorithm!r}; choose {', '.join(ALGORITHMS)}"
-            )
-        if self.outer_params not in OUTER_PARAMS:
-            raise ValueError(
-                f"unknown outer_params {self.outer_params!r}; choose {', '.join(OUTER_PARAMS)}"
-            )
-        if not (math.isfinite(self.start_weight) and self.start_weight >= 0):
-            raise ValueError(f"start_weight must be 0 or more, not {self.start_weight}")
-        if self.inner_optimizer is None:
-            self.inner_optimizer = "sgd" if self.algorithm in SECOND_ORDER else "adam"
-        if self.algorithm in SECOND_ORDER and self.inner_optimizer != "sgd":
-            raise ValueError(
-                f"{self.algorithm} differentiates through the inner steps, which needs "
-                "the sgd inner optimizer"
-            )
-
-    @property
-    def rule(self) -> UpdateRule:
-        return UpdateRule(str(self.inner_optimizer), self.inner_lr, self.inner_speaker_lr)
+__all__ = ["ALGORITHMS", "OUTER_PARAMS", "SECOND_ORDER", "MetaConfig", "MetaLearner"]
 
 
 class MetaLearner:

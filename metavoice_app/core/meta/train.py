@@ -12,7 +12,7 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -159,15 +159,13 @@ def train_meta(config: MetaTrainConfig, report: Callable[[MetaReport], None] | N
         seconds += time.monotonic() - last_save
         save()
         if rank == 0:
-            training = dict(info.training)
-            training.update(
-                {
-                    "init": f"meta:{config.meta.algorithm}",
-                    "meta_steps": step,
-                    "meta_hours": round(seconds / 3600, 2),
-                    "meta_ranks": world,
-                    "meta": asdict(config.meta),
-                }
+            training = replace(
+                info.training,
+                init=f"meta:{config.meta.algorithm}",
+                meta_steps=step,
+                meta_hours=round(seconds / 3600, 2),
+                meta_ranks=world,
+                meta=asdict(config.meta),
             )
             save_model(
                 model,

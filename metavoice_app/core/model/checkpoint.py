@@ -1,7 +1,8 @@
-"""A model folder on disk: weights, configuration and model card.
+"""A model folder's weights, and the model rebuilt from them.
 
-    MODEL/config.json        format, model settings, phone set, feature layout,
-                             the voices (training speakers) and training facts
+    MODEL/config.json        format, model settings, phone set, feature layout, the
+                             voices (training speakers) and training facts: read and
+                             written by :mod:`metavoice_app.core.model.folder`
     MODEL/model.safetensors  the weights (never pickle), and for a Meta-SGD model its
                              learned inner-loop step sizes (``inner_rate.NAME``)
     MODEL/MODEL_CARD.md      data, training and measurements, for people
@@ -13,61 +14,44 @@ layout, tensor names and shapes, and a size cap, with a plain message for each.
 from __future__ import annotations
 
 import hashlib
-import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors.torch import load_file, save
 
-from metavoice_app.core.atomic import atomic_write_bytes, atomic_write_text
-from metavoice_app.core.features.postfilter import PostFilter, PostFilterError, VoiceDelivery
-from metavoice_app.core.features.world import FEATURE_LAYOUT, FRAME_PERIOD_MS, SAMPLE_RATE
+from metavoice_app.core.atomic import atomic_write_bytes
+from metavoice_app.core.features.postfilter import PostFilter, VoiceDelivery
 from metavoice_app.core.model.acoustic import AcousticModel
-from metavoice_app.core.model.config import ModelConfig
-from metavoice_app.core.text.phones import PHONES
+from metavoice_app.core.model.folder import (
+    CONFIG,
+    MODEL_FORMAT,
+    ModelFolder,
+    ModelInfo,
+    ModelLoadError,
+    TrainingRecord,
+    Voice,
+)
 
-MODEL_FORMAT = 1
+__all__ = [
+    "CONFIG",
+    "INNER_RATE",
+    "MAX_WEIGHTS_BYTES",
+    "MODEL_FORMAT",
+    "WEIGHTS",
+    "ModelInfo",
+    "ModelLoadError",
+    "Voice",
+    "load_model",
+    "read_info",
+    "read_weights",
+    "save_model",
+    "write_postfilter",
+]
+
 WEIGHTS = "model.safetensors"
-CONFIG = "config.json"
 MAX_WEIGHTS_BYTES = 200 * 2**20
 INNER_RATE = "inner_rate."
-
-
-class ModelLoadError(RuntimeError):
-    """The model folder cannot be used; the message says why."""
-
-
-@dataclass(frozen=True)
-class Voice:
-    """A training speaker the model can speak as without any recordings."""
-
-    id: str
-    source: str
-    real: bool
-    sex: str | None = None
-
-
-@dataclass
-class ModelInfo:
-    config: ModelConfig
-    voices: list[Voice]
-    default_voice: str
-    model_id: str  # sha256 of the weights: profiles are tied to it
-    training: dict[str, Any] = field(default_factory=dict)
-    # Meta-SGD's learned inner-loop step sizes, by parameter name (and speaker_init)
-    inner_rates: dict[str, torch.Tensor] = field(default_factory=dict)
-    # Corrections applied to the frames before vocoding (fitted after training), and the
-    # real voices' own pitch range and pace, by voice id
-    postfilter: PostFilter = field(default_factory=PostFilter)
-    voice_delivery: dict[str, VoiceDelivery] = field(default_factory=dict)
-
-    def voice_index(self, voice_id: str) -> int:
-        for index, voice in enumerate(self.voices):
-            if voice.id == voice_id:
-                return index
-        raise KeyError(voice_id)
 
 
 def save_model(
@@ -75,7 +59,7 @@ def save_model(
     folder: Path,
     voices: list[Voice],
     default_voice: str,
-    training: dict[str, Any],
+    training: TrainingRecord,
     half: bool = True,
     inner_rates: dict[str, torch.Tensor] | None = None,
 ) -> str:
@@ -93,19 +77,8 @@ def save_model(
     blob = save(state)
     model_id = hashlib.sha256(blob).hexdigest()
     atomic_write_bytes(folder / WEIGHTS, blob)
-    config = {
-        "format": MODEL_FORMAT,
-        "model": model.config.to_dict(),
-        "phones": list(PHONES),
-        "sample_rate": SAMPLE_RATE,
-        "frame_period_ms": FRAME_PERIOD_MS,
-        "feature_layout": FEATURE_LAYOUT,
-        "voices": [vars(v) for v in voices],
-        "default_voice": default_voice,
-        "model_id": model_id,
-        "training": training,
-    }
-    atomic_write_text(folder / CONFIG, json.dumps(config, indent=1) + "\n")
+    info = ModelInfo(model.config, list(voices), default_voice, model_id, training)
+    ModelFolder(folder).write(info)
     return model_id
 
 
@@ -114,61 +87,9 @@ def _expect(condition: bool, message: str) -> None:
         raise ModelLoadError(message)
 
 
-def _read_config(folder: Path) -> dict[str, Any]:
-    """``config.json`` checked for what every model version shares: format, phones, features."""
-    path = folder / CONFIG
-    _expect(path.is_file(), f"{folder} is not a model folder (no {CONFIG})")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"{path} is unreadable: {exc}") from exc
-    _expect(isinstance(data, dict), f"{path} does not hold a JSON object")
-    _expect(
-        data.get("format") == MODEL_FORMAT,
-        f"model format {data.get('format')!r} is not supported (expected {MODEL_FORMAT})",
-    )
-    _expect(data.get("phones") == list(PHONES), "the model was trained with another phone set")
-    _expect(
-        data.get("sample_rate") == SAMPLE_RATE and data.get("feature_layout") == FEATURE_LAYOUT,
-        "the model was trained on other acoustic features",
-    )
-    return data
-
-
 def read_info(folder: Path) -> ModelInfo:
     """Parse and check ``config.json`` without loading weights."""
-    data = _read_config(folder)
-    path = folder / CONFIG
-    try:
-        config = ModelConfig.from_dict(data["model"])
-        voices = [Voice(**v) for v in data["voices"]]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelLoadError(f"{path} has a malformed model description: {exc}") from exc
-    _expect(len(voices) == config.n_speakers, "the voice list does not match the model")
-    default = str(data.get("default_voice", voices[0].id if voices else ""))
-    _expect(any(v.id == default for v in voices), f"default voice {default!r} is not listed")
-    synthesis = data.get("synthesis", {})
-    _expect(isinstance(synthesis, dict), f"{path}: 'synthesis' is not a JSON object")
-    try:
-        postfilter = PostFilter.from_dict(synthesis.get("postfilter", {}))
-        stored = synthesis.get("voices", {})
-        _expect(isinstance(stored, dict), f"{path}: 'synthesis.voices' is not a JSON object")
-        delivery = {str(k): VoiceDelivery.from_dict(v) for k, v in stored.items()}
-    except PostFilterError as exc:
-        raise ModelLoadError(f"{path} has an unusable post-filter: {exc}") from exc
-    unknown = set(delivery) - {v.id for v in voices}
-    _expect(
-        not unknown, f"{path}: the post-filter names voices the model lacks: {sorted(unknown)[:3]}"
-    )
-    return ModelInfo(
-        config,
-        voices,
-        default,
-        str(data.get("model_id", "")),
-        dict(data.get("training", {})),
-        postfilter=postfilter,
-        voice_delivery=delivery,
-    )
+    return ModelFolder(folder).read()
 
 
 def write_postfilter(
@@ -177,16 +98,8 @@ def write_postfilter(
     fitted: dict[str, Any],
     voices: dict[str, VoiceDelivery] | None = None,
 ) -> None:
-    """Store a post-filter, the voices' own delivery and how they were fitted in a model
-    folder's config, atomically. The weights, and so the model id that voices are tied
-    to, stay as they are."""
-    data = _read_config(folder)
-    data["synthesis"] = {
-        "postfilter": postfilter.to_dict(),
-        "voices": {k: v.to_dict() for k, v in sorted((voices or {}).items())},
-        "fitted": fitted,
-    }
-    atomic_write_text(folder / CONFIG, json.dumps(data, indent=1) + "\n")
+    """Store a post-filter in a model folder's config (see ``ModelFolder.set_synthesis``)."""
+    ModelFolder(folder).set_synthesis(postfilter, fitted, voices)
 
 
 def _read_state(folder: Path, model_id: str) -> tuple[dict[str, torch.Tensor], str]:
@@ -214,12 +127,9 @@ def _read_state(folder: Path, model_id: str) -> tuple[dict[str, torch.Tensor], s
 def read_weights(folder: Path) -> tuple[dict[str, torch.Tensor], list[str]]:
     """A model folder's weights (float32) and voice ids, even from an older layout of the
     model: training warm-starts from whatever still fits."""
-    data = _read_config(folder)
-    state, _ = _read_state(folder, str(data.get("model_id", "")))
-    try:
-        voices = [str(v["id"]) for v in data["voices"]]
-    except (KeyError, TypeError) as exc:
-        raise ModelLoadError(f"{folder / CONFIG} has a malformed voice list: {exc}") from exc
+    model_folder = ModelFolder(folder)
+    state, _ = _read_state(folder, str(model_folder.read_header().get("model_id", "")))
+    voices = model_folder.voice_ids()
     return {k: v.float() for k, v in state.items()}, voices
 
 

@@ -13,7 +13,6 @@ training's job (:mod:`metavoice_app.core.train.speaker_tools`); this module only
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +20,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file
 
-from metavoice_app.core.model.checkpoint import CONFIG
+from metavoice_app.core.model.folder import ModelFolder
 from metavoice_app.core.speaker.encoder import EncoderConfig, SpeakerEncoder
 from metavoice_app.core.speaker.memory import VoiceMemory
 
@@ -53,20 +52,20 @@ class SpeakerTools:
 
 def load_tools(model_dir: Path) -> SpeakerTools | None:
     """The encoder and memory of a model folder, or None if it has none."""
-    config = json.loads((model_dir / CONFIG).read_text(encoding="utf-8"))
-    if "speaker_encoder" not in config or not (model_dir / MEMORY_FILE).exists():
+    info = ModelFolder(model_dir).read()
+    record, encoder_config = info.voice_memory, info.speaker_encoder
+    if record is None or encoder_config is None or not (model_dir / MEMORY_FILE).exists():
         return None
-    encoder = SpeakerEncoder(EncoderConfig(**config["speaker_encoder"]))
+    encoder = SpeakerEncoder(EncoderConfig(**encoder_config))
     encoder.load_state_dict(load_file(str(model_dir / ENCODER_FILE)))
     state = load_file(str(model_dir / MEMORY_FILE))
     prints = state.pop(VOICE_PRINTS, None)
     memory = VoiceMemory(state["keys"].shape[0], state["keys"].shape[1], state["values"].shape[1])
     memory.load_state_dict(state)
-    ids = config["voice_memory"].get("voices", [])
+    ids = record.voices
     voice_prints = (
         {str(i): p.numpy() for i, p in zip(ids, prints, strict=True)}
         if prints is not None and len(ids) == len(prints)
         else {}
     )
-    start = bool(config["voice_memory"].get("start", True))
-    return SpeakerTools(encoder.eval(), memory.eval(), voice_prints, start)
+    return SpeakerTools(encoder.eval(), memory.eval(), voice_prints, record.start)

@@ -25,6 +25,7 @@ from metavoice_app.core.device import resolve_device
 from metavoice_app.core.model.acoustic import AcousticModel, Batch
 from metavoice_app.core.model.checkpoint import Voice, read_weights, save_model
 from metavoice_app.core.model.config import ModelConfig
+from metavoice_app.core.model.folder import TrainingRecord
 from metavoice_app.core.train.corpus.store import Corpus
 from metavoice_app.core.train.data import CorpusData
 
@@ -215,15 +216,15 @@ class Trainer:
             # aligner keeps whatever start the model had (perhaps a meta-learned one).
             with torch.no_grad():
                 self.model.speaker_init.copy_(self.model.speaker_embedding.weight.mean(0))
-        training = {
-            "steps": self.step,
-            "epochs": self.epoch,
-            "hours": round(self.seconds / 3600, 2),
-            "device": str(self.device),
-            "best_validation_loss": round(self.best, 4),
-            "utterances": len(self.data.items),
-            "minutes_of_speech": round(self.data.n_frames / 6000, 1),
-        }
+        training = TrainingRecord(
+            steps=self.step,
+            epochs=self.epoch,
+            hours=round(self.seconds / 3600, 2),
+            device=str(self.device),
+            best_validation_loss=round(self.best, 4),
+            utterances=len(self.data.items),
+            minutes_of_speech=round(self.data.n_frames / 6000, 1),
+        )
         return save_model(
             self.model, folder, self.voices, pick_default_voice(self.voices), training
         )

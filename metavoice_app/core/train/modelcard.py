@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
 from metavoice_app.core.atomic import atomic_write_text
-from metavoice_app.core.model.checkpoint import CONFIG, load_model, read_info
+from metavoice_app.core.model.checkpoint import load_model, read_info
 from metavoice_app.core.train.corpus.store import Corpus
 
 CREDITS = """\
@@ -32,7 +31,7 @@ def postfilter_section(folder: Path) -> list[str]:
     postfilter = info.postfilter
     if postfilter.is_identity:
         return []
-    fitted = json.loads((folder / CONFIG).read_text(encoding="utf-8"))["synthesis"]["fitted"]
+    fitted = info.postfilter_fit
     gains = postfilter.envelope_gain
     return [
         POSTFILTER_HEADING,
@@ -102,19 +101,19 @@ def write_model_card(folder: Path, corpus_dir: Path | None = None, notes: str = 
         "",
         "## Training",
         "",
-        f"- steps: {training.get('steps')}, epochs: {training.get('epochs')}, "
-        f"time: {training.get('hours')} h on {training.get('device')}",
-        f"- best validation loss: {training.get('best_validation_loss')}",
-        f"- data: {training.get('utterances')} utterances, "
-        f"{training.get('minutes_of_speech')} minutes",
-        f"- few-shot initialisation: {training.get('init', 'average training voice (no meta-learning yet)')}",
+        f"- steps: {training.steps}, epochs: {training.epochs}, "
+        f"time: {training.hours} h on {training.device}",
+        f"- best validation loss: {training.best_validation_loss}",
+        f"- data: {training.utterances} utterances, {training.minutes_of_speech} minutes",
+        "- few-shot initialisation: "
+        + (training.init or "average training voice (no meta-learning yet)"),
         f"- default voice: `{info.default_voice}`",
     ]
-    meta = training.get("meta")
-    if isinstance(meta, dict):
+    meta = training.meta
+    if meta is not None:
         lines += [
-            f"- meta-training: {meta.get('algorithm')}, {training.get('meta_steps')} meta-steps "
-            f"({training.get('meta_hours')} h on {training.get('meta_ranks')} process(es)), "
+            f"- meta-training: {meta.get('algorithm')}, {training.meta_steps} meta-steps "
+            f"({training.meta_hours} h on {training.meta_ranks} process(es)), "
             f"{meta.get('tasks_per_step')} speakers per step; inner loop: {meta.get('params')}, "
             f"{meta.get('inner_steps')} {meta.get('inner_optimizer', 'sgd')} steps at "
             f"{meta.get('inner_lr')} (speaker vector {meta.get('inner_speaker_lr')}), which "
@@ -129,15 +128,14 @@ def write_model_card(folder: Path, corpus_dir: Path | None = None, notes: str = 
                 else ""
             ),
         ]
-    model_config = json.loads((folder / CONFIG).read_text(encoding="utf-8"))
-    memory = model_config.get("voice_memory")
-    if isinstance(memory, dict):
+    memory = info.voice_memory
+    if memory is not None:
         lines += [
-            f"- speaker encoder and voice memory attached: {memory.get('prototypes')} "
-            f"prototypes fitted to {memory.get('speakers')} training voices; adaptation starts "
+            f"- speaker encoder and voice memory attached: {memory.prototypes} "
+            f"prototypes fitted to {memory.speakers} training voices; adaptation starts "
             + (
                 "from the memory's blend of known voices"
-                if memory.get("start", True)
+                if memory.start
                 else "from the model's starting vector (the encoder serves the similarity "
                 "meter and the voice map)"
             ),

@@ -10,15 +10,15 @@ Training-time only (it reads the corpus); the app loads what this writes with
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
 from safetensors.torch import save
 
-from metavoice_app.core.atomic import atomic_write_bytes, atomic_write_text
-from metavoice_app.core.model.checkpoint import CONFIG, load_model
+from metavoice_app.core.atomic import atomic_write_bytes
+from metavoice_app.core.model.checkpoint import load_model
+from metavoice_app.core.model.folder import ModelFolder, VoiceMemoryRecord
 from metavoice_app.core.speaker.bundle import ENCODER_FILE, MEMORY_FILE, VOICE_PRINTS
 from metavoice_app.core.speaker.memory import VoiceMemory
 from metavoice_app.core.train.corpus.store import Corpus
@@ -64,12 +64,5 @@ def attach(
     state = {k: v.detach().contiguous() for k, v in memory.state_dict().items()}
     state[VOICE_PRINTS] = torch.from_numpy(np.stack(embeddings)).float()
     atomic_write_bytes(model_dir / MEMORY_FILE, save(state))
-    config = json.loads((model_dir / CONFIG).read_text(encoding="utf-8"))
-    config["speaker_encoder"] = encoder.config.to_dict()
-    config["voice_memory"] = {
-        "prototypes": int(memory.keys.shape[0]),
-        "speakers": len(embeddings),
-        "voices": ids,
-        "start": memory_start,
-    }
-    atomic_write_text(model_dir / CONFIG, json.dumps(config, indent=1) + "\n")
+    record = VoiceMemoryRecord(int(memory.keys.shape[0]), len(embeddings), tuple(ids), memory_start)
+    ModelFolder(model_dir).set_speaker_tools(encoder.config.to_dict(), record)
