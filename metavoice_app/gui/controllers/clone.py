@@ -667,6 +667,7 @@ class CloneController(QObject):
                     config=config,
                     progress=progress,
                     cancelled=lambda: ctx.cancelled,
+                    keep_takes_in=self.library,
                 )
             except AdaptationCancelled:
                 raise Cancelled from None
@@ -736,9 +737,14 @@ class CloneController(QObject):
         self.cloned = result
         self.wizard.adapted(result.path)
         self.page.show_banner("")
+        kept = (
+            f" Note: {result.takes_problem}."
+            if result.takes_problem
+            else " Its recordings are kept with it, to re-create it when the model is updated."
+        )
         self.page.done.message.setText(
             f"Your voice “{result.manifest.name}” is ready and saved in your "
-            "library. Listen to the preview, or start speaking."
+            f"library. Listen to the preview, or start speaking.{kept}"
         )
         similarity = result.manifest.similarity
         self.page.done.similarity.setText(
