@@ -304,6 +304,9 @@ class DoneStep(QWidget):
         self.similarity = QLabel()
         self.similarity.setWordWrap(True)
         self.similarity.setAccessibleName("Similarity to your takes")
+        self.play_problem = QLabel()  # why the preview could not be played, if it could not
+        self.play_problem.setWordWrap(True)
+        self.play_problem.setVisible(False)
         self.back_button = _back_button()
         self.play_button = QPushButton("Play the preview")
         self.speak_button = QPushButton("Speak with this voice")
@@ -311,6 +314,7 @@ class DoneStep(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.message)
         layout.addWidget(self.similarity)
+        layout.addWidget(self.play_problem)
         row = QHBoxLayout()
         for button in (self.back_button, self.play_button, self.speak_button, self.again_button):
             row.addWidget(button)
