@@ -508,6 +508,9 @@ def test_the_wizards_play_buttons_show_stop_and_stop(
     controller.wizard.resume(_complete_session(app_paths, tmp_path, flite_speech))
     controller._show()
     first = page.review.rows[0].play_button
+    for row in page.review.rows:  # each take shows its waveform
+        assert len(row.wave.peaks) == 160 and row.wave.peaks.max() > 0.1
+        assert row.wave.peaks.min() < row.wave.peaks.max() / 2  # its shape, not a block
     first.click()
     assert wizard.player.playing and first.text() == "Stop"
     second = page.review.rows[1].play_button

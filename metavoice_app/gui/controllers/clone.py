@@ -97,6 +97,7 @@ class CloneController(QObject):
         self._untranscribed: list[Path] = []
         self.transcript_dialog: TranscriptDialog | None = None
         self._row_toggles: list[PlayToggle] = []  # the review's Play buttons
+        self._take_audio_cache: dict[tuple[Path, int], np.ndarray] = {}
         self._timer = QTimer(self)
         self._timer.setInterval(50)
         self._timer.timeout.connect(self._refresh_meters)
@@ -281,6 +282,7 @@ class CloneController(QObject):
         if self.adapt_task is not None and self.adapt_task.is_running():
             self.adapt_task.cancel()
         self.wizard.start_over()
+        self._take_audio_cache.clear()
         self.page.show_banner("")
         consent = self.page.consent
         consent.name_edit.clear()  # the next voice may be someone else's
@@ -595,6 +597,7 @@ class CloneController(QObject):
             toggle = PlayToggle(row.play_button, self.player)
             toggle.requested.connect(lambda p=take.path, t=toggle: self._play_file(p, t))
             toggles.append(toggle)
+            row.wave.set_audio(self._take_audio(take.path))
             if take.prompt is not None:
                 row.rerecord_button.clicked.connect(
                     lambda _c=False, i=take.prompt: self._rerecord(i)
@@ -619,6 +622,21 @@ class CloneController(QObject):
         if not review.name_edit.text().strip():
             review.name_edit.setText(session.voice_name or session.speaker_name)
         self._review_changed()
+
+    def _take_audio(self, path: Path) -> np.ndarray:
+        """A take's audio for its waveform, read once per version of the file (the review
+        is shown again after every change to it)."""
+        try:
+            key = (path, path.stat().st_mtime_ns)
+            if key not in self._take_audio_cache:
+                self._take_audio_cache = {
+                    k: v for k, v in self._take_audio_cache.items() if k[0] != path
+                }
+                self._take_audio_cache[key] = load_audio(path)
+            return self._take_audio_cache[key]
+        except (AudioFileError, OSError) as exc:
+            log.warning("cannot show the waveform of %s: %s", path, exc)
+            return np.zeros(0, dtype=np.float32)
 
     def _review_changed(self) -> None:
         review, created = self.page.review, self.wizard.created

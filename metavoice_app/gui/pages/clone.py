@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from metavoice_app.core.adapt.wizard import STEP_NAMES
 from metavoice_app.gui.pages.base import AreaPage
+from metavoice_app.gui.widgets.waveform import WaveformStrip
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 
@@ -186,6 +187,7 @@ class TakeRow(QWidget):
         super().__init__()
         self.label = QLabel(f"{number}. {text}")
         self.label.setWordWrap(True)
+        self.wave = WaveformStrip()
         self.problem = QLabel(problem)
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #d04040;")
@@ -204,6 +206,7 @@ class TakeRow(QWidget):
         for button in (self.play_button, self.rerecord_button, self.remove_button):
             row.addWidget(button)
         layout.addLayout(row)
+        layout.addWidget(self.wave)
         layout.addWidget(self.problem)
         layout.addWidget(self.keep_box)
 
