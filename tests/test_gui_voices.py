@@ -241,3 +241,18 @@ def test_export_carries_the_takes_when_chosen(
     assert "with its recordings" in page.status.text()
     carried = read_profile(tmp_path / "banked.mvoice").takes
     assert carried is not None and len(carried.takes) == 2
+
+
+def test_before_the_model_loads_no_voice_is_called_this_models(
+    qtbot: QtBot, app_paths: AppPaths, tiny_model_dir: Path
+) -> None:
+    model_id = read_info(tiny_model_dir).model_id
+    app_paths.voices_dir.mkdir(parents=True, exist_ok=True)
+    _profile(app_paths.voices_dir / "ada.mvoice", "f" * 64, "Ada")
+    win = create_main_window(app_paths, device_override="cpu", model_dir=tiny_model_dir)
+    qtbot.addWidget(win)
+    assert win.engines.engine is None  # its loading ends on the event loop, not yet run
+    assert win.voices_page.table.item(0, 4).text() == "ffffffff"
+    qtbot.waitUntil(lambda: win.engines.engine is not None, timeout=60_000)
+    assert win.voices_page.table.item(0, 4).text().startswith("another model (ffffffff)")
+    assert model_id != "f" * 64

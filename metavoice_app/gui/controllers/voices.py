@@ -97,7 +97,9 @@ class VoicesController(QObject):
                 cells = [entry.path.name, "", "", "", f"unusable: {entry.problem}"]
             else:
                 base = "this model"
-                if model_id is not None and m.base_model_id != model_id:
+                if model_id is None:  # still loading: nothing to compare with yet
+                    base = m.base_model_id[:8]
+                elif m.base_model_id != model_id:
                     base = (
                         f"another model ({m.base_model_id[:8]}): re-create it"
                         if entry.takes_kept
