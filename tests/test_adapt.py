@@ -407,3 +407,45 @@ def test_adapt_cli_explains_empty_folders_bad_steps_and_existing_profiles(
     assert out.read_bytes() == b"an earlier voice"
     assert main([*_adapt_args(takes_dir, out, tiny_model_dir), "--force"]) == 0
     assert read_profile(out).manifest.consent.speaker_name == "Alan"
+
+
+def test_adapt_keeps_the_takes_and_profile_rebuild_recreates_the_voice(
+    tiny_model_dir: Path,
+    takes_dir: Path,
+    tmp_path: Path,
+    app_paths: AppPaths,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from metavoice_app.core.profiles.library import VoiceLibrary
+    from metavoice_app.core.profiles.mvoice import save_profile
+
+    app_paths.voices_dir.mkdir(parents=True, exist_ok=True)
+    profile = app_paths.voices_dir / "alan.mvoice"
+    model = ["--model", str(tiny_model_dir)]
+    args = ["adapt", str(takes_dir), "--out", str(profile), "--speaker-name", "Alan"]
+    assert main([*args, "--steps", "1", *model]) == 0, capsys.readouterr().err
+    library = VoiceLibrary(app_paths.voices_dir)
+    voice_id = read_profile(profile).manifest.id
+    stored = library.takes(voice_id)
+    assert stored is not None and [t.text for t in stored.takes] == LINES
+    assert main(["profile", "rebuild", "Alan", *model]) == 1
+    assert "already made for the model in use" in capsys.readouterr().err
+
+    loaded = read_profile(profile)  # the model is retrained: the voice was made for the old
+    loaded.manifest.base_model_id = "f" * 64
+    save_profile(profile, loaded.manifest, loaded.tensors, loaded.preview, loaded.preview_rate)
+    assert main(["profile", "list"]) == 0
+    assert "takes kept\tmodel ffffffff" in capsys.readouterr().out
+    assert main(["profile", "rebuild", "Alan", "--steps", "2", *model, "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "re-created 'Alan' for this model from 5 takes" in out
+    _, info = load_model(tiny_model_dir)
+    rebuilt = read_profile(profile, info.model_id)
+    assert rebuilt.manifest.id == voice_id and rebuilt.manifest.recipe["steps"] == 2
+
+    assert main(["profile", "export", "Alan", str(tmp_path / "plain.mvoice")]) == 0
+    assert read_profile(tmp_path / "plain.mvoice").takes is None
+    banked = tmp_path / "banked.mvoice"
+    assert main(["profile", "export", "Alan", str(banked), "--with-takes"]) == 0
+    carried = read_profile(banked).takes
+    assert carried is not None and len(carried.takes) == 5

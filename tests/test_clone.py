@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 
 from metavoice_app.core.adapt.adapter import AdaptationCancelled, AdaptConfig
-from metavoice_app.core.adapt.clone import clone_voice
+from metavoice_app.core.adapt.clone import clone_voice, recreate_voice
 from metavoice_app.core.adapt.takes import Take, load_takes
 from metavoice_app.core.profiles import mvoice
 from metavoice_app.core.profiles.library import VoiceLibrary
@@ -98,3 +98,86 @@ def test_cancelling_while_the_preview_is_made_writes_nothing(
             cancelled=lambda: len(done) >= 2,  # true only once every step has run
         )
     assert done == [1, 2] and library.entries() == []
+
+
+def _made_for_another_model(path: Path) -> None:
+    """Rewrite a profile as if made for an earlier model (the engine was retrained)."""
+    profile = mvoice.read_profile(path)
+    profile.manifest.base_model_id = "e" * 64
+    mvoice.save_profile(
+        path, profile.manifest, profile.tensors, profile.preview, profile.preview_rate
+    )
+
+
+def test_a_voice_keeps_its_takes_and_is_recreated_for_a_new_model(
+    engine: SpeechEngine, takes: list[Take], tmp_path: Path, flite_speech
+) -> None:
+    consent = tmp_path / "consent.wav"
+    sf.write(consent, flite_speech("I agree.", "awb"), 16000)
+    library = VoiceLibrary(tmp_path / "voices")
+    cloned = clone_voice(
+        engine,
+        takes,
+        name="Alan",
+        speaker_name="Alan",
+        consent_recording=consent,
+        destination=library.new_path,
+        config=AdaptConfig(steps=2),
+        keep_takes_in=library,
+    )
+    assert cloned.takes_problem == ""
+    stored = library.takes(cloned.manifest.id)
+    assert stored is not None and [t.text for t in stored.takes] == LINES
+    assert stored.consent_recording == consent.read_bytes()
+    assert all(len(s.audio) == len(t.audio) for s, t in zip(stored.takes, takes, strict=True))
+    [entry] = library.entries()
+    assert entry.takes_kept
+
+    _made_for_another_model(cloned.path)
+    old = mvoice.read_profile(cloned.path).manifest
+    steps: list[int] = []
+    again = recreate_voice(
+        engine, library, cloned.path, AdaptConfig(steps=2), lambda p: steps.append(p.step)
+    )
+    assert again.path == cloned.path and steps == [1, 2]
+    new = mvoice.read_profile(cloned.path, engine.info.model_id).manifest
+    assert new.id == old.id and new.name == "Alan" and new.takes == 3
+    assert new.consent == old.consent  # the person's consent is carried, not re-dated
+    assert new.recipe["recreated"]["from_model"] == "e" * 64
+    [set_aside] = list((library.trash).glob("*.mvoice"))
+    assert mvoice.read_profile(set_aside).manifest.base_model_id == "e" * 64
+    with pytest.raises(mvoice.ProfileError, match="already made for the model in use"):
+        recreate_voice(engine, library, cloned.path)
+
+
+def test_recreating_is_refused_without_takes_and_changes_nothing_when_cancelled(
+    engine: SpeechEngine, takes: list[Take], tmp_path: Path
+) -> None:
+    library = VoiceLibrary(tmp_path / "voices")
+    bare = clone_voice(
+        engine,
+        takes,
+        name="Bare",
+        speaker_name="Bare",
+        consent_recording=None,
+        destination=library.new_path,
+        config=AdaptConfig(steps=1),
+    )
+    _made_for_another_model(bare.path)
+    with pytest.raises(mvoice.ProfileError, match="no recordings kept with it"):
+        recreate_voice(engine, library, bare.path)
+    kept = clone_voice(
+        engine,
+        takes,
+        name="Kept",
+        speaker_name="Kept",
+        consent_recording=None,
+        destination=library.new_path,
+        config=AdaptConfig(steps=1),
+        keep_takes_in=library,
+    )
+    _made_for_another_model(kept.path)
+    before = kept.path.read_bytes()
+    with pytest.raises(AdaptationCancelled):
+        recreate_voice(engine, library, kept.path, AdaptConfig(steps=3), cancelled=lambda: True)
+    assert kept.path.read_bytes() == before and not library.trash.exists()

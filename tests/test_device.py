@@ -106,7 +106,7 @@ def test_every_subcommand_honours_the_device_or_refuses_a_gpu() -> None:
     from metavoice_app.cli import build_parser
 
     leaves = _leaf_commands(build_parser())
-    assert {"metavoice train base", "metavoice bench tts", "metavoice profile"} <= {
+    assert {"metavoice train base", "metavoice bench tts", "metavoice profile rebuild"} <= {
         p.prog for p in leaves
     }
     for leaf in leaves:
@@ -179,7 +179,7 @@ def test_training_and_benchmarks_on_cuda_without_a_gpu_are_a_one_line_error(
         (["train", "align", "--corpus", "{tmp}", "--model", "{tmp}"], "metavoice train align"),
         (["train", "corpus", "--out", "{out}", "--text", "{tmp}/t.txt"], "metavoice train corpus"),
         (["bench", "adapt", "--model", "{tmp}", "--shared", "{tmp}"], "metavoice bench adapt"),
-        (["profile", "list"], "metavoice profile"),
+        (["profile", "list"], "metavoice profile list"),
     ],
 )
 def test_commands_that_run_on_the_cpu_refuse_a_gpu_by_name(

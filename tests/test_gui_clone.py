@@ -17,6 +17,7 @@ from metavoice_app.core.adapt.session import CloneSession
 from metavoice_app.core.adapt.takes import features_path
 from metavoice_app.core.adapt.wizard import Step
 from metavoice_app.core.paths import AppPaths
+from metavoice_app.core.profiles.library import VoiceLibrary
 from metavoice_app.core.profiles.mvoice import read_profile
 from metavoice_app.core.settings import Settings, save_settings
 from metavoice_app.gui.app import create_main_window
@@ -143,7 +144,7 @@ def test_wizard_end_to_end(
         assert "Good take" in page.prompts.verdict.text()
         # the take is on disk the moment it is recorded
         assert controller.wizard.attempt is not None and controller.wizard.attempt.exists()
-        qtbot.mouseClick(page.prompts.accept_button, Qt.MouseButton.LeftButton)
+        qtbot.keyClick(page.prompts.record_button, Qt.Key.Key_Return)  # Enter accepts it
         # analysed as it is accepted, and the analysis kept for adaptation
         take = session.takes_dir / f"{index + 1:02d}.wav"
         qtbot.waitUntil(features_path(take).exists, timeout=60_000)
@@ -186,6 +187,18 @@ def test_wizard_end_to_end(
     assert manifest.name == "Ada's voice" and manifest.takes == 3
     assert manifest.consent.speaker_name == "Ada Lovelace"
     assert manifest.consent.recording_sha256  # fingerprint of consent.wav
+    # its takes and consent recording are kept with it, to re-create it for a new model
+    kept = VoiceLibrary(app_paths.voices_dir).takes(manifest.id)
+    assert kept is not None and [t.text for t in kept.takes] == session.prompts
+    assert kept.consent_recording == (session.folder / "consent.wav").read_bytes()
+    assert "recordings are kept with it" in page.done.message.text()
+    # Back shows the review again, but it cannot make a second voice of this session
+    qtbot.mouseClick(page.done.back_button, Qt.MouseButton.LeftButton)
+    assert page.steps.currentIndex() == REVIEW
+    assert review.create_button.text() == "Next" and not review.name_edit.isEnabled()
+    qtbot.mouseClick(review.create_button, Qt.MouseButton.LeftButton)
+    assert page.steps.currentIndex() == DONE and controller.adapt_task.is_running() is False
+    assert len(list(app_paths.voices_dir.glob("*.mvoice"))) == 1
 
     qtbot.mouseClick(page.done.speak_button, Qt.MouseButton.LeftButton)
     assert wizard.current_area() is Area.SPEAK
@@ -481,3 +494,88 @@ def test_the_similarity_meter_shows_the_encoders_estimate(wizard: MainWindow) ->
     controller._adapt_progress(AdaptProgress(5, 20, 1.4, 1.6, 9.0, similarity=0.734))
     assert not step.similarity_meter.isHidden() and step.similarity_meter.value() == 73
     assert "0.73" in step.similarity.text()
+
+
+def test_the_wizards_play_buttons_show_stop_and_stop(
+    wizard: MainWindow,
+    qtbot: QtBot,
+    flite_speech,
+    app_paths: AppPaths,
+    tmp_path: Path,
+    silent_speakers: None,
+) -> None:
+    controller, page = wizard.clone_controller, wizard.clone_page
+    controller.wizard.resume(_complete_session(app_paths, tmp_path, flite_speech))
+    controller._show()
+    first = page.review.rows[0].play_button
+    for row in page.review.rows:  # each take shows its waveform
+        assert len(row.wave.peaks) == 160 and row.wave.peaks.max() > 0.1
+        assert row.wave.peaks.min() < row.wave.peaks.max() / 2  # its shape, not a block
+    first.click()
+    assert wizard.player.playing and first.text() == "Stop"
+    second = page.review.rows[1].play_button
+    second.click()  # another take takes the player
+    assert first.text() == "Play" and second.text() == "Stop"
+    second.click()
+    assert not wizard.player.playing and second.text() == "Play"
+    controller.wizard.rerecord(0)  # the first sentence, recorded again
+    controller._show()
+    assert page.steps.currentIndex() == PROMPTS
+    controller.wizard.recorded(tmp_path / "0.wav")  # an attempt, as if just recorded
+    page.prompts.play_button.setEnabled(True)
+    page.prompts.play_button.click()
+    assert wizard.player.playing and page.prompts.play_button.text() == "Stop"
+    page.prompts.play_button.click()
+    assert not wizard.player.playing and page.prompts.play_button.text() == "Play"
+
+
+def test_import_starts_in_the_users_folder_and_asks_for_missing_words_with_play(
+    wizard: MainWindow,
+    qtbot: QtBot,
+    flite_speech,
+    app_paths: AppPaths,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    silent_speakers: None,
+) -> None:
+    import soundfile as sf
+    from PySide6.QtWidgets import QFileDialog
+
+    controller, page = wizard.clone_controller, wizard.clone_page
+    qtbot.mouseClick(page.microphone.import_button, Qt.MouseButton.LeftButton)
+    page.consent.name_edit.setText("Ada")
+    qtbot.mouseClick(page.consent.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(page.consent.next_button, Qt.MouseButton.LeftButton)
+    bare = []
+    for index, line in enumerate(["One small step.", "Two large leaps."]):
+        bare.append(tmp_path / f"bare{index}.wav")
+        sf.write(bare[-1], flite_speech(line, "awb"), 16000)
+    seen: list[str] = []
+
+    def choose(_parent: object, _caption: str, folder: str, _filter: str = ""):
+        seen.append(folder)
+        return [str(p) for p in bare], ""
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", staticmethod(choose))
+    monkeypatch.chdir(tmp_path / "..")  # not where the dialog starts
+    page.prompts.import_button.click()
+    assert seen == [str(app_paths.exports_dir)]
+    dialog = controller.transcript_dialog
+    assert dialog is not None and dialog.isVisible() and "bare0.wav" in dialog.prompt.text()
+    assert not dialog.add_button.isEnabled()
+    dialog.play_button.click()  # listen while typing
+    assert wizard.player.playing and dialog.play_button.text() == "Stop"
+    dialog.text_edit.setText("One small step.")
+    dialog.add_button.click()
+    assert not wizard.player.playing  # closing the box stops its play
+    second = controller.transcript_dialog
+    assert second is not None and second is not dialog and "bare1.wav" in second.prompt.text()
+    second.skip_button.click()
+    assert controller.transcript_dialog is None
+    session = controller.session
+    assert session is not None and len(session.imported) == 1
+    assert session.imported_text(session.imported[0]) == "One small step."
+    page.prompts.import_button.click()  # the next import starts where the last one was
+    assert seen[-1] == str(tmp_path)
+    controller.transcript_dialog.skip_button.click()
+    controller.transcript_dialog.skip_button.click()

@@ -155,3 +155,104 @@ def test_preview_button_plays_and_stops(window: MainWindow, silent_speakers: Non
     assert window.player.playing and page.play_button.text() == "Stop"
     page.play_button.click()
     assert not window.player.playing and page.play_button.text() == "Play preview"
+
+
+@pytest.fixture
+def old_voice(window: MainWindow, app_paths: AppPaths, flite_speech) -> Path:
+    """A voice made for an earlier model (the engine was retrained), with its takes kept."""
+    from metavoice_app.core.audio.prep import normalize_loudness, trim_silence
+    from metavoice_app.core.profiles.library import VoiceLibrary
+    from metavoice_app.core.profiles.takes import StoredTake, VoiceTakes
+
+    path = _profile(app_paths.voices_dir / "old.mvoice", "f" * 64, "Old")
+    lines = ["The birch canoe slid on the smooth planks.", "Rice is often served in round bowls."]
+    takes = [StoredTake(t, normalize_loudness(trim_silence(flite_speech(t, "awb")))) for t in lines]
+    library = VoiceLibrary(app_paths.voices_dir)
+    library.keep_takes(read_profile(path).manifest.id, VoiceTakes(takes))
+    _profile(app_paths.voices_dir / "bare.mvoice", "f" * 64, "Bare")  # no takes kept
+    window.voices_controller.refresh()
+    return path
+
+
+def _row(window: MainWindow, name: str) -> int:
+    table = window.voices_page.table
+    return next(r for r in range(table.rowCount()) if table.item(r, 0).text() == name)
+
+
+def test_a_voice_for_another_model_is_shown_as_such_and_recreated(
+    window: MainWindow, qtbot: QtBot, old_voice: Path, app_paths: AppPaths
+) -> None:
+    from metavoice_app.core.adapt.adapter import AdaptConfig
+
+    page, controller = window.voices_page, window.voices_controller
+    controller.rebuild_config = AdaptConfig(steps=2)
+    page.table.selectRow(_row(window, "Bare"))
+    assert "no takes to re-create it" in page.table.item(_row(window, "Bare"), 4).text()
+    assert not page.speak_button.isEnabled() and page.play_button.isEnabled()
+    assert page.rebuild_button.isVisible() and not page.rebuild_button.isEnabled()
+    page.table.selectRow(_row(window, "Ada"))
+    assert page.speak_button.isEnabled() and not page.rebuild_button.isVisible()
+
+    page.table.selectRow(_row(window, "Old"))
+    assert page.table.item(_row(window, "Old"), 4).text().endswith("re-create it")
+    assert not page.speak_button.isEnabled() and page.rebuild_button.isEnabled()
+    page.rebuild_button.click()
+    assert page.rebuild_progress.isVisible() and page.cancel_rebuild_button.isVisible()
+    assert not page.delete_button.isEnabled()  # nothing changes the library meanwhile
+    qtbot.waitUntil(lambda: controller.rebuild_task is None, timeout=120_000)
+    assert "Re-created “Old” for this model" in page.status.text()
+    model_id = window.engines.engine.info.model_id
+    assert read_profile(old_voice, model_id).manifest.name == "Old"
+    assert page.table.item(_row(window, "Old"), 4).text() == "this model"
+    assert controller.selected().path == old_voice and page.speak_button.isEnabled()
+    assert not page.rebuild_progress.isVisible()
+    [set_aside] = (app_paths.voices_dir / ".trash").glob("*.mvoice")
+    assert read_profile(set_aside).manifest.base_model_id == "f" * 64
+    combo = window.speak_page.voice_combo
+    assert any(combo.itemText(i) == "Old (your voice)" for i in range(combo.count()))
+
+
+def test_cancelling_a_recreation_leaves_the_voice_as_it_was(
+    window: MainWindow, qtbot: QtBot, old_voice: Path
+) -> None:
+    page, controller = window.voices_page, window.voices_controller
+    before = old_voice.read_bytes()
+    page.table.selectRow(_row(window, "Old"))
+    assert controller.rebuild() is not None
+    page.cancel_rebuild_button.click()
+    qtbot.waitUntil(lambda: controller.rebuild_task is None, timeout=120_000)
+    assert "Cancelled; “Old” is unchanged." in page.status.text()
+    assert old_voice.read_bytes() == before
+    assert page.rebuild_button.isEnabled()
+
+
+def test_export_carries_the_takes_when_chosen(
+    window: MainWindow, old_voice: Path, tmp_path: Path
+) -> None:
+    page, controller = window.voices_page, window.voices_controller
+    page.table.selectRow(_row(window, "Ada"))
+    assert not page.export_takes_box.isEnabled()  # no takes kept for Ada
+    page.table.selectRow(_row(window, "Old"))
+    assert page.export_takes_box.isEnabled()
+    controller.export(controller.selected(), tmp_path / "plain.mvoice")
+    assert read_profile(tmp_path / "plain.mvoice").takes is None
+    page.export_takes_box.setChecked(True)
+    controller.export(controller.selected(), tmp_path / "banked.mvoice")
+    assert "with its recordings" in page.status.text()
+    carried = read_profile(tmp_path / "banked.mvoice").takes
+    assert carried is not None and len(carried.takes) == 2
+
+
+def test_before_the_model_loads_no_voice_is_called_this_models(
+    qtbot: QtBot, app_paths: AppPaths, tiny_model_dir: Path
+) -> None:
+    model_id = read_info(tiny_model_dir).model_id
+    app_paths.voices_dir.mkdir(parents=True, exist_ok=True)
+    _profile(app_paths.voices_dir / "ada.mvoice", "f" * 64, "Ada")
+    win = create_main_window(app_paths, device_override="cpu", model_dir=tiny_model_dir)
+    qtbot.addWidget(win)
+    assert win.engines.engine is None  # its loading ends on the event loop, not yet run
+    assert win.voices_page.table.item(0, 4).text() == "ffffffff"
+    qtbot.waitUntil(lambda: win.engines.engine is not None, timeout=60_000)
+    assert win.voices_page.table.item(0, 4).text().startswith("another model (ffffffff)")
+    assert model_id != "f" * 64

@@ -21,6 +21,7 @@ from metavoice_app.core.profiles.mvoice import (
     read_profile,
     save_profile,
 )
+from metavoice_app.core.profiles.takes import StoredTake, VoiceTakes
 
 MODEL_ID = "a" * 64
 SHAPES = {"speaker": (16,), "decoder.scale": (2, 8)}
@@ -297,3 +298,115 @@ def test_profile_import_refuses_tensors_the_model_cannot_use(
     save_profile(fitting, manifest, {"speaker": torch.randn(16)}, np.zeros(160), 16000)
     assert main(["profile", "import", str(fitting), "--model", str(tiny_model_dir)]) == 0
     assert len(list(app_paths.voices_dir.glob("*.mvoice"))) == 1
+
+
+def _voice_takes(count: int = 2) -> VoiceTakes:
+    rng = np.random.default_rng(0)
+    return VoiceTakes(
+        [StoredTake(f"Sentence {n}.", 0.1 * rng.standard_normal(16000)) for n in range(count)],
+        b"RIFF consent as recorded",
+    )
+
+
+def test_a_profile_carries_its_takes_only_when_asked(profile_path: Path, tmp_path: Path) -> None:
+    library = VoiceLibrary(tmp_path / "voices")
+    target = library.add(profile_path, MODEL_ID, SHAPES)
+    voice_id = read_profile(target).manifest.id
+    assert library.takes(voice_id) is None and not library.entries()[0].takes_kept
+    with pytest.raises(ProfileError, match="no takes kept with it"):
+        library.export(target, tmp_path / "with.mvoice", with_takes=True)
+    library.keep_takes(voice_id, _voice_takes())
+    assert library.entries()[0].takes_kept
+    plain = read_profile(library.export(target, tmp_path / "plain.mvoice"))
+    assert plain.takes is None
+    carried = read_profile(library.export(target, tmp_path / "with.mvoice", with_takes=True))
+    assert carried.takes is not None
+    assert [t.text for t in carried.takes.takes] == ["Sentence 0.", "Sentence 1."]
+    assert carried.takes.consent_recording == b"RIFF consent as recorded"
+    np.testing.assert_allclose(
+        carried.takes.takes[0].audio, _voice_takes().takes[0].audio, atol=1e-4
+    )
+    # a new installation: the takes come out of the file into its library, which keeps
+    # its profile plain
+    other = VoiceLibrary(tmp_path / "elsewhere")
+    imported = other.add(tmp_path / "with.mvoice", MODEL_ID, SHAPES)
+    assert read_profile(imported).takes is None
+    stored = other.takes(voice_id)
+    assert stored is not None and len(stored.takes) == 2
+
+
+def test_a_voice_for_another_model_comes_in_only_with_its_takes(
+    profile_path: Path, tmp_path: Path
+) -> None:
+    library = VoiceLibrary(tmp_path / "voices")
+    library.keep_takes(read_profile(profile_path).manifest.id, _voice_takes())
+    with_takes = library.export(profile_path, tmp_path / "with.mvoice", with_takes=True)
+    newer = VoiceLibrary(tmp_path / "newer")
+    with pytest.raises(ProfileError, match="another speech model"):
+        newer.add(profile_path, "b" * 64, SHAPES)
+    target = newer.add(with_takes, "b" * 64, SHAPES)  # to be re-created for model b
+    [entry] = newer.entries()
+    assert entry.path == target and entry.takes_kept
+    assert entry.manifest is not None and entry.manifest.base_model_id == MODEL_ID
+
+
+def test_the_size_cap_is_raised_only_for_a_profile_with_takes(
+    profile_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    library = VoiceLibrary(tmp_path / "voices")
+    library.keep_takes(read_profile(profile_path).manifest.id, _voice_takes())
+    with_takes = library.export(profile_path, tmp_path / "with.mvoice", with_takes=True)
+    monkeypatch.setattr(mvoice, "MAX_FILE_BYTES", profile_path.stat().st_size + 10)
+    assert read_profile(with_takes).takes is not None
+    padded = _rewrite(profile_path, tmp_path / "padded.mvoice", {})
+    with zipfile.ZipFile(padded, "a", zipfile.ZIP_STORED) as zf:
+        zf.writestr("take01.flac", np.random.default_rng(0).bytes(60_000))
+    with pytest.raises(ProfileError, match="at most"):
+        read_profile(padded)  # takes members without their index do not raise the cap
+    monkeypatch.setattr(mvoice, "MAX_FILE_WITH_TAKES_BYTES", with_takes.stat().st_size - 1)
+    with pytest.raises(ProfileError, match="at most"):
+        read_profile(with_takes)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"take03.flac": b"x"}, "take03.flac not listed"),
+        ({"take01.flac": b"not audio"}, "take01.flac: the audio is damaged"),
+        ({"takes.json": b"[1]"}, "not a takes index"),
+        (
+            {
+                "takes.json": json.dumps(
+                    {
+                        "format_version": 1,
+                        "takes": [{"file": "../x", "text": "a"}],
+                        "consent": "consent.wav",
+                    }
+                ).encode()
+            },
+            "unexpected take file",
+        ),
+        ({"consent.wav": None}, "consent recording do not agree"),
+        ({"takes/take01.flac": b"x"}, "unexpected file"),
+    ],
+)
+def test_takes_in_a_profile_are_validated(
+    profile_path: Path, tmp_path: Path, change: dict[str, bytes | None], message: str
+) -> None:
+    library = VoiceLibrary(tmp_path / "voices")
+    library.keep_takes(read_profile(profile_path).manifest.id, _voice_takes())
+    with_takes = library.export(profile_path, tmp_path / "with.mvoice", with_takes=True)
+    evil = _rewrite(with_takes, tmp_path / "evil.mvoice", change)
+    with pytest.raises(ProfileError, match=re.escape(message)):
+        read_profile(evil)
+
+
+def test_kept_takes_in_the_library_are_validated_too(profile_path: Path, tmp_path: Path) -> None:
+    library = VoiceLibrary(tmp_path / "voices")
+    voice_id = read_profile(profile_path).manifest.id
+    library.keep_takes(voice_id, _voice_takes())
+    (library.takes_folder(voice_id) / "run.sh").write_text("rm -rf ~\n")
+    with pytest.raises(ProfileError, match=r"unexpected file 'run\.sh'"):
+        library.takes(voice_id)
+    with pytest.raises(ProfileError, match="not one takes are kept under"):
+        library.takes_folder("../../elsewhere")

@@ -70,6 +70,11 @@ def test_back_from_every_step(wizard: CloneWizard, tmp_path: Path) -> None:
     wizard.adapted(tmp_path / "v.mvoice")
     wizard.back()
     assert wizard.step == Step.REVIEW
+    # the review is shown again, but this session's voice is made: no second profile
+    assert not wizard.can_create("v") and not wizard.create_voice("v")
+    assert wizard.step == Step.REVIEW and not wizard.adapting
+    wizard.return_to_done()
+    assert wizard.step == Step.DONE
 
 
 def test_retry_after_a_failure_or_cancel(wizard: CloneWizard, tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ def _run(args: argparse.Namespace, paths: AppPaths) -> int:
     from metavoice_app.core.adapt.takes import load_takes
     from metavoice_app.core.atomic import check_writable
     from metavoice_app.core.model.checkpoint import ModelLoadError
+    from metavoice_app.core.profiles.library import VoiceLibrary
     from metavoice_app.core.profiles.mvoice import SUFFIX, ProfileError
     from metavoice_app.core.synth.engine import SpeechEngine
 
@@ -88,7 +89,10 @@ def _run(args: argparse.Namespace, paths: AppPaths) -> int:
             config=config,
             progress=report,
             fallback=lambda _manifest: _fallback(paths.voices_dir, args.out),
+            keep_takes_in=VoiceLibrary(paths.voices_dir),
         )
+        if cloned.takes_problem:
+            print(f"metavoice adapt: note: {cloned.takes_problem}", file=sys.stderr)
         if cloned.problem:  # e.g. the disk filled up: the voice is kept all the same
             print(
                 f"metavoice adapt: {cloned.problem}; the voice is saved in your library as "
@@ -123,7 +127,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="clone a voice from a folder of recordings into a .mvoice profile",
         description="FOLDER holds recordings (*.wav, *.flac) with same-stem *.txt "
         "transcripts, or a metadata.tsv (relpath, speaker, text). Bad takes are skipped with "
-        "the reason. A consent.wav in the folder is fingerprinted into the consent record.",
+        "the reason. A consent.wav in the folder is fingerprinted into the consent record. "
+        "The takes and the consent recording are kept in your voice library under the "
+        "voice's id, so that `metavoice profile rebuild` can re-create the voice when the "
+        "model is updated.",
     )
     parser.add_argument("folder", type=Path)
     parser.add_argument("--out", type=Path, required=True, help="profile file (.mvoice)")

@@ -356,6 +356,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         self.clone_controller.shutdown()
+        self.voices_controller.shutdown()
         self.speak_controller.shutdown()
         self.dub_controller.shutdown()
         for task in list(self._tasks):

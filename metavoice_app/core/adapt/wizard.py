@@ -202,11 +202,18 @@ class CloneWizard:
         return [take for take in self.takes() if take.used]
 
     # Adaptation ------------------------------------------------------------------------
+    @property
+    def created(self) -> bool:
+        """Whether this session has made its voice: Back from DONE shows the review again,
+        but one session makes one voice (another is "Clone another voice")."""
+        return self.profile is not None
+
     def can_create(self, name: str) -> bool:
         session = self.session
         return (
             self.step in (Step.REVIEW, Step.ADAPT)
             and not self.adapting
+            and not self.created
             and session is not None
             and session.has_consent
             and bool(name.strip())
@@ -222,6 +229,12 @@ class CloneWizard:
         self.failure, self.adapting = None, True
         self._go(Step.ADAPT)
         return True
+
+    def return_to_done(self) -> None:
+        """From the review of a session whose voice is made: back to DONE (the review's
+        button leads there instead of making a second voice)."""
+        if self.created and self.step == Step.REVIEW:
+            self._go(Step.DONE)
 
     def retry(self) -> bool:
         session = self.session

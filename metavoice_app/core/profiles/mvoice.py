@@ -4,12 +4,16 @@
                          shapes, training recipe, creation date, consent record
     adapter.safetensors  the adapted parameters and the takes' exemplar tables (never pickle)
     preview.wav          a short sample of the voice
+    takes.json, takeNN.flac, consent.wav
+                         only in a profile exported with its takes (see :mod:`.takes`):
+                         the recordings to learn the voice again for a new model
 
 Profiles arrive from other people, so reading one trusts nothing: member names
 are whitelisted (no folders, no path tricks), every member and the whole file
 are size-capped (zip bombs included), the format version must be known, the
 base model must be the one in use, and every tensor must have the name, shape
-and type the manifest and the model expect, with finite values of a sane size.
+and type the manifest and the model expect, with finite values of a sane size. Only a
+profile that carries its takes may be larger than :data:`MAX_FILE_BYTES`.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from safetensors.torch import save as save_tensors
 from metavoice_app.core.atomic import atomic_open
 from metavoice_app.core.features.exemplars import ExemplarError, Exemplars, without_exemplars
 from metavoice_app.core.features.postfilter import PostFilterError, VoiceDelivery
+from metavoice_app.core.profiles import takes as kept
+from metavoice_app.core.profiles.takes import TakesError, VoiceTakes
 
 FORMAT_VERSION = 1
 SUFFIX = ".mvoice"
@@ -42,6 +48,7 @@ ADAPTER = "adapter.safetensors"
 PREVIEW = "preview.wav"
 MEMBER_LIMITS = {MANIFEST: 256 * 1024, ADAPTER: 4 * 2**20, PREVIEW: 2 * 2**20}
 MAX_FILE_BYTES = 8 * 2**20
+MAX_FILE_WITH_TAKES_BYTES = MAX_FILE_BYTES + kept.MAX_TAKES_BYTES
 MAX_VOICE_PRINT = 1024
 MAX_NAME_CHARS = 80
 # Parameters are floats; 8-bit integers only hold the exemplar tables' phone classes.
@@ -166,6 +173,7 @@ class Profile:
     tensors: dict[str, torch.Tensor]
     preview: np.ndarray
     preview_rate: int
+    takes: VoiceTakes | None = None  # only in a profile exported with its takes
 
 
 def _dtype_name(tensor: torch.Tensor) -> str:
@@ -181,8 +189,10 @@ def save_profile(
     tensors: dict[str, torch.Tensor],
     preview: np.ndarray,
     preview_rate: int,
+    takes: VoiceTakes | None = None,
 ) -> None:
-    """Write a profile atomically; the manifest's tensor list is filled from ``tensors``."""
+    """Write a profile atomically; the manifest's tensor list is filled from ``tensors``.
+    With ``takes``, the profile carries the recordings the voice was learned from."""
     manifest.tensors = [
         TensorSpec(name, list(t.shape), _dtype_name(t)) for name, t in sorted(tensors.items())
     ]
@@ -201,6 +211,11 @@ def save_profile(
             raise ProfileError(
                 f"{name} would be {len(data)} bytes, over its {MEMBER_LIMITS[name]}-byte limit"
             )
+    if takes is not None:
+        try:
+            members.update(kept.encode(takes))
+        except TakesError as exc:
+            raise ProfileError(f"the takes cannot be kept with the profile: {exc}") from exc
     with atomic_open(path) as handle, zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in members.items():
             zf.writestr(name, data)
@@ -211,11 +226,12 @@ def _read_members(path: Path) -> dict[str, bytes]:
         size = path.stat().st_size
     except OSError as exc:
         raise ProfileError(f"{path.name}: cannot be read ({exc})") from exc
-    if size > MAX_FILE_BYTES:
-        raise ProfileError(
-            f"{path.name} is {size / 2**20:.1f} MB; profiles are at most "
-            f"{MAX_FILE_BYTES // 2**20} MB"
-        )
+    too_large = ProfileError(
+        f"{path.name} is {size / 2**20:.1f} MB; profiles are at most "
+        f"{MAX_FILE_BYTES // 2**20} MB ({MAX_FILE_WITH_TAKES_BYTES // 2**20} MB with their takes)"
+    )
+    if size > MAX_FILE_WITH_TAKES_BYTES:
+        raise too_large
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -224,24 +240,30 @@ def _read_members(path: Path) -> dict[str, bytes]:
         ) from exc
     members: dict[str, bytes] = {}
     with archive:
-        for info in archive.infolist():
+        infos = archive.infolist()
+        if size > MAX_FILE_BYTES and kept.INDEX not in {info.filename for info in infos}:
+            raise too_large  # the larger cap is for profiles that carry their takes only
+        for info in infos:
             name = info.filename
-            if name not in MEMBER_LIMITS:
+            if name in MEMBER_LIMITS:
+                limit = MEMBER_LIMITS[name]
+            elif kept.is_takes_member(name):
+                limit = kept.member_limit(name)
+            else:
                 raise ProfileError(
                     f"{path.name} holds an unexpected file {name!r}; profiles "
                     "contain only manifest.json, adapter.safetensors and "
-                    "preview.wav"
+                    "preview.wav (and, exported with them, the voice's takes)"
                 )
             if name in members:
                 raise ProfileError(f"{path.name} holds {name} twice")
-            if info.file_size > MEMBER_LIMITS[name]:
+            if info.file_size > limit:
                 raise ProfileError(
-                    f"{name} in {path.name} is too large ({info.file_size} "
-                    f"bytes, limit {MEMBER_LIMITS[name]})"
+                    f"{name} in {path.name} is too large ({info.file_size} bytes, limit {limit})"
                 )
             try:
                 with archive.open(info) as member:
-                    data = member.read(MEMBER_LIMITS[name] + 1)
+                    data = member.read(limit + 1)
             except (
                 RuntimeError,
                 NotImplementedError,
@@ -250,7 +272,7 @@ def _read_members(path: Path) -> dict[str, bytes]:
                 EOFError,
             ) as exc:  # encrypted, odd compression, bad CRC, truncated
                 raise ProfileError(f"{name} in {path.name} cannot be read ({exc})") from exc
-            if len(data) > MEMBER_LIMITS[name]:  # the header lied about the size
+            if len(data) > limit:  # the header lied about the size
                 raise ProfileError(f"{name} in {path.name} is larger than it claims")
             members[name] = data
     missing = [name for name in MEMBER_LIMITS if name not in members]
@@ -265,17 +287,14 @@ def read_profile(
     expected_shapes: dict[str, tuple[int, ...]] | None = None,
 ) -> Profile:
     """Load and validate a profile; with ``base_model_id``/``expected_shapes`` it must also
-    fit the model in use."""
+    fit the model in use (see :func:`check_fits`)."""
     members = _read_members(path)
     try:
         manifest = Manifest.from_json(members[MANIFEST].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ProfileError(f"{path.name}: the manifest is not valid JSON") from exc
-    if base_model_id is not None and manifest.base_model_id != base_model_id:
-        raise ProfileError(
-            f"'{manifest.name}' was made for another speech model ({manifest.base_model_id[:12]}"
-            f"), not the one in use ({base_model_id[:12]}); it cannot be used here"
-        )
+    if base_model_id is not None:  # told before anything else is read: the likeliest problem
+        _check_model(manifest, base_model_id)
     try:
         tensors = load_tensors(members[ADAPTER])
     except Exception as exc:  # safetensors reports bad data with several exception types
@@ -301,23 +320,51 @@ def read_profile(
         Exemplars.from_tensors(tensors)
     except ExemplarError as exc:
         raise ProfileError(f"{path.name}: {exc}") from exc
-    parameters = without_exemplars(tensors)
-    if any(not tensor.is_floating_point() for tensor in parameters.values()):
+    if any(not tensor.is_floating_point() for tensor in without_exemplars(tensors).values()):
         raise ProfileError(f"{path.name}: the adapted parameters must be floating point")
-    if expected_shapes is not None:
-        for name, tensor in parameters.items():
-            if name not in expected_shapes:
-                raise ProfileError(f"{path.name}: parameter {name} does not exist in this model")
-            if tuple(tensor.shape) != tuple(expected_shapes[name]):
-                raise ProfileError(
-                    f"{path.name}: parameter {name} has shape "
-                    f"{tuple(tensor.shape)}, the model needs "
-                    f"{tuple(expected_shapes[name])}"
-                )
     try:
         preview, rate = sf.read(io.BytesIO(members[PREVIEW]), dtype="float32")
     except (sf.LibsndfileError, RuntimeError) as exc:
         raise ProfileError(f"{path.name}: the preview audio is damaged") from exc
     if preview.ndim != 1:
         raise ProfileError(f"{path.name}: the preview must be mono")
-    return Profile(manifest, tensors, preview, rate)
+    takes = None
+    if kept.INDEX in members:
+        try:
+            takes = kept.decode({n: d for n, d in members.items() if kept.is_takes_member(n)})
+        except TakesError as exc:
+            raise ProfileError(f"{path.name}: its takes are unusable: {exc}") from exc
+    elif any(kept.is_takes_member(name) for name in members):
+        raise ProfileError(f"{path.name}: it holds takes without their {kept.INDEX}")
+    profile = Profile(manifest, tensors, preview, rate, takes)
+    if expected_shapes is not None:
+        check_fits(profile, manifest.base_model_id, expected_shapes, path.name)
+    return profile
+
+
+def _check_model(manifest: Manifest, base_model_id: str) -> None:
+    if manifest.base_model_id != base_model_id:
+        raise ProfileError(
+            f"'{manifest.name}' was made for another speech model ({manifest.base_model_id[:12]}"
+            f"), not the one in use ({base_model_id[:12]}); it cannot be used here"
+        )
+
+
+def check_fits(
+    profile: Profile,
+    base_model_id: str,
+    expected_shapes: dict[str, tuple[int, ...]],
+    source: str = "the profile",
+) -> None:
+    """Whether a profile read without a model can be used on this one: made for it, with
+    parameters it has, of the shapes it has."""
+    _check_model(profile.manifest, base_model_id)
+    for name, tensor in without_exemplars(profile.tensors).items():
+        if name not in expected_shapes:
+            raise ProfileError(f"{source}: parameter {name} does not exist in this model")
+        if tuple(tensor.shape) != tuple(expected_shapes[name]):
+            raise ProfileError(
+                f"{source}: parameter {name} has shape "
+                f"{tuple(tensor.shape)}, the model needs "
+                f"{tuple(expected_shapes[name])}"
+            )

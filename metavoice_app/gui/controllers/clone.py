@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from metavoice_app.core.adapt.adapter import (
     AdaptationCancelled,
@@ -34,7 +34,7 @@ from metavoice_app.core.adapt.takes import load_takes, prepare_take, take_featur
 from metavoice_app.core.adapt.wizard import CloneWizard, Failure, Step, similarity_reading
 from metavoice_app.core.audio.checks import TakeReport, check_take
 from metavoice_app.core.audio.devices import AudioDevice, input_devices
-from metavoice_app.core.audio.io import load_audio
+from metavoice_app.core.audio.io import AudioFileError, load_audio
 from metavoice_app.core.audio.recorder import Recorder, RecordingError
 from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.profiles.library import VoiceLibrary
@@ -43,8 +43,10 @@ from metavoice_app.core.settings import Settings
 from metavoice_app.core.synth.engine import SpeechEngine
 from metavoice_app.gui.engine_service import EngineService
 from metavoice_app.gui.errors import show_error
+from metavoice_app.gui.files import start_folder
 from metavoice_app.gui.pages.clone import ClonePage, TakeRow
-from metavoice_app.gui.player import Player
+from metavoice_app.gui.player import Player, PlayToggle
+from metavoice_app.gui.transcript_dialog import TranscriptDialog
 from metavoice_app.gui.workers import Cancelled, Task, TaskContext
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,12 @@ class CloneController(QObject):
         self._problems: dict[Path, str] = {}
         self._accepted_from: dict[Path, str] = {}
         self.losses: list[tuple[int, float, float | None]] = []
+        self.last_import_folder: Path | None = None
+        # Imported recordings still waiting for their words, asked one at a time
+        self._untranscribed: list[Path] = []
+        self.transcript_dialog: TranscriptDialog | None = None
+        self._row_toggles: list[PlayToggle] = []  # the review's Play buttons
+        self._take_audio_cache: dict[tuple[Path, int], np.ndarray] = {}
         self._timer = QTimer(self)
         self._timer.setInterval(50)
         self._timer.timeout.connect(self._refresh_meters)
@@ -114,7 +122,15 @@ class CloneController(QObject):
         self.space = QShortcut(QKeySequence(Qt.Key.Key_Space), prompts)
         self.space.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.space.activated.connect(self.toggle_prompt_recording)
-        prompts.play_button.clicked.connect(self._play_attempt)
+        # The wizard's own Play buttons read Stop while their play plays, and stop it
+        self.attempt_toggle = PlayToggle(prompts.play_button, self.player)
+        self.attempt_toggle.requested.connect(self._play_attempt)
+        self.player.failed.connect(self.attempt_toggle.failure_reporter(prompts.verdict.setText))
+        self.enter = QShortcut(QKeySequence(Qt.Key.Key_Return), prompts)
+        self.enter_keypad = QShortcut(QKeySequence(Qt.Key.Key_Enter), prompts)
+        for shortcut in (self.enter, self.enter_keypad):  # Enter accepts a good take
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(self._enter_pressed)
         prompts.retake_button.clicked.connect(self._retake)
         prompts.accept_button.clicked.connect(self.accept_take)
         prompts.import_button.clicked.connect(self.import_files)
@@ -132,7 +148,10 @@ class CloneController(QObject):
         ):
             back.clicked.connect(self.back)
         page.files_dropped.connect(self.add_files)
-        page.done.play_button.clicked.connect(self._play_preview)
+        self.player.failed.connect(self._review_play_failed)
+        self.preview_toggle = PlayToggle(page.done.play_button, self.player, "Play the preview")
+        self.preview_toggle.requested.connect(self._play_preview)
+        self.player.failed.connect(self.preview_toggle.failure_reporter(self._report_play_problem))
         page.done.speak_button.clicked.connect(lambda: self.speak_requested.emit(self.profile))
         page.done.again_button.clicked.connect(self.start_over)
         page.start_over_button.clicked.connect(self.start_over)
@@ -263,6 +282,7 @@ class CloneController(QObject):
         if self.adapt_task is not None and self.adapt_task.is_running():
             self.adapt_task.cancel()
         self.wizard.start_over()
+        self._take_audio_cache.clear()
         self.page.show_banner("")
         consent = self.page.consent
         consent.name_edit.clear()  # the next voice may be someone else's
@@ -479,7 +499,11 @@ class CloneController(QObject):
 
     def _play_attempt(self) -> None:
         if self.wizard.attempt is not None:
-            self.player.play(load_audio(self.wizard.attempt), 16000)
+            self._play_file(self.wizard.attempt, self.attempt_toggle)
+
+    def _enter_pressed(self) -> None:
+        if self.wizard.step == Step.PROMPTS and self.page.prompts.accept_button.isEnabled():
+            self.accept_take()
 
     def _retake(self) -> None:
         self.wizard.retake()
@@ -504,7 +528,12 @@ class CloneController(QObject):
         self._show()
 
     def import_files(self) -> None:
-        names, _ = QFileDialog.getOpenFileNames(self.page, "Import recordings", "", AUDIO_FILTER)
+        folder = start_folder(self.paths, self.last_import_folder)
+        names, _ = QFileDialog.getOpenFileNames(
+            self.page, "Import recordings", str(folder), AUDIO_FILTER
+        )
+        if names:
+            self.last_import_folder = Path(names[0]).parent
         self.add_files([Path(n) for n in names])
 
     def _import_from_start(self) -> None:
@@ -517,19 +546,38 @@ class CloneController(QObject):
         self._show()
 
     def add_files(self, files: list[Path]) -> None:
-        """Add existing recordings; text comes from a same-stem .txt or is asked for. Never
-        starts learning: with enough takes the wizard moves to the review."""
+        """Add existing recordings; text comes from a same-stem .txt or, for each without
+        one, from a transcript box with a Play button (:class:`TranscriptDialog`, one at a
+        time). Never starts learning: with enough takes the wizard moves to the review."""
         session = self._ensure_session()
         for path in files:
             text_file = path.with_suffix(".txt")
             text = text_file.read_text(encoding="utf-8").strip() if text_file.exists() else ""
-            if not text:
-                text, ok = QInputDialog.getText(
-                    self.page, "Transcript", f"What is said in {path.name}?"
-                )
-                if not ok or not text.strip():
-                    continue
-            session.add_imported(path, text)
+            if text:
+                session.add_imported(path, text)
+            else:
+                self._untranscribed.append(path)
+        if self.transcript_dialog is None:
+            self._ask_next_transcript()
+
+    def _ask_next_transcript(self) -> None:
+        if not self._untranscribed:
+            self.transcript_dialog = None
+            self._imports_done()
+            return
+        path = self._untranscribed.pop(0)
+        dialog = TranscriptDialog(path, self.player, self.page)
+        dialog.accepted.connect(lambda: self._transcribed(path, dialog.text))
+        dialog.finished.connect(lambda _result: self._ask_next_transcript())
+        self.transcript_dialog = dialog
+        dialog.open()
+
+    def _transcribed(self, path: Path, text: str) -> None:
+        if text:
+            self._ensure_session().add_imported(path, text)
+
+    def _imports_done(self) -> None:
+        session = self._ensure_session()
         self.page.prompts.verdict.setText(f"{session.take_count} recordings so far.")
         if session.has_consent and self.wizard.step < Step.REVIEW:
             self.wizard.consent_given()
@@ -543,10 +591,13 @@ class CloneController(QObject):
         assert session is not None
         review = self.page.review
         takes = self.wizard.takes()
-        rows = []
+        rows, toggles = [], []
         for number, take in enumerate(takes, start=1):
             row = TakeRow(number, take.text, take.problem, take.kept, take.prompt is not None)
-            row.play_button.clicked.connect(lambda _c=False, p=take.path: self._play_file(p))
+            toggle = PlayToggle(row.play_button, self.player)
+            toggle.requested.connect(lambda p=take.path, t=toggle: self._play_file(p, t))
+            toggles.append(toggle)
+            row.wave.set_audio(self._take_audio(take.path))
             if take.prompt is not None:
                 row.rerecord_button.clicked.connect(
                     lambda _c=False, i=take.prompt: self._rerecord(i)
@@ -555,24 +606,63 @@ class CloneController(QObject):
             row.keep_box.toggled.connect(lambda on, n=take.name: self._keep(n, on))
             rows.append(row)
         review.set_rows(rows)
+        self._row_toggles = toggles
         used = len(self.wizard.used_takes())
         left_out = len(takes) - used
         review.summary.setText(
             f"{len(takes)} takes recorded"
             + (f"; {left_out} left out because of a problem shown below" if left_out else "")
-            + ". Listen to them, record any again, then name the voice and create it."
+            + (
+                ". This voice is made and saved; to make another, press Clone another "
+                "voice on the next page."
+                if self.wizard.created
+                else ". Listen to them, record any again, then name the voice and create it."
+            )
         )
         if not review.name_edit.text().strip():
             review.name_edit.setText(session.voice_name or session.speaker_name)
         self._review_changed()
 
-    def _review_changed(self) -> None:
-        self.page.review.create_button.setEnabled(
-            self.wizard.can_create(self.page.review.name_edit.text())
-        )
+    def _take_audio(self, path: Path) -> np.ndarray:
+        """A take's audio for its waveform, read once per version of the file (the review
+        is shown again after every change to it)."""
+        try:
+            key = (path, path.stat().st_mtime_ns)
+            if key not in self._take_audio_cache:
+                self._take_audio_cache = {
+                    k: v for k, v in self._take_audio_cache.items() if k[0] != path
+                }
+                self._take_audio_cache[key] = load_audio(path)
+            return self._take_audio_cache[key]
+        except (AudioFileError, OSError) as exc:
+            log.warning("cannot show the waveform of %s: %s", path, exc)
+            return np.zeros(0, dtype=np.float32)
 
-    def _play_file(self, path: Path) -> None:
-        self.player.play(load_audio(path), 16000)
+    def _review_changed(self) -> None:
+        review, created = self.page.review, self.wizard.created
+        review.create_button.setText("Next" if created else "Create voice")
+        review.name_edit.setEnabled(not created)
+        review.create_button.setEnabled(created or self.wizard.can_create(review.name_edit.text()))
+
+    def _play_file(self, path: Path, toggle: PlayToggle) -> None:
+        try:
+            audio = load_audio(path)
+        except (AudioFileError, OSError) as exc:
+            self._report_play_problem(f"The take cannot be played: {exc}")
+            return
+        self.player.play(audio, 16000, owner=toggle)
+
+    def _review_play_failed(self, message: str) -> None:
+        if any(self.player.failed_owner is toggle for toggle in self._row_toggles):
+            self._report_play_problem(message)
+
+    def _report_play_problem(self, message: str) -> None:
+        label = {
+            Step.PROMPTS: self.page.prompts.verdict,
+            Step.REVIEW: self.page.review.summary,
+        }.get(self.wizard.step, self.page.done.play_problem)
+        label.setText(message)
+        label.setVisible(True)
 
     def _rerecord(self, prompt: int) -> None:
         self.wizard.rerecord(prompt)
@@ -590,8 +680,11 @@ class CloneController(QObject):
 
     # Adaptation --------------------------------------------------------------------------
     def create_voice(self) -> None:
-        """The review's "Create voice"."""
-        if self.wizard.create_voice(self.page.review.name_edit.text()):
+        """The review's "Create voice" (its Next, once this session's voice is made)."""
+        if self.wizard.created:
+            self.wizard.return_to_done()
+            self._show()
+        elif self.wizard.create_voice(self.page.review.name_edit.text()):
             self._start_adaptation()
 
     def retry(self) -> None:
@@ -667,6 +760,7 @@ class CloneController(QObject):
                     config=config,
                     progress=progress,
                     cancelled=lambda: ctx.cancelled,
+                    keep_takes_in=self.library,
                 )
             except AdaptationCancelled:
                 raise Cancelled from None
@@ -736,9 +830,14 @@ class CloneController(QObject):
         self.cloned = result
         self.wizard.adapted(result.path)
         self.page.show_banner("")
+        kept = (
+            f" Note: {result.takes_problem}."
+            if result.takes_problem
+            else " Its recordings are kept with it, to re-create it when the model is updated."
+        )
         self.page.done.message.setText(
             f"Your voice “{result.manifest.name}” is ready and saved in your "
-            "library. Listen to the preview, or start speaking."
+            f"library. Listen to the preview, or start speaking.{kept}"
         )
         similarity = result.manifest.similarity
         self.page.done.similarity.setText(
@@ -777,7 +876,9 @@ class CloneController(QObject):
 
     def _play_preview(self) -> None:
         if self.cloned is not None:
-            self.player.play(self.cloned.preview, self.cloned.preview_rate)
+            self.player.play(
+                self.cloned.preview, self.cloned.preview_rate, owner=self.preview_toggle
+            )
 
     def shutdown(self) -> None:
         self._stop_recorder(keep=False)

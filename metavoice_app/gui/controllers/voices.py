@@ -1,6 +1,7 @@
 """The Voices area's behaviour: list, preview, rename, duplicate, delete with undo,
-import and export of ``.mvoice`` profiles. Every change goes through VoiceLibrary,
-which writes atomically and deletes to a trash folder."""
+import and export of ``.mvoice`` profiles, and re-creating a voice made for another
+model from its kept takes. Every change goes through VoiceLibrary, which writes
+atomically and deletes to a trash folder."""
 
 from __future__ import annotations
 
@@ -11,6 +12,13 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QTableWidgetItem
 
+from metavoice_app.core.adapt.adapter import (
+    AdaptationCancelled,
+    AdaptationError,
+    AdaptConfig,
+    AdaptProgress,
+)
+from metavoice_app.core.adapt.clone import ClonedVoice, recreate_voice
 from metavoice_app.core.adapt.recordings import unfinished_recordings
 from metavoice_app.core.model.voice import allowed_shapes
 from metavoice_app.core.paths import AppPaths
@@ -18,10 +26,12 @@ from metavoice_app.core.profiles.library import Entry, VoiceLibrary
 from metavoice_app.core.profiles.mvoice import ProfileError, read_profile
 from metavoice_app.core.speaker.voicemap import layout
 from metavoice_app.gui.engine_service import EngineService
+from metavoice_app.gui.errors import show_error
 from metavoice_app.gui.files import start_folder
 from metavoice_app.gui.pages.voices import VoicesPage
 from metavoice_app.gui.player import Player, PlayToggle
 from metavoice_app.gui.recordings_dialog import RecordingsDialog
+from metavoice_app.gui.workers import Cancelled, Task, TaskContext
 
 PROFILE_FILTER = "MetaVoice voice (*.mvoice)"
 
@@ -53,6 +63,8 @@ class VoicesController(QObject):
         # Deleted profiles, newest last, as they lie in the library's trash: each undo
         # restores one. The trash is a folder in the library, so it outlives the app.
         self.trashed: list[Path] = []
+        self.rebuild_task: Task | None = None
+        self.rebuild_config = AdaptConfig()  # as the wizard learns a voice
         page.table.itemSelectionChanged.connect(self._selection_changed)
         page.table.itemDoubleClicked.connect(lambda _item: self.play_preview())
         self.play_toggle = PlayToggle(page.play_button, player, "Play preview")
@@ -69,6 +81,8 @@ class VoicesController(QObject):
         page.import_button.clicked.connect(self._ask_import)
         page.voice_map.profile_clicked.connect(self._map_clicked)
         page.recordings_button.clicked.connect(self.show_recordings)
+        page.rebuild_button.clicked.connect(self.rebuild)
+        page.cancel_rebuild_button.clicked.connect(self.cancel_rebuild)
         engines.ready.connect(lambda _engine: self.refresh())
         self.refresh()
 
@@ -82,11 +96,15 @@ class VoicesController(QObject):
             if m is None:
                 cells = [entry.path.name, "", "", "", f"unusable: {entry.problem}"]
             else:
-                base = (
-                    "this model"
-                    if m.base_model_id == model_id
-                    else f"other ({m.base_model_id[:8]})"
-                )
+                base = "this model"
+                if model_id is None:  # still loading: nothing to compare with yet
+                    base = m.base_model_id[:8]
+                elif m.base_model_id != model_id:
+                    base = (
+                        f"another model ({m.base_model_id[:8]}): re-create it"
+                        if entry.takes_kept
+                        else f"another model ({m.base_model_id[:8]}), no takes to re-create it"
+                    )
                 similarity = "" if m.similarity is None else f"{m.similarity:.2f}"
                 cells = [m.name, m.created[:10], str(m.takes), similarity, base]
             for column, text in enumerate(cells):
@@ -167,12 +185,42 @@ class VoicesController(QObject):
             if entry.path == path:
                 self.page.table.selectRow(row)
 
+    def _for_another_model(self, entry: Entry | None) -> bool:
+        engine = self.engines.engine
+        return (
+            entry is not None
+            and entry.manifest is not None
+            and engine is not None
+            and entry.manifest.base_model_id != engine.info.model_id
+        )
+
     def _selection_changed(self) -> None:
+        """Enable what the selected voice allows: a voice made for another model can be
+        previewed, exported and re-created, not spoken with; nothing changes the library
+        while a voice is being re-created."""
+        page = self.page
         entry = self.selected()
         usable = entry is not None and entry.manifest is not None
-        for button in self.page.selection_buttons:
-            button.setEnabled(usable)
-        self.page.delete_button.setEnabled(entry is not None)
+        busy = self.rebuild_task is not None
+        for button in page.selection_buttons:
+            button.setEnabled(usable and not busy)
+        page.play_button.setEnabled(usable)
+        page.delete_button.setEnabled(entry is not None and not busy)
+        foreign = self._for_another_model(entry)
+        page.speak_button.setEnabled(usable and not foreign and not busy)
+        takes = entry is not None and entry.takes_kept
+        page.export_takes_box.setEnabled(usable and takes and not busy)
+        if not takes:
+            page.export_takes_box.setChecked(False)
+        page.rebuild_button.setVisible(foreign or busy)
+        page.rebuild_button.setEnabled(foreign and takes and not busy)
+        page.rebuild_button.setToolTip(
+            "Learn this voice again on the speech model in use, from the recordings kept "
+            "with it; the old profile goes to the library's trash"
+            if takes
+            else "This voice was made for another speech model and has no recordings kept "
+            "with it: clone it again from its recordings"
+        )
 
     def _report(self, text: str) -> None:
         self.page.status.setText(text)
@@ -269,12 +317,13 @@ class VoicesController(QObject):
             self.export(entry, Path(name))
 
     def export(self, entry: Entry, destination: Path) -> None:
+        with_takes = self.page.export_takes_box.isChecked() and entry.takes_kept
         try:
-            target = self.library.export(entry.path, destination)
+            target = self.library.export(entry.path, destination, with_takes)
         except (ProfileError, OSError) as exc:
             self._report(f"Could not export: {exc}")
             return
-        self._report(f"Exported to {target}")
+        self._report(f"Exported to {target}" + (" with its recordings" if with_takes else ""))
 
     def _ask_import(self) -> None:
         folder = start_folder(self.paths, self.last_folder)
@@ -302,3 +351,90 @@ class VoicesController(QObject):
             return
         self._changed(f"Imported “{read_profile(target).manifest.name}”.")
         self.select(target)
+
+    # Re-creating a voice for this model -----------------------------------------------
+    def rebuild(self) -> Task | None:
+        """Learn the selected voice, made for another model, again on this one from its
+        kept takes, in the background with progress and Cancel."""
+        entry, engine = self.selected(), self.engines.engine
+        if engine is None or self.rebuild_task is not None or not self._for_another_model(entry):
+            return None
+        assert entry is not None
+        path, name = entry.path, entry.name
+
+        def work(ctx: TaskContext) -> ClonedVoice | str:
+            def progress(p: AdaptProgress) -> None:
+                ctx.progress(p.step / p.steps, f"step {p.step} of {p.steps}")
+
+            try:
+                return recreate_voice(
+                    engine,
+                    self.library,
+                    path,
+                    self.rebuild_config,
+                    progress,
+                    lambda: ctx.cancelled,
+                )
+            except AdaptationCancelled:
+                raise Cancelled from None
+            except (AdaptationError, ProfileError, OSError) as exc:  # said in plain words
+                return f"Could not re-create “{name}”: {exc}"
+
+        task = Task(work)
+        task.progressed.connect(self._rebuild_progress)
+        task.succeeded.connect(self._rebuilt)
+        task.failed.connect(
+            lambda message, details: self._rebuild_ended(
+                f"Could not re-create “{name}”: {message}", details
+            )
+        )
+        task.cancelled.connect(lambda: self._rebuild_ended(f"Cancelled; “{name}” is unchanged."))
+        self.rebuild_task = task
+        page = self.page
+        page.rebuild_progress.setValue(0)
+        page.rebuild_progress.setVisible(True)
+        page.cancel_rebuild_button.setVisible(True)
+        page.cancel_rebuild_button.setEnabled(True)
+        self._report(f"Re-creating “{name}” for this model from its recordings…")
+        self._selection_changed()
+        task.start()
+        return task
+
+    def _rebuild_progress(self, fraction: float, message: str) -> None:
+        self.page.rebuild_progress.setValue(round(100 * fraction))
+        self._report(f"Re-creating the voice: {message}")
+
+    def cancel_rebuild(self) -> None:
+        if self.rebuild_task is not None:
+            self.rebuild_task.cancel()
+            self.page.cancel_rebuild_button.setEnabled(False)
+            self._report("Cancelling…")
+
+    def _rebuilt(self, result: object) -> None:
+        if isinstance(result, str):
+            self._rebuild_ended(result)
+            return
+        assert isinstance(result, ClonedVoice)
+        similarity = result.manifest.similarity
+        said = "" if similarity is None else f" (similarity to its takes {similarity:.2f})"
+        self._rebuild_ended(
+            f"Re-created “{result.manifest.name}” for this model{said}. The old profile is "
+            "in the library's trash."
+        )
+        self.changed.emit()
+        self.select(result.path)
+
+    def _rebuild_ended(self, message: str, details: str = "") -> None:
+        self.rebuild_task = None
+        page = self.page
+        page.rebuild_progress.setVisible(False)
+        page.cancel_rebuild_button.setVisible(False)
+        self.refresh()
+        self._report(message)
+        if details:
+            show_error(self.page, "Re-creating the voice failed", message, details)
+
+    def shutdown(self) -> None:
+        if self.rebuild_task is not None:
+            self.rebuild_task.cancel()
+            self.rebuild_task.wait(10_000)

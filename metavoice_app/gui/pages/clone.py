@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from metavoice_app.core.adapt.wizard import STEP_NAMES
 from metavoice_app.gui.pages.base import AreaPage
+from metavoice_app.gui.widgets.waveform import WaveformStrip
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3")
 
@@ -186,6 +187,7 @@ class TakeRow(QWidget):
         super().__init__()
         self.label = QLabel(f"{number}. {text}")
         self.label.setWordWrap(True)
+        self.wave = WaveformStrip()
         self.problem = QLabel(problem)
         self.problem.setWordWrap(True)
         self.problem.setStyleSheet("color: #d04040;")
@@ -204,6 +206,7 @@ class TakeRow(QWidget):
         for button in (self.play_button, self.rerecord_button, self.remove_button):
             row.addWidget(button)
         layout.addLayout(row)
+        layout.addWidget(self.wave)
         layout.addWidget(self.problem)
         layout.addWidget(self.keep_box)
 
@@ -304,6 +307,9 @@ class DoneStep(QWidget):
         self.similarity = QLabel()
         self.similarity.setWordWrap(True)
         self.similarity.setAccessibleName("Similarity to your takes")
+        self.play_problem = QLabel()  # why the preview could not be played, if it could not
+        self.play_problem.setWordWrap(True)
+        self.play_problem.setVisible(False)
         self.back_button = _back_button()
         self.play_button = QPushButton("Play the preview")
         self.speak_button = QPushButton("Speak with this voice")
@@ -311,6 +317,7 @@ class DoneStep(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.message)
         layout.addWidget(self.similarity)
+        layout.addWidget(self.play_problem)
         row = QHBoxLayout()
         for button in (self.back_button, self.play_button, self.speak_button, self.again_button):
             row.addWidget(button)

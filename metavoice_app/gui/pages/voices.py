@@ -6,9 +6,11 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QProgressBar,
     QPushButton,
     QTableWidget,
     QWidget,
@@ -67,7 +69,24 @@ class VoicesPage(AreaPage):
         self.delete_button = QPushButton("Delete")
         self.delete_button.setToolTip("Move the voice to the library's trash (Delete)")
         self.export_button = QPushButton("Export…")
+        self.export_takes_box = QCheckBox("with its recordings")
+        self.export_takes_box.setToolTip(
+            "Put the recordings the voice was learned from in the exported file, to keep "
+            "them (voice banking) or to re-create the voice on another installation. They "
+            "are the person's own voice: share such a file only with their agreement."
+        )
+        self.export_takes_box.setEnabled(False)
         self.import_button = QPushButton("Import…")
+        # A voice made for another model (the engine was retrained) is learned again from
+        # the takes kept with it, in the background.
+        self.rebuild_button = QPushButton("Re-create for this model")
+        self.rebuild_button.setVisible(False)
+        self.rebuild_progress = QProgressBar()
+        self.rebuild_progress.setAccessibleName("Re-creating the voice")
+        self.rebuild_progress.setVisible(False)
+        self.cancel_rebuild_button = QPushButton("Cancel")
+        self.cancel_rebuild_button.setAccessibleName("Cancel re-creating the voice")
+        self.cancel_rebuild_button.setVisible(False)
         self.selection_buttons = (
             self.play_button,
             self.speak_button,
@@ -79,9 +98,15 @@ class VoicesPage(AreaPage):
         for button in self.selection_buttons:
             button.setEnabled(False)
         actions = QHBoxLayout()
-        for button in (*self.selection_buttons, self.import_button):
+        for button in self.selection_buttons:
             actions.addWidget(button)
+        actions.addWidget(self.export_takes_box)
+        actions.addWidget(self.import_button)
         actions.addStretch(1)
+        rebuild = QHBoxLayout()
+        rebuild.addWidget(self.rebuild_button)
+        rebuild.addWidget(self.rebuild_progress, stretch=1)
+        rebuild.addWidget(self.cancel_rebuild_button)
         bottom = QHBoxLayout()
         bottom.addWidget(self.clone_button)
         bottom.addWidget(self.status, stretch=1)
@@ -90,6 +115,7 @@ class VoicesPage(AreaPage):
         self.content.addWidget(self.empty_label)
         self.content.addWidget(self.table, stretch=1)
         self.content.addLayout(actions)
+        self.content.addLayout(rebuild)
         self.content.addWidget(self.map_caption)
         self.content.addWidget(self.voice_map, stretch=1)
         self.content.addLayout(bottom)
