@@ -18,6 +18,7 @@ from metavoice_app.core.features.exemplars import (
     MAX_FRAMES,
     PREDICTED,
     RESIDUAL,
+    RESIDUAL_WEIGHT,
     ExemplarError,
     Exemplars,
     frame_phones,
@@ -54,7 +55,8 @@ def test_refinement_adds_the_residuals_of_the_same_sound() -> None:
     new_phones = np.array([SIL] * 5 + [AA0] * 30 + [S] * 20 + [PHONE_TO_ID["ZH"]] * 25)
     refined = exemplars.refine(new, new_phones)
     assert refined.shape == new.shape
-    np.testing.assert_allclose(refined[7:33, ENVELOPE] - new[7:33, ENVELOPE], 0.5, atol=1e-6)
+    added = refined[7:33, ENVELOPE] - new[7:33, ENVELOPE]
+    np.testing.assert_allclose(added, 0.5 * RESIDUAL_WEIGHT, atol=1e-6)
     np.testing.assert_allclose(refined[37:53, ENVELOPE], new[37:53, ENVELOPE], atol=1e-6)
     np.testing.assert_allclose(refined[57:, ENVELOPE], new[57:, ENVELOPE], atol=1e-6)
     np.testing.assert_array_equal(refined[:, 0], new[:, 0])  # loudness is the model's
@@ -72,7 +74,7 @@ def test_refinement_matches_frames_by_the_model_prediction() -> None:
     assert exemplars is not None
     near_second = np.full((10, world.FEATURE_DIM), 4.8)
     refined = exemplars.refine(near_second, np.full(10, AA1))
-    np.testing.assert_allclose(refined[2:8, ENVELOPE], 3.8, atol=1e-6)
+    np.testing.assert_allclose(refined[2:8, ENVELOPE], 4.8 - RESIDUAL_WEIGHT, atol=1e-6)
 
 
 def test_tables_are_thinned_to_the_cap() -> None:

@@ -11,8 +11,8 @@ got wrong about this person for that sound in that context.
 At synthesis each frame the model makes looks up the take frames of the same phone
 (stress ignored) whose predictions are nearest to its own (in the model's coded-envelope
 space, so context and position within the phone are matched by what the model would
-say, not by how the clone sounds) and adds the mean of their residuals, smoothed over a
-few frames so neighbours chosen independently do not flicker. Sounds the takes never
+say, not by how the clone sounds) and adds most of the mean of their residuals, smoothed
+over a few frames so neighbours chosen independently do not flicker. Sounds the takes never
 said are left as the model makes them. Only the envelope shape (coefficients 1 and up)
 is corrected; loudness, pitch and voicing stay the model's.
 
@@ -42,6 +42,12 @@ N_ENVELOPE = world.N_MCEP - 1
 MAX_FRAMES = 12_000
 NEIGHBOURS = 16
 SMOOTHING_FRAMES = 3
+# How much of the residual is added. All of it gave the most likeness on the dev speakers
+# (similarity 0.771 against 0.721 without) but cost naturalness and intelligibility (NISQA
+# 2.17 against 2.42, WER 20 % against 15 %); 0.7, with the post-filter's envelope gains at
+# strength 1.25, kept most of the likeness (0.764) for a small part of that cost (2.33,
+# 16 %). docs/benchmarks.md has the table.
+RESIDUAL_WEIGHT = 0.7
 MAX_RESIDUAL = 50.0  # coded-envelope units; real residuals stay within a few
 
 _CLASS_NAMES = sorted({base_phone(p) for p in PHONES})
@@ -129,7 +135,7 @@ class Exemplars:
         if SMOOTHING_FRAMES > 1 and len(out) >= SMOOTHING_FRAMES:
             kernel = np.ones(SMOOTHING_FRAMES) / SMOOTHING_FRAMES
             correction = np.apply_along_axis(np.convolve, 0, correction, kernel, mode="same")
-        out[:, ENVELOPE] += correction
+        out[:, ENVELOPE] += RESIDUAL_WEIGHT * correction
         return out
 
     def to_tensors(self) -> dict[str, torch.Tensor]:

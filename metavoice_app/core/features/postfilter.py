@@ -33,9 +33,10 @@ MAX_GAIN = 50.0
 MAX_STRENGTH = 3.0
 PITCH_RANGE_LIMITS = (0.25, 4.0)
 DURATION_SCALE_LIMITS = (0.5, 2.0)
-# The envelope gains' strength for voices refined by exemplars: measured on the dev
-# speakers (docs/benchmarks.md), 1 beat both 0 and the model's 1.5 on top of the residuals.
-EXEMPLAR_STRENGTH = 1.0
+# The envelope gains' strength for voices refined by exemplars, whose residuals restore
+# part of the spread: on the dev speakers (docs/benchmarks.md) 1 gave the most likeness and
+# 1.5 the most naturalness; 1.25 with most of the residual balances the two.
+EXEMPLAR_STRENGTH = 1.25
 
 
 class PostFilterError(ValueError):
