@@ -1,0 +1,66 @@
+"""The wizard's wait: from the last accepted take to the voice saved in the library.
+
+The wizard analyses each take as it is accepted, so what the person waits for after the
+last take is the clone pipeline itself: adaptation with the held-out take, the exemplar
+tables, the similarity meter, the preview and the profile write. This runs that pipeline
+(``core.adapt.clone.clone_voice``) on each VCTK dev speaker's first 5 recordings, analysed
+beforehand as at accept, and prints each wait; run it on a quiet machine:
+
+    .venv/bin/python scripts/measure_wait.py --shared ../shared/data --threads 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from metavoice_app.core.adapt.adapter import AdaptConfig
+from metavoice_app.core.adapt.clone import clone_voice
+from metavoice_app.core.adapt.takes import take_features
+from metavoice_app.core.bench.adapt import dev_speakers
+from metavoice_app.core.profiles.mvoice import Manifest
+from metavoice_app.core.synth.engine import SpeechEngine
+
+
+def _same_path(path: Path, _manifest: Manifest) -> Path:
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, required=True, help="the shared data folder")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--dev-set", choices=("vctk", "test-other"), default="vctk")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    engine = SpeechEngine(None, device="cpu")
+    assert engine.speaker_tools is not None  # loaded at start-up in the app
+    out = Path(tempfile.mkdtemp())
+    waits = []
+    for speaker, (takes, _queries) in dev_speakers(args.shared, 5, args.dev_set).items():
+        for take in takes:
+            take.features = take_features(take)  # done while the person records
+        path = out / f"{speaker}.mvoice"
+        started = time.perf_counter()
+        clone_voice(
+            engine,
+            takes,
+            name=speaker,
+            speaker_name=speaker,
+            consent_recording=None,
+            destination=functools.partial(_same_path, path),
+            config=AdaptConfig(),
+        )
+        waits.append(time.perf_counter() - started)
+        print(f"{speaker}: wait {waits[-1]:.1f} s, profile {path.stat().st_size / 1e6:.2f} MB")
+    print(f"mean wait {statistics.mean(waits):.1f} s over {len(waits)} speakers")
+
+
+if __name__ == "__main__":
+    main()
