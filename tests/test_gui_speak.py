@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from pathlib import Path
@@ -101,6 +102,10 @@ def test_missing_model_is_reported(qtbot: QtBot, app_paths: AppPaths, tmp_path: 
 
 def test_gui_stays_responsive_while_speaking(window: MainWindow, qtbot: QtBot) -> None:
     """The event loop must never stall for more than 100 ms during synthesis."""
+    # The suite's earlier tests leave a large heap whose full garbage collection alone can
+    # pause every thread for about 100 ms; the app freezes its startup heap the same way.
+    gc.collect()
+    gc.freeze()
     gaps: list[int] = []
     clock = QElapsedTimer()
     clock.start()
@@ -114,6 +119,7 @@ def test_gui_stays_responsive_while_speaking(window: MainWindow, qtbot: QtBot) -
     beat.start()
     _speak(window, qtbot, " ".join(["The rainbow is a division of white light."] * 6))
     beat.stop()
+    gc.unfreeze()
     assert len(gaps) > 5
     assert max(gaps[1:]) < 100, f"event loop stalled for {max(gaps[1:])} ms"
 
