@@ -13,7 +13,7 @@ a baseline (flite with moved statistics) was level with the adapted clones.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,9 +96,16 @@ class StatisticsVoice:
     ) -> StatisticsVoice:
         """Measure the default voice and the takes on the takes' own texts."""
         started = time.perf_counter()
-        plain = cls(engine, FrameStatistics.of(features), FrameStatistics.of(features), 1.0)
-        said = [plain._frames(s) for t in takes for s in engine.frontend.prepare(t.text).sentences]
-        audio = [plain.speak(t.text) for t in takes]
+        target = FrameStatistics.of(features)
+        plain = cls(engine, target, target, 1.0)
+        said: list[npt.NDArray[np.float64]] = []
+
+        def unmoved(sentence: PhoneSequence) -> npt.NDArray[np.float32]:
+            """The plain voice's audio, keeping its frames for the source statistics."""
+            said.append(plain._frames(sentence))
+            return world.synthesize(world.decode(said[-1], engine.postfilter.voicing_threshold))
+
+        audio = [_spoken(engine, t.text, unmoved) for t in takes]
         person = summarise([measure(t.audio, t.text, engine.frontend) for t in takes])
         voice = summarise(
             [measure(a, t.text, engine.frontend) for a, t in zip(audio, takes, strict=True)]
@@ -107,7 +114,7 @@ class StatisticsVoice:
         return cls(
             engine,
             FrameStatistics.of(said),
-            FrameStatistics.of(features),
+            target,
             float(np.clip(rate, *RATE_LIMITS)),
             time.perf_counter() - started,
         )
@@ -126,12 +133,16 @@ class StatisticsVoice:
         return world.synthesize(world.decode(moved, threshold))
 
     def speak(self, text: str) -> npt.NDArray[np.float32]:
-        stream = SpeechStream(
-            self.engine.frontend.prepare(text),
-            self._sentence_audio,
-            self.engine.sample_rate,
-            time.perf_counter(),
-        )
-        for _sentence in stream:
-            pass
-        return stream.result().audio
+        return _spoken(self.engine, text, self._sentence_audio)
+
+
+def _spoken(
+    engine: SpeechEngine,
+    text: str,
+    make: Callable[[PhoneSequence], npt.NDArray[np.float32]],
+) -> npt.NDArray[np.float32]:
+    """``text`` made sentence by sentence with ``make``, joined as the engine joins them."""
+    stream = SpeechStream(engine.frontend.prepare(text), make, engine.sample_rate, 0.0)
+    for _sentence in stream:
+        pass
+    return stream.result().audio
