@@ -121,10 +121,14 @@ def test_engine_applies_the_models_post_filter(tiny_model_dir: Path, tmp_path: P
 
 def test_benchmark_variants_override_the_models_post_filter() -> None:
     model = PostFilter(GAINS, 1.0, 1.6, 0.7, 1.3)
-    assert parse_variant("model", model) is model
-    assert parse_variant("off", model).is_identity
-    varied = parse_variant("strength=1.5,pitch_range=1", model)
+    assert parse_variant("model", model).postfilter is model
+    assert parse_variant("model", model).own_voicing
+    off = parse_variant("off", model)
+    assert off.postfilter.is_identity and not off.own_voicing
+    varied = parse_variant("strength=1.5,pitch_range=1", model).postfilter
     assert (varied.strength, varied.pitch_range, varied.envelope_gain) == (1.5, 1.0, GAINS)
+    pooled = parse_variant("own_voicing=0", model)
+    assert pooled.postfilter == model and not pooled.own_voicing
     with pytest.raises(ValueError, match="use model, off, or key=value"):
         parse_variant("sharpness=2", model)
 
@@ -173,7 +177,8 @@ def test_fit_restores_the_recordings_spread(
     from conftest import TINY_SENTENCES
 
     from metavoice_app.core.train.corpus.real import RealClip, RealSpeaker
-    from metavoice_app.core.train.postfilter import THRESHOLDS, fit
+    from metavoice_app.core.features.postfilter import VOICING_LIMITS
+    from metavoice_app.core.train.postfilter import fit
 
     clips = []
     for index, text in enumerate(TINY_SENTENCES[:4]):
@@ -195,7 +200,9 @@ def test_fit_restores_the_recordings_spread(
         own.pitch_range,
         own.duration_scale,
     )
-    assert postfilter.voicing_threshold in THRESHOLDS
+    assert VOICING_LIMITS[0] <= postfilter.voicing_threshold <= VOICING_LIMITS[1]
+    assert own.voicing_threshold is not None
+    assert VOICING_LIMITS[0] <= own.voicing_threshold <= VOICING_LIMITS[1]
     assert 0.5 <= postfilter.duration_scale <= 2.0
     stats = result.speakers[0]
     # after the post-filter the model's sentences vary as much as the recordings do
@@ -249,5 +256,40 @@ def test_a_cloned_voice_speaks_at_its_own_pace(tiny_model_dir: Path) -> None:
     assert (mine.pitch_range, mine.duration_scale) == (1.2, 0.9)
     assert (mine.envelope_gain, mine.strength, mine.voicing_threshold) == (GAINS, 1.25, 0.6)
     assert model.for_voice(None) is model
+    # a voice's own voicing threshold, where fitted, replaces the model's
+    assert model.for_voice(VoiceDelivery(1.2, 0.9, 0.8)).voicing_threshold == 0.8
     with pytest.raises(PostFilterError, match="pitch_range"):
         VoiceDelivery(pitch_range=50.0)
+    with pytest.raises(PostFilterError, match="voicing_threshold"):
+        VoiceDelivery(voicing_threshold=0.995)
+    assert VoiceDelivery.measured(1.0, 1.0, 0.995).voicing_threshold == 0.98
+
+
+def test_a_voice_delivery_round_trips_with_and_without_its_voicing_threshold() -> None:
+    from metavoice_app.core.features.postfilter import VoiceDelivery
+
+    for delivery in (VoiceDelivery(1.2, 0.9), VoiceDelivery(1.2, 0.9, 0.75)):
+        assert VoiceDelivery.from_dict(json.loads(json.dumps(delivery.to_dict()))) == delivery
+    # a profile or model folder from before voices had their own threshold still reads
+    assert VoiceDelivery.from_dict({"pitch_range": 1.1}).voicing_threshold is None
+    with pytest.raises(PostFilterError, match="not numeric"):
+        VoiceDelivery.from_dict({"voicing_threshold": "high"})
+    with pytest.raises(PostFilterError, match="holds pitch_range"):
+        VoiceDelivery.from_dict({"voicing": 0.7})
+
+
+def test_the_voicing_threshold_is_matched_to_the_recordings_voiced_share() -> None:
+    from metavoice_app.core.features.delivery import Delivery
+    from metavoice_app.core.train.postfilter import Spoken, matched_voicing
+
+    vuv = np.linspace(0.0, 1.0, 1001)  # speech frames' voicing probabilities
+    # vocoded at 0.5, half the frames are voiced, but the audio reads 5 points more voiced
+    spoken = Spoken([Delivery(0.55, 10.0, 2.0)], [vuv], 0.5)
+    real = [Delivery(0.40, 10.0, 2.0), Delivery(0.30, 10.0, 2.0)]  # 35 % voiced
+    # 30 % of the frames voiced reads as the recordings' 35 %
+    assert matched_voicing(real, spoken) == pytest.approx(0.70, abs=1e-3)
+    # a voice that reads like its recordings keeps the threshold it was vocoded at
+    assert matched_voicing([Delivery(0.55, 10.0, 2.0)], spoken) == pytest.approx(0.5, abs=1e-3)
+    # too little speech to tell
+    assert matched_voicing(real, Spoken([Delivery(0.55, 10.0, 2.0)], [vuv[:50]], 0.5)) is None
+    assert matched_voicing([], spoken) is None

@@ -230,13 +230,14 @@ def _postfilter(args: argparse.Namespace, _paths: AppPaths) -> int:
     write_postfilter(args.model, result.postfilter, result.record(), result.voices)
     update_postfilter_section(args.model)
     pf = result.postfilter
+    own_voicing = sum(v.voicing_threshold is not None for v in result.voices.values())
     print(
         f"{args.model}: post-filter fitted on {len(result.speakers)} speakers, "
         f"{result.sentences} sentences: envelope gains {min(pf.envelope_gain):.2f} to "
         f"{max(pf.envelope_gain):.2f} (strength {pf.strength:g}), pitch range "
         f"x{pf.pitch_range:.2f}, voicing threshold {pf.voicing_threshold:.2f}, durations "
         f"x{pf.duration_scale:.2f}; {len(result.voices)} voices with their own pitch range "
-        "and pace"
+        f"and pace, {own_voicing} with their own voicing threshold"
     )
     return 0
 
@@ -453,7 +454,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         description="Compare the model's frames with real recordings of its VCC2016 voices "
         "(their own texts) and store, in the model's config, the envelope gains that restore "
         "the real within-sentence variance and the voicing threshold, and for every real "
-        "voice with recordings its speaker's pitch range and pace. The weights, and so the "
+        "voice with recordings its speaker's pitch range, pace and voicing threshold. The "
+        "weights, and so the "
         "voices made for the model, are untouched.",
     )
     postfilter.add_argument("--model", type=Path, required=True, help="model folder to fit")

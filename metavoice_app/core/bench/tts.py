@@ -36,7 +36,7 @@ from metavoice_app.core.bench.judge import WhisperJudge
 from metavoice_app.core.bench.naturalness import NaturalnessJudge
 from metavoice_app.core.bench.wer import word_error_rate
 from metavoice_app.core.features.delivery import DeliverySummary, measure, summarise
-from metavoice_app.core.features.postfilter import PostFilter
+from metavoice_app.core.features.postfilter import PostFilter, VoiceDelivery
 from metavoice_app.core.synth.engine import SpeechEngine
 from metavoice_app.core.text.frontend import TextFrontend
 from metavoice_app.core.train.corpus.build import load_sentences
@@ -178,23 +178,45 @@ def _pick_voices(engine: SpeechEngine, wanted: list[str] | None) -> list[str]:
     return chosen
 
 
-def parse_variant(spec: str, model: PostFilter) -> PostFilter:
-    """A post-filter variant: ``model``, ``off``, or ``key=value,...`` over the model's."""
+@dataclass(frozen=True)
+class Variant:
+    """A post-filter to measure, and whether voices fitted to their speakers keep their
+    own voicing threshold under it (``own_voicing=0`` measures the pooled one alone)."""
+
+    postfilter: PostFilter
+    own_voicing: bool = True
+
+
+def parse_variant(spec: str, model: PostFilter) -> Variant:
+    """A post-filter variant: ``model``, ``off``, or ``key=value,...`` over the model's
+    (``own_voicing=0`` among them keeps voices at the model's pooled threshold)."""
     if spec == "model":
-        return model
+        return Variant(model)
     if spec == "off":
-        return PostFilter()
+        return Variant(PostFilter(), own_voicing=False)
     names = {f.name for f in dataclasses.fields(PostFilter)} - {"envelope_gain"}
     changes: dict[str, float] = {}
+    own_voicing = True
     for part in spec.split(","):
         key, _, value = part.partition("=")
-        if key.strip() not in names or not value:
+        key = key.strip()
+        if key == "own_voicing" and value.strip() in ("0", "1"):
+            own_voicing = value.strip() == "1"
+            continue
+        if key not in names or not value:
             raise ValueError(
                 f"post-filter variant {spec!r}: use model, off, or key=value with keys "
-                f"{', '.join(sorted(names))}"
+                f"{', '.join(sorted(names | {'own_voicing'}))}"
             )
-        changes[key.strip()] = float(value)
-    return dataclasses.replace(model, **changes)  # type: ignore[arg-type]
+        changes[key] = float(value)
+    return Variant(dataclasses.replace(model, **changes), own_voicing)  # type: ignore[arg-type]
+
+
+def _pooled_voicing(deliveries: dict[str, VoiceDelivery]) -> dict[str, VoiceDelivery]:
+    return {
+        voice: dataclasses.replace(delivery, voicing_threshold=None)
+        for voice, delivery in deliveries.items()
+    }
 
 
 def _describe(postfilter: PostFilter) -> str:
@@ -243,13 +265,15 @@ def run(config: TtsBenchConfig, progress: Progress = lambda _m: None) -> TtsBenc
     result.load_seconds = time.perf_counter() - started
     result.model = f"{engine.model_dir.name} ({engine.info.model_id[:12]})"
     variants = {spec: parse_variant(spec, engine.info.postfilter) for spec in config.variants}
-    fitted = len(engine.info.voice_delivery)
-    kept = (
-        f"; the {fitted} real voices with recordings keep their own pitch range and pace"
-        if fitted
-        else ""
-    )
-    result.variants = {spec: _describe(pf) + kept for spec, pf in variants.items()}
+    deliveries = engine.info.voice_delivery
+    fitted = len(deliveries)
+    own_voicing = sum(d.voicing_threshold is not None for d in deliveries.values())
+    result.variants = {}
+    for spec, variant in variants.items():
+        kept = f"; the {fitted} real voices with recordings keep their own pitch range and pace"
+        if own_voicing and variant.own_voicing:
+            kept += f", and {own_voicing} their own voicing threshold"
+        result.variants[spec] = _describe(variant.postfilter) + (kept if fitted else "")
     engine.speak("Warm up.")  # lexicon and first-call costs are not per-sentence costs
 
     first = []
@@ -263,8 +287,11 @@ def run(config: TtsBenchConfig, progress: Progress = lambda _m: None) -> TtsBenc
     voices = _pick_voices(engine, config.voices)
     synth_seconds = audio_seconds = 0.0
     own: dict[str, DeliverySummary | None] = {}
-    for spec, postfilter in variants.items():
-        engine.postfilter = postfilter
+    for spec, variant in variants.items():
+        engine.postfilter = variant.postfilter
+        engine.info.voice_delivery = (
+            deliveries if variant.own_voicing else _pooled_voicing(deliveries)
+        )
         for voice in voices:
             progress(f"{voice} [{spec}]: synthesising and judging")
             row = Row(voice, "model", spec)
@@ -287,6 +314,7 @@ def run(config: TtsBenchConfig, progress: Progress = lambda _m: None) -> TtsBenc
             row.speaker_delivery = own[voice]
             result.rows.append(row)
     engine.postfilter = engine.info.postfilter
+    engine.info.voice_delivery = deliveries
     result.real_time_factor = synth_seconds / max(audio_seconds, 1e-9)
     result.peak_memory_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

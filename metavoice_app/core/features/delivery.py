@@ -35,7 +35,7 @@ class Delivery:
     pitch_range_st: float
 
 
-def _speech_frames(wav: npt.NDArray[np.floating]) -> npt.NDArray[np.bool_]:
+def speech_frames(wav: npt.NDArray[np.floating]) -> npt.NDArray[np.bool_]:
     """Frames (10 ms) louder than the clip's loud frames less ``SILENCE_DB`` and clear of
     its noise floor (its quietest tenth), so a noisy recording's hiss is not speech."""
     hop = world.HOP_LENGTH
@@ -55,7 +55,7 @@ def measure(wav: npt.NDArray[np.floating], text: str, frontend: TextFrontend) ->
         return None
     if len(wav) < world.HOP_LENGTH * 10 or not phones:
         return None
-    speech = _speech_frames(wav)
+    speech = speech_frames(wav)
     active = np.flatnonzero(speech)
     if active.size < 5:
         return None

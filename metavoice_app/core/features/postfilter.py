@@ -33,6 +33,9 @@ MAX_GAIN = 50.0
 MAX_STRENGTH = 3.0
 PITCH_RANGE_LIMITS = (0.25, 4.0)
 DURATION_SCALE_LIMITS = (0.5, 2.0)
+# A voice's own voicing threshold, fitted to its speaker's voiced share, stays within
+# these: outside them a few clips' measurement, not the voice, would be deciding.
+VOICING_LIMITS = (0.3, 0.98)
 # The envelope gains' strength for voices refined by exemplars, whose residuals restore
 # part of the spread: on the dev speakers (docs/benchmarks.md) 1 gave the most likeness and
 # 1.5 the most naturalness; 1.25 with most of the residual balances the two.
@@ -119,15 +122,18 @@ class PostFilter:
         }
 
     def for_voice(self, delivery: VoiceDelivery | None, exemplars: bool = False) -> PostFilter:
-        """This post-filter with a cloned voice's own pitch range and pace (fitted to the
-        person's takes) in place of the model's averages; for a voice refined by its
-        takes' exemplars (whose real residuals restore much of the envelope's spread),
-        the envelope gains at most at :data:`EXEMPLAR_STRENGTH`."""
+        """This post-filter with a voice's own pitch range, pace and (where fitted)
+        voicing threshold, fitted to its speaker's recordings or the person's takes, in
+        place of the model's averages; for a voice refined by its takes' exemplars (whose
+        real residuals restore much of the envelope's spread), the envelope gains at most
+        at :data:`EXEMPLAR_STRENGTH`."""
         voiced = self
         if delivery is not None:
             voiced = dataclasses.replace(
                 voiced, pitch_range=delivery.pitch_range, duration_scale=delivery.duration_scale
             )
+            if delivery.voicing_threshold is not None:
+                voiced = dataclasses.replace(voiced, voicing_threshold=delivery.voicing_threshold)
         if exemplars and voiced.strength > EXEMPLAR_STRENGTH:
             voiced = dataclasses.replace(voiced, strength=EXEMPLAR_STRENGTH)
         return voiced
@@ -160,34 +166,63 @@ class PostFilter:
 
 @dataclass(frozen=True)
 class VoiceDelivery:
-    """A cloned voice's delivery, fitted to the person's takes: how much wider than the
-    adapted model's their pitch moves, and how much slower than its predicted durations
-    they speak. A profile carries it; the model's post-filter supplies the rest."""
+    """A voice's delivery, fitted to its speaker's recordings or the person's takes: how
+    much wider than the model's their pitch moves, how much slower than its predicted
+    durations they speak, and, where fitted, the voicing threshold at which the model's
+    speech in this voice is voiced as often as theirs (speakers differ by 15 points in
+    voiced share, so one threshold for all left some voices buzzing through their
+    unvoiced sounds). A profile or the model folder carries it; the model's post-filter
+    supplies the rest."""
 
     pitch_range: float = 1.0
     duration_scale: float = 1.0
+    voicing_threshold: float | None = None  # None: the model's
 
     def __post_init__(self) -> None:
         PostFilter(pitch_range=self.pitch_range, duration_scale=self.duration_scale)
+        if self.voicing_threshold is not None:
+            low, high = VOICING_LIMITS
+            if not (
+                math.isfinite(self.voicing_threshold) and low <= self.voicing_threshold <= high
+            ):
+                raise PostFilterError(
+                    f"a voice's voicing_threshold must be between {low:g} and {high:g}"
+                )
 
     @classmethod
-    def measured(cls, pitch_ratio: float, pace_ratio: float) -> VoiceDelivery:
-        """A delivery from measured ratios, kept within what the post-filter allows (a
+    def measured(
+        cls, pitch_ratio: float, pace_ratio: float, voicing_threshold: float | None = None
+    ) -> VoiceDelivery:
+        """A delivery from measured values, kept within what the post-filter allows (a
         measurement on a few noisy clips can fall outside)."""
         return cls(
             float(np.clip(pitch_ratio, *PITCH_RANGE_LIMITS)),
             float(np.clip(pace_ratio, *DURATION_SCALE_LIMITS)),
+            None
+            if voicing_threshold is None
+            else float(np.clip(voicing_threshold, *VOICING_LIMITS)),
         )
 
     def to_dict(self) -> dict[str, float]:
-        return {"pitch_range": self.pitch_range, "duration_scale": self.duration_scale}
+        stored = {"pitch_range": self.pitch_range, "duration_scale": self.duration_scale}
+        if self.voicing_threshold is not None:
+            stored["voicing_threshold"] = self.voicing_threshold
+        return stored
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> VoiceDelivery:
-        if not isinstance(data, Mapping) or set(data) - {"pitch_range", "duration_scale"}:
-            raise PostFilterError("a voice's delivery holds pitch_range and duration_scale only")
+        fields = {"pitch_range", "duration_scale", "voicing_threshold"}
+        if not isinstance(data, Mapping) or set(data) - fields:
+            raise PostFilterError(
+                "a voice's delivery holds pitch_range, duration_scale and voicing_threshold only"
+            )
         try:
-            return cls(float(data.get("pitch_range", 1.0)), float(data.get("duration_scale", 1.0)))
+            threshold = data.get("voicing_threshold")
+            return cls(
+                float(data.get("pitch_range", 1.0)),
+                float(data.get("duration_scale", 1.0)),
+                None if threshold is None else float(threshold),
+            )
         except PostFilterError:
             raise
         except (TypeError, ValueError) as exc:

@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 from metavoice_app.core.atomic import atomic_write_text
+from metavoice_app.core.features.postfilter import VoiceDelivery
 from metavoice_app.core.model.checkpoint import load_model, read_info
 from metavoice_app.core.train.corpus.store import Corpus
 
@@ -46,13 +47,24 @@ def postfilter_section(folder: Path) -> list[str]:
         f"{postfilter.strength:g}), undoing the model's over-smoothing"
         if gains
         else "- envelope: as predicted",
-        f"- voicing threshold {postfilter.voicing_threshold:.2f}",
+        _voicing_line(postfilter.voicing_threshold, info.voice_delivery),
         f"- pitch range (around each sentence's mean) and phone durations fitted for each of "
         f"{len(info.voice_delivery)} real voices to its speaker's recordings; other voices "
         f"take the medians, pitch range x{postfilter.pitch_range:.2f} and durations "
         f"x{postfilter.duration_scale:.2f} (the model spoke faster, in a narrower range, "
         "than its real speakers)",
     ]
+
+
+def _voicing_line(pooled: float, voices: dict[str, VoiceDelivery]) -> str:
+    own = sorted(d.voicing_threshold for d in voices.values() if d.voicing_threshold is not None)
+    if not own:
+        return f"- voicing threshold {pooled:.2f}"
+    return (
+        f"- voicing threshold fitted for each of {len(own)} real voices to its speaker's "
+        f"voiced share ({own[0]:.2f} to {own[-1]:.2f}, median {own[len(own) // 2]:.2f}); "
+        f"other voices {pooled:.2f}, fitted on the VCC2016 voices pooled"
+    )
 
 
 def update_postfilter_section(folder: Path) -> Path:

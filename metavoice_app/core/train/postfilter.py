@@ -11,9 +11,11 @@ recording and the model's frames for the same text are compared:
 - voicing threshold: the model's voicing probability at which the share of voiced
   frames in its speech equals the recordings' (pooled over speakers);
 - for each real voice with recordings (VCC2016 and the LibriSpeech training speakers):
-  its pitch range (the ratio of the recordings' F0 spread to the model's) and pace (the
-  ratio of the model's speaking rate to the recordings'), stored per voice; the model's
-  own values, for voices without recordings, are the medians over voices.
+  its pitch range (the ratio of the recordings' F0 spread to the model's), pace (the
+  ratio of the model's speaking rate to the recordings') and voicing threshold (where
+  its speech, vocoded at the model's threshold, is voiced as often as the recordings),
+  stored per voice; the model's own pitch range and pace, for voices without
+  recordings, are the medians over voices, and its threshold the pooled one.
 
 Rate and voicing are measured on audio by :mod:`metavoice_app.core.features.delivery`,
 the same measures ``bench tts`` reports, for the recordings and the model's vocoded
@@ -35,8 +37,13 @@ import torch
 
 from metavoice_app.core.audio.io import load_audio
 from metavoice_app.core.features import world
-from metavoice_app.core.features.delivery import Delivery, measure, summarise
-from metavoice_app.core.features.postfilter import MAX_GAIN, PostFilter, VoiceDelivery
+from metavoice_app.core.features.delivery import Delivery, measure, speech_frames, summarise
+from metavoice_app.core.features.postfilter import (
+    MAX_GAIN,
+    VOICING_LIMITS,
+    PostFilter,
+    VoiceDelivery,
+)
 from metavoice_app.core.synth.engine import SpeechEngine, VoiceHandle
 from metavoice_app.core.text.frontend import TextError, TextFrontend
 from metavoice_app.core.train.corpus.real import (
@@ -47,8 +54,8 @@ from metavoice_app.core.train.corpus.real import (
 )
 
 Progress = Callable[[str], None]
-THRESHOLDS = (0.5, 0.55, 0.6, 0.65, 0.7)
-THRESHOLD_SENTENCES = 5  # per speaker, for the voicing search
+THRESHOLD_SENTENCES = 5  # per speaker, for the pooled voicing threshold
+VOICING_ROUNDS = 2
 
 
 @dataclass
@@ -81,13 +88,60 @@ class PostFilterFit:
         }
 
 
+@dataclass
+class Spoken:
+    """The model's speech for some of a voice's texts, as measured: each clip's delivery
+    and the voicing probabilities of its speech frames (silence left out, as the voiced
+    share leaves it out), with the threshold they were vocoded at."""
+
+    delivery: list[Delivery]
+    speech_vuv: list[np.ndarray]
+    threshold: float
+
+
+def _speak(
+    frames: list[tuple[str, np.ndarray]], postfilter: PostFilter, frontend: TextFrontend
+) -> Spoken:
+    spoken = Spoken([], [], postfilter.voicing_threshold)
+    for text, predicted in frames:
+        audio = postfilter.vocode(predicted)
+        delivery = measure(audio, text, frontend)
+        if delivery is None:
+            continue
+        speech = speech_frames(audio)
+        n = min(len(speech), len(predicted))
+        spoken.delivery.append(delivery)
+        spoken.speech_vuv.append(predicted[:n, world.VUV][speech[:n]])
+    return spoken
+
+
 def _model_delivery(
     stats: SpeakerStats, postfilter: PostFilter, frontend: TextFrontend, count: int | None
-) -> list[Delivery]:
-    """Delivery of the model's speech for (the first ``count`` of) a speaker's texts."""
-    pairs = list(zip(stats.texts, stats.model_frames, strict=True))[:count]
-    measured = [measure(postfilter.vocode(frames), text, frontend) for text, frames in pairs]
-    return [m for m in measured if m is not None]
+) -> Spoken:
+    """The model's speech for (the first ``count`` of) a speaker's texts."""
+    return _speak(
+        list(zip(stats.texts, stats.model_frames, strict=True))[:count], postfilter, frontend
+    )
+
+
+def matched_voicing(real: list[Delivery], spoken: Spoken) -> float | None:
+    """The voicing threshold at which a voice's speech is voiced as often as its
+    speaker's recordings, or None without enough speech to tell.
+
+    A threshold decides which frames are voiced before vocoding; the measured share
+    also counts how the vocoded sound reads, so the gap between the two, measured once
+    at the threshold the speech was vocoded at, is carried over: the new threshold is
+    the quantile of the speech frames' voicing probabilities that leaves the
+    recordings' share, less that gap, above it. One vocoding per clip suffices."""
+    if not real or not spoken.delivery:
+        return None
+    vuv = np.concatenate(spoken.speech_vuv) if spoken.speech_vuv else np.zeros(0)
+    if vuv.size < 200:
+        return None
+    measured = statistics.mean(d.voiced_share for d in spoken.delivery)
+    gap = measured - float(np.mean(vuv > spoken.threshold))
+    target = float(np.clip(statistics.mean(d.voiced_share for d in real) - gap, 0.01, 0.99))
+    return float(np.quantile(vuv, 1.0 - target))
 
 
 def _model_frames(engine: SpeechEngine, handle: VoiceHandle, text: str) -> np.ndarray | None:
@@ -129,34 +183,34 @@ def speaker_stats(
     return stats
 
 
-def _voice_delivery(real: list[Delivery], spoken: list[Delivery]) -> VoiceDelivery | None:
-    """A voice's delivery: its speaker's pitch spread and pace over the model's."""
-    recorded, said = summarise(real), summarise(spoken)
+def _voice_delivery(real: list[Delivery], spoken: Spoken) -> VoiceDelivery | None:
+    """A voice's delivery: its speaker's pitch spread and pace over the model's, and the
+    voicing threshold that matches its speaker's voiced share."""
+    recorded, said = summarise(real), summarise(spoken.delivery)
     if recorded is None or said is None:
         return None
     if said.pitch_range_st <= 0 or recorded.phones_per_second <= 0:
         return None
     pace, _ = said.ratio_to(recorded)
     _, pitch = recorded.ratio_to(said)
-    return VoiceDelivery.measured(pitch, pace)
+    return VoiceDelivery.measured(pitch, pace, matched_voicing(real, spoken))
 
 
 def _read_and_spoken(
     engine: SpeechEngine, voice: str, clips: list[tuple[Path, str]], postfilter: PostFilter
-) -> tuple[list[Delivery], list[Delivery]]:
-    """Deliveries of a speaker's recordings and of the model reading the same texts."""
+) -> tuple[list[Delivery], Spoken]:
+    """Deliveries of a speaker's recordings and the model's speech for the same texts."""
     handle = engine.voice(voice)
-    real, spoken = [], []
+    real, frames = [], []
     for path, text in clips:
-        frames = _model_frames(engine, handle, text)
-        if frames is None:
+        predicted = _model_frames(engine, handle, text)
+        if predicted is None:
             continue
         recorded = measure(load_audio(path), text, engine.frontend)
-        said = measure(postfilter.vocode(frames), text, engine.frontend)
-        if recorded is not None and said is not None:
+        if recorded is not None:
             real.append(recorded)
-            spoken.append(said)
-    return real, spoken
+            frames.append((text, predicted))
+    return real, _speak(frames, postfilter, engine.frontend)
 
 
 def fit(
@@ -193,19 +247,19 @@ def fit(
     frontend = engine.frontend
 
     progress("voicing threshold")
-    real_share = statistics.mean(d.voiced_share for s in all_stats for d in s.real_delivery)
-    misses = {}
-    for threshold in THRESHOLDS:
-        candidate = dataclasses.replace(postfilter, voicing_threshold=threshold)
-        spoken = [
-            d
-            for s in all_stats
-            for d in _model_delivery(s, candidate, frontend, THRESHOLD_SENTENCES)
-        ]
-        misses[threshold] = abs(statistics.mean(d.voiced_share for d in spoken) - real_share)
-    postfilter = dataclasses.replace(
-        postfilter, voicing_threshold=min(misses, key=lambda t: misses[t])
-    )
+    real = [d for s in all_stats for d in s.real_delivery]
+    for _ in range(VOICING_ROUNDS):  # the gap is measured nearer the answer each round
+        pooled = Spoken([], [], postfilter.voicing_threshold)
+        for stats in all_stats:
+            spoken = _model_delivery(stats, postfilter, frontend, THRESHOLD_SENTENCES)
+            pooled.delivery += spoken.delivery
+            pooled.speech_vuv += spoken.speech_vuv
+        threshold = matched_voicing(real, pooled)
+        if threshold is None:
+            break
+        postfilter = dataclasses.replace(
+            postfilter, voicing_threshold=float(np.clip(threshold, *VOICING_LIMITS))
+        )
 
     progress("pitch range and pace of each voice")
     voices: dict[str, VoiceDelivery] = {}
