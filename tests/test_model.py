@@ -126,3 +126,23 @@ def test_engine_timings_teach_the_aligner_to_find_boundaries(data: CorpusData) -
     assert boundary_error() < 0.5 * first_error
     batch.durations = None  # nothing known: nothing to learn from
     assert float(model.aligner_loss(batch)) == 0.0
+
+
+def test_precomputed_phone_encodings_give_the_same_losses(data: CorpusData) -> None:
+    """Adaptation computes the text encoder once per batch: the losses (and so every
+    step) must be those of the full model."""
+    from metavoice_app.core.model.acoustic import padding_mask
+
+    model = _model(data).eval()
+    batch = data.collate(list(range(len(data.items))))
+    speaker = model.speaker_vectors(batch.speakers)
+    encoded = model.phone_encodings(
+        batch.phones, padding_mask(batch.phone_lengths, batch.phones.shape[1])
+    )
+    full = model.losses(batch, speaker=speaker, align=False)
+    cached = model.losses(batch, speaker=speaker, align=False, encoded=encoded)
+    for name, value in full.items():
+        torch.testing.assert_close(cached[name], value)
+    # encodings of other phones change the losses: the argument is used, not ignored
+    other = model.losses(batch, speaker=speaker, align=False, encoded=encoded.flip(1))
+    assert not torch.allclose(other["features"], full["features"])

@@ -281,7 +281,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--holdout",
         action="store_true",
         help="measure the wizard's recipe: the last take held out for early stopping, the "
-        "voice it keeps judged once (use a separate --section)",
+        "voice it keeps judged, one adaptation for each --steps budget (use a separate "
+        "--section)",
     )
     adapt.add_argument(
         "--exemplars",

@@ -32,7 +32,7 @@ from metavoice_app.core.adapt.update import InnerOptimizer, UpdateRule
 from metavoice_app.core.features import world
 from metavoice_app.core.features.exemplars import Exemplars, frame_phones
 from metavoice_app.core.features.postfilter import VoiceDelivery
-from metavoice_app.core.model.acoustic import AcousticModel, Batch
+from metavoice_app.core.model.acoustic import AcousticModel, Batch, padding_mask
 from metavoice_app.core.model.checkpoint import ModelInfo
 from metavoice_app.core.model.voice import SPEAKER
 from metavoice_app.core.text.frontend import TextFrontend, utterance_phones
@@ -144,6 +144,13 @@ class AdaptedVoice:
     snapshots: dict[int, tuple[dict[str, torch.Tensor], float]] = field(default_factory=dict)
     # The person's pitch range and pace against the adapted model's, from the takes
     delivery: VoiceDelivery | None = None
+
+
+@torch.no_grad()
+def _phone_encodings(model: AcousticModel, batch: Batch) -> torch.Tensor:
+    return model.phone_encodings(
+        batch.phones, padding_mask(batch.phone_lengths, batch.phones.shape[1])
+    )
 
 
 def adapted_names(model: AcousticModel, preset: str) -> list[str]:
@@ -361,9 +368,17 @@ class Adapter:
         learned = {SPEAKER if n == SPEAKER_INIT else n: r for n, r in self.info.inner_rates.items()}
         optimizer = InnerOptimizer(rule, rule.rates(names, SPEAKER, learned))
 
+        # No preset adapts the text encoder, so its output is computed once per batch
+        # (about an eighth of each step's time went into recomputing it).
+        encoded = {
+            id(b): _phone_encodings(model, b)
+            for b in (support_batch, holdout_batch)
+            if b is not None
+        }
+
         def losses_of(batch: Batch) -> dict[str, torch.Tensor]:
             vector = speaker[None].expand(batch.phones.shape[0], -1)
-            return model.losses(batch, speaker=vector, align=False)
+            return model.losses(batch, speaker=vector, align=False, encoded=encoded[id(batch)])
 
         monitor = HoldoutMonitor(config.patience)
         kept_holdout, kept_state = None, None

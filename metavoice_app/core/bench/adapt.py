@@ -285,11 +285,10 @@ def run(
     statistics baseline on the first model comes first.
 
     ``holdout`` measures the wizard's recipe instead: the last take held out, early
-    stopping on it, and the voice it keeps judged once (as the most steps asked for).
+    stopping on it, and the voice it keeps judged, adapting once for each of ``steps``
+    as the most it may take.
     """
     torch.set_num_threads(threads)
-    if holdout:
-        steps = (max(steps),)
     speakers = dev_speakers(shared, support, dev_set)
     judges = DevJudges(shared, speakers, threads)
     rows = []
@@ -305,26 +304,30 @@ def run(
         texts: dict[int, list[tuple[str, str]]] = {s: [] for s in steps}
         adapts, profile_kb = "", 0.0
         for speaker, (takes, queries) in speakers.items():
-            progress(f"{label}: adapting to {speaker}")
-            voice = learn_voice(
-                engine,
-                takes,
-                AdaptConfig(steps=max(steps), params=preset, holdout=holdout, exemplars=refined),
-                snapshot_steps=() if holdout else steps,
-            )
-            judged = {max(steps): (voice.tensors, voice.seconds)} if holdout else voice.snapshots
-            adapts = f"{voice.recipe['params']}, {voice.recipe['optimizer']}"
-            if refined:
-                adapts += ", exemplars"
-            profile_kb = sum(t.numel() * t.element_size() for t in voice.tensors.values()) / 1024
-            for step, (tensors, seconds) in sorted(judged.items()):
-                handle = engine.voice_from_tensors(speaker, tensors, voice.delivery)
-                stats = per_step[step]
-                stats.setdefault("seconds", []).append(seconds)
-                stats.setdefault("analysis", []).append(voice.analysis_seconds)
-                texts[step] += judges.judge(
-                    functools.partial(speak_audio, engine, handle), speaker, queries, stats
+            # snapshots of one run, or (the wizard's recipe) one run per step budget
+            plans = [(most, ()) for most in steps] if holdout else [(max(steps), steps)]
+            for most, snapshot_steps in plans:
+                progress(f"{label}: adapting to {speaker} ({most} steps at most)")
+                voice = learn_voice(
+                    engine,
+                    takes,
+                    AdaptConfig(steps=most, params=preset, holdout=holdout, exemplars=refined),
+                    snapshot_steps=snapshot_steps,
                 )
+                judged = {most: (voice.tensors, voice.seconds)} if holdout else voice.snapshots
+                adapts = f"{voice.recipe['params']}, {voice.recipe['optimizer']}"
+                if refined:
+                    adapts += ", exemplars"
+                profile_kb = sum(t.numel() * t.element_size() for t in voice.tensors.values())
+                profile_kb /= 1024
+                for step, (tensors, seconds) in sorted(judged.items()):
+                    handle = engine.voice_from_tensors(speaker, tensors, voice.delivery)
+                    stats = per_step[step]
+                    stats.setdefault("seconds", []).append(seconds)
+                    stats.setdefault("analysis", []).append(voice.analysis_seconds)
+                    texts[step] += judges.judge(
+                        functools.partial(speak_audio, engine, handle), speaker, queries, stats
+                    )
         rows += [
             summary_row(label, adapts, profile_kb, step, per_step[step], texts[step])
             for step in steps

@@ -133,16 +133,27 @@ class AcousticModel(nn.Module):
         return features
 
     # Shared pieces -----------------------------------------------------------------------
-    def encode(
-        self, phones: torch.Tensor, text_pad: torch.Tensor, speaker: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Phone embeddings and speaker-aware phone encodings."""
-        embedded = self.phone_embedding(phones)
-        h = embedded * math.sqrt(self.config.d_model)
+    def phone_encodings(self, phones: torch.Tensor, text_pad: torch.Tensor) -> torch.Tensor:
+        """The text encoder's output, before the speaker is added: it depends on the
+        phones alone, so adaptation (which changes only the speaker and the decoder)
+        computes it once per batch instead of at every step."""
+        h = self.phone_embedding(phones) * math.sqrt(self.config.d_model)
         h = h + sinusoidal_positions(h.shape[1], h.shape[2], h.device)[None]
         for block in self.encoder:
             h = block(h, text_pad)
-        return embedded, h + self.speaker_to_hidden(speaker)[:, None, :]
+        return h
+
+    def encode(
+        self,
+        phones: torch.Tensor,
+        text_pad: torch.Tensor,
+        speaker: torch.Tensor,
+        encoded: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Speaker-aware phone encodings (``encoded``: :meth:`phone_encodings` of these
+        phones, already computed)."""
+        h = self.phone_encodings(phones, text_pad) if encoded is None else encoded
+        return h + self.speaker_to_hidden(speaker)[:, None, :]
 
     def decode(
         self,
@@ -233,8 +244,10 @@ class AcousticModel(nn.Module):
         batch: Batch,
         speaker: torch.Tensor | None = None,
         align: bool = True,
+        encoded: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
-        """All training losses for a batch; ``speaker`` overrides the embedding table.
+        """All training losses for a batch; ``speaker`` overrides the embedding table,
+        ``encoded`` is the batch's :meth:`phone_encodings` where already computed.
 
         ``align=True`` also trains the aligner on the utterances whose durations are known.
         Utterances without durations are force-aligned first; with ``align=False`` and every
@@ -263,7 +276,7 @@ class AcousticModel(nn.Module):
         pitch = (hard * target[..., LF0 : LF0 + 1]).sum(1) / frames_per_phone
         energy = (hard * target[..., ENERGY : ENERGY + 1]).sum(1) / frames_per_phone
 
-        _, h = self.encode(batch.phones, text_pad, speaker)
+        h = self.encode(batch.phones, text_pad, speaker, encoded)
         log_duration = self.duration_predictor(h, text_pad)
         pitch_pred = self.pitch_predictor(h, text_pad)
         energy_pred = self.energy_predictor(h, text_pad)
@@ -298,7 +311,7 @@ class AcousticModel(nn.Module):
     ) -> torch.Tensor:
         """Frames per phone for one sentence ``(1, N)``; every sound gets at least a frame."""
         text_pad = torch.zeros_like(phones, dtype=torch.bool)
-        _, h = self.encode(phones, text_pad, speaker)
+        h = self.encode(phones, text_pad, speaker)
         frames = torch.expm1(self.duration_predictor(h, text_pad)).clamp(min=0.0) / speed
         frames = torch.round(frames).long().clamp(max=self.config.max_duration_frames)
         speech = phones > 2  # not padding, silence or short pause
@@ -317,7 +330,7 @@ class AcousticModel(nn.Module):
         if controls.speed <= 0:
             raise ValueError("speed must be positive")
         text_pad = torch.zeros_like(phones, dtype=torch.bool)
-        _, h = self.encode(phones, text_pad, speaker)
+        h = self.encode(phones, text_pad, speaker)
         if durations is None:
             durations = self.predict_durations(phones, speaker, controls.speed)
         n_frames = max(1, int(durations.sum()))
