@@ -10,6 +10,7 @@ import soundfile as sf
 from metavoice_app.cli import main
 from metavoice_app.core.audio.export import ExportError, ExportOptions, write_audio
 from metavoice_app.core.model.acoustic import AcousticModel
+from metavoice_app.core.progress import Cancelled, Progress, ProgressSink
 from metavoice_app.core.synth.engine import SENTENCE_GAP_S, SpeechEngine, VoiceNotFoundError
 from metavoice_app.core.text.frontend import TextError
 
@@ -34,9 +35,9 @@ THREE_SENTENCES = "Hello there. The rainbow is a division of white light. Goodby
 def test_stream_makes_each_sentence_on_demand_and_joins_to_speak(
     engine: SpeechEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reports: list[tuple[float, str]] = []
-    whole = engine.speak(THREE_SENTENCES, progress=lambda f, m: reports.append((f, m)))
-    assert reports == [
+    reports: list[Progress] = []
+    whole = engine.speak(THREE_SENTENCES, progress=ProgressSink(reports.append))
+    assert [(p.fraction, p.message) for p in reports] == [
         (0.0, "sentence 1 of 3"),
         (pytest.approx(1 / 3), "sentence 2 of 3"),
         (pytest.approx(2 / 3), "sentence 3 of 3"),
@@ -64,6 +65,29 @@ def test_stream_makes_each_sentence_on_demand_and_joins_to_speak(
     assert np.array_equal(np.concatenate([p.spaced() for p in pieces]), whole.audio)
     with pytest.raises(TextError):  # bad text fails when the stream is made, before any audio
         engine.speak_stream("   ")
+
+
+def test_a_cancel_stops_speaking_before_the_next_sentence(
+    engine: SpeechEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[int] = []
+    synthesize = engine.model.synthesize
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        made.append(1)
+        return synthesize(*args, **kwargs)
+
+    monkeypatch.setattr(engine.model, "synthesize", counted)
+    reports: list[Progress] = []
+
+    def stop_while_the_first_is_made(progress: Progress) -> None:
+        reports.append(progress)
+        sink.cancel()  # as Stop pressed while the first sentence is being made
+
+    sink = ProgressSink(stop_while_the_first_is_made)
+    with pytest.raises(Cancelled):
+        engine.speak(THREE_SENTENCES, progress=sink)
+    assert len(made) == 1 and [p.message for p in reports] == ["sentence 1 of 3"]
 
 
 def test_each_voice_sounds_different(engine: SpeechEngine) -> None:

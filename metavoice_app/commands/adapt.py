@@ -24,13 +24,14 @@ def _fallback(voices_dir: Path, wanted: Path) -> Path:
 
 
 def _run(args: argparse.Namespace, paths: AppPaths) -> int:
-    from metavoice_app.core.adapt.adapter import AdaptationError, AdaptConfig, AdaptProgress
+    from metavoice_app.core.adapt.adapter import AdaptationError, AdaptConfig, AdaptStep
     from metavoice_app.core.adapt.clone import check_takes, clone_voice
     from metavoice_app.core.adapt.takes import load_takes
     from metavoice_app.core.atomic import check_writable
     from metavoice_app.core.model.checkpoint import ModelLoadError
     from metavoice_app.core.profiles.library import VoiceLibrary
     from metavoice_app.core.profiles.mvoice import SUFFIX, ProfileError
+    from metavoice_app.core.progress import Progress, ProgressSink
     from metavoice_app.core.synth.engine import SpeechEngine
 
     try:
@@ -66,7 +67,9 @@ def _run(args: argparse.Namespace, paths: AppPaths) -> int:
             steps=args.steps, params=args.params, seed=args.seed, holdout=not args.no_holdout
         )
 
-        def report(p: AdaptProgress) -> None:
+        def report(progress: Progress) -> None:
+            p = progress.detail
+            assert isinstance(p, AdaptStep)  # adaptation reports only its steps
             held = f" held-out {p.holdout_loss:.3f}" if p.holdout_loss is not None else ""
             if p.similarity is not None:
                 held += f" similarity {p.similarity:.2f}"
@@ -87,7 +90,7 @@ def _run(args: argparse.Namespace, paths: AppPaths) -> int:
             consent_recording=consent_file if consent_file.exists() else None,
             destination=lambda _manifest: args.out,
             config=config,
-            progress=report,
+            progress=ProgressSink(report),
             fallback=lambda _manifest: _fallback(paths.voices_dir, args.out),
             keep_takes_in=VoiceLibrary(paths.voices_dir),
         )

@@ -25,19 +25,24 @@ def _model_fit(model_dir: Path | None) -> tuple[str, dict[str, tuple[int, ...]]]
 
 def _rebuild(args: argparse.Namespace, paths: AppPaths) -> None:
     """Re-create a voice made for another model on this one, from its kept takes."""
-    from metavoice_app.core.adapt.adapter import AdaptConfig, AdaptProgress
+    from metavoice_app.core.adapt.adapter import AdaptConfig, AdaptStep
     from metavoice_app.core.adapt.clone import recreate_voice
     from metavoice_app.core.profiles.library import VoiceLibrary
+    from metavoice_app.core.progress import Progress, ProgressSink
     from metavoice_app.core.synth.engine import SpeechEngine
 
     library = VoiceLibrary(paths.voices_dir)
     path = library.find(args.voice)
     engine = SpeechEngine(args.model, device=getattr(args, "device", None) or "auto")
 
-    def report(p: AdaptProgress) -> None:
+    def report(progress: Progress) -> None:
+        p = progress.detail
+        assert isinstance(p, AdaptStep)  # adaptation reports only its steps
         print(f"[{p.step:>3}/{p.steps}] loss {p.loss:.3f}", file=sys.stderr, flush=True)
 
-    cloned = recreate_voice(engine, library, path, AdaptConfig(steps=args.steps), report)
+    cloned = recreate_voice(
+        engine, library, path, AdaptConfig(steps=args.steps), ProgressSink(report)
+    )
     similarity = cloned.manifest.similarity
     said = "" if similarity is None else f", similarity {similarity:.2f}"
     print(

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -35,6 +34,7 @@ from metavoice_app.core.features.postfilter import VoiceDelivery
 from metavoice_app.core.model.acoustic import AcousticModel, Batch
 from metavoice_app.core.model.checkpoint import ModelInfo
 from metavoice_app.core.model.voice import SPEAKER
+from metavoice_app.core.progress import NO_PROGRESS, ProgressSink
 from metavoice_app.core.text.frontend import TextFrontend, utterance_phones
 from metavoice_app.core.text.phones import phone_ids
 
@@ -85,10 +85,6 @@ class HoldoutMonitor:
         return self.since_kept >= self.patience
 
 
-class AdaptationCancelled(Exception):  # noqa: N818 - reads as "raise AdaptationCancelled"
-    """The user cancelled; nothing was saved."""
-
-
 class AdaptationError(ValueError):
     """Adaptation cannot run on these takes; the message says why."""
 
@@ -114,7 +110,10 @@ class AdaptConfig:
 
 
 @dataclass
-class AdaptProgress:
+class AdaptStep:
+    """What adaptation reports after each step, as the detail of its progress: the
+    wizard draws the loss curves and the similarity meter from it."""
+
     step: int
     steps: int
     loss: float
@@ -318,11 +317,12 @@ class Adapter:
     def adapt(
         self,
         takes: list[Take],
-        progress: Callable[[AdaptProgress], None] | None = None,
-        cancelled: Callable[[], bool] = lambda: False,
+        progress: ProgressSink = NO_PROGRESS,
         snapshot_steps: tuple[int, ...] = (),
     ) -> AdaptedVoice:
-        """Fit a voice to ``takes``; raises :class:`AdaptationCancelled` if asked to stop.
+        """Fit a voice to ``takes``, reporting each step (an :class:`AdaptStep` as the
+        detail); raises :class:`~metavoice_app.core.progress.Cancelled` before the next
+        step once ``progress`` is cancelled.
 
         ``snapshot_steps`` keeps the voice as it was after those steps (0: before any
         step), so a benchmark can compare step counts in one run.
@@ -382,8 +382,7 @@ class Adapter:
         if 0 in snapshot_steps:
             snapshots[0] = judged_state()
         for step in range(1, config.steps + 1):
-            if cancelled():
-                raise AdaptationCancelled
+            progress.check_cancelled()
             loss = acoustic_loss(losses_of(support_batch))
             grads = torch.autograd.grad(loss, list(fast.values()))
             with torch.no_grad():
@@ -403,24 +402,25 @@ class Adapter:
                 if monitor.keep(float(held["features"])):
                     kept_holdout = holdout_value
                     kept_state = self._snapshot(model, names, speaker)
-            if progress is not None:
-                similarity = None
-                due = config.similarity_every and (
-                    step % config.similarity_every == 0 or step == config.steps
-                )
-                if voice_print is not None and due:
-                    similarity = self._similarity(model, meter_batch, speaker, voice_print)
-                elapsed = time.perf_counter() - started
-                progress(
-                    AdaptProgress(
-                        step,
-                        config.steps,
-                        loss_value,
-                        holdout_value,
-                        elapsed / step * (config.steps - step),
-                        similarity,
-                    )
-                )
+            similarity = None
+            due = config.similarity_every and (
+                step % config.similarity_every == 0 or step == config.steps
+            )
+            if progress.watched and voice_print is not None and due:  # for the meter only
+                similarity = self._similarity(model, meter_batch, speaker, voice_print)
+            elapsed = time.perf_counter() - started
+            progress.report(
+                step / config.steps,
+                f"step {step} of {config.steps}",
+                AdaptStep(
+                    step,
+                    config.steps,
+                    loss_value,
+                    holdout_value,
+                    elapsed / step * (config.steps - step),
+                    similarity,
+                ),
+            )
             if holdout_batch is not None and monitor.exhausted:
                 break
         tensors = kept_state if kept_state is not None else self._snapshot(model, names, speaker)
