@@ -10,13 +10,8 @@ import soundfile as sf
 import torch
 
 from metavoice_app.cli import main
-from metavoice_app.core.adapt.adapter import (
-    AdaptConfig,
-    Adapter,
-    AdaptStep,
-    HoldoutMonitor,
-    adapted_names,
-)
+from metavoice_app.core.adapt.adapter import Adapter, AdaptStep, HoldoutMonitor, adapted_names
+from metavoice_app.core.adapt.config import AdaptConfig
 from metavoice_app.core.adapt.takes import load_takes
 from metavoice_app.core.audio.checks import check_take
 from metavoice_app.core.features.exemplars import CLASSES, PREDICTED, RESIDUAL

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from metavoice_app.core.adapt.adapter import AdaptConfig, AdaptStep
+from metavoice_app.core.adapt.adapter import AdaptStep
 from metavoice_app.core.adapt.clone import clone_voice, recreate_voice
+from metavoice_app.core.adapt.config import AdaptConfig
 from metavoice_app.core.adapt.takes import Take, load_takes
 from metavoice_app.core.profiles import mvoice
 from metavoice_app.core.profiles.library import VoiceLibrary

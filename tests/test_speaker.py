@@ -78,7 +78,8 @@ def test_attached_encoder_gives_adaptation_its_start(
 ) -> None:
     import shutil
 
-    from metavoice_app.core.adapt.adapter import AdaptConfig, Adapter, AdaptStep
+    from metavoice_app.core.adapt.adapter import Adapter, AdaptStep
+    from metavoice_app.core.adapt.config import AdaptConfig
     from metavoice_app.core.adapt.takes import Take
     from metavoice_app.core.audio.checks import TakeReport
     from metavoice_app.core.progress import Progress, ProgressSink

@@ -12,14 +12,8 @@ from metavoice_app.commands.common import (
     print_progress,
     runs_on_cpu_only,
 )
-from metavoice_app.core.meta.config import (
-    ALGORITHMS,
-    INNER_OPTIMIZERS,
-    OUTER_PARAMS,
-    PARAM_SETS,
-    SECOND_ORDER,
-    MetaConfig,
-)
+from metavoice_app.core.adapt.config import INNER_OPTIMIZERS, PARAM_SETS
+from metavoice_app.core.meta.config import ALGORITHMS, OUTER_PARAMS, SECOND_ORDER, MetaConfig
 from metavoice_app.core.paths import AppPaths
 
 

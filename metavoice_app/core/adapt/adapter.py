@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from metavoice_app.core.adapt.config import PARAM_SETS, AdaptConfig
 from metavoice_app.core.adapt.takes import Take, take_features
 from metavoice_app.core.adapt.update import InnerOptimizer, UpdateRule
 from metavoice_app.core.features import world
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
     from metavoice_app.core.speaker.bundle import SpeakerTools
 
 SPEAKER_INIT = "speaker_init"  # the model's (meta-learned) starting speaker vector
-PRESETS = ("embedding", "cln", "decoder")
 ACOUSTIC_LOSSES = ("features", "vuv", "duration", "pitch", "energy")
 
 
@@ -90,26 +90,6 @@ class AdaptationError(ValueError):
 
 
 @dataclass
-class AdaptConfig:
-    """What to adapt and how; ``None`` takes the model's meta-training record, where
-    it has one, so the app adapts the way the start was meta-learned."""
-
-    steps: int = 20
-    params: str | None = None
-    optimizer: str | None = None
-    learning_rate: float | None = None
-    embedding_learning_rate: float | None = None
-    holdout: bool = True
-    patience: int = 10
-    similarity_every: int = 5  # steps between similarity estimates (0: never)
-    seed: int = 0
-    cache_features: bool = False  # keep each take's features beside it (app sessions)
-    # Pair the takes' real frames with the voice's predictions for exemplar refinement
-    # (:mod:`metavoice_app.core.features.exemplars`)
-    exemplars: bool = True
-
-
-@dataclass
 class AdaptStep:
     """What adaptation reports after each step, as the detail of its progress: the
     wizard draws the loss curves and the similarity meter from it."""
@@ -146,8 +126,8 @@ class AdaptedVoice:
 
 
 def adapted_names(model: AcousticModel, preset: str) -> list[str]:
-    if preset not in PRESETS:
-        raise AdaptationError(f"unknown parameter set {preset!r}; choose {', '.join(PRESETS)}")
+    if preset not in PARAM_SETS:
+        raise AdaptationError(f"unknown parameter set {preset!r}; choose {', '.join(PARAM_SETS)}")
     names = [n for n, _ in model.named_parameters()]
     if preset == "embedding":
         return []

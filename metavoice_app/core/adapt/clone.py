@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from metavoice_app.core.adapt.adapter import AdaptConfig, AdaptedVoice, Adapter
+from metavoice_app.core.adapt.adapter import AdaptedVoice, Adapter
+from metavoice_app.core.adapt.config import AdaptConfig
 from metavoice_app.core.adapt.profile import PREVIEW_TEXT, consent_record
 from metavoice_app.core.adapt.screening import Screened, screen_takes
 from metavoice_app.core.adapt.takes import Take, take_features

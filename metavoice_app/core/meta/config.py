@@ -8,6 +8,8 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, get_args
 
+from metavoice_app.core.adapt.config import InnerOptimizerName, ParamSet
+
 if TYPE_CHECKING:
     from metavoice_app.core.adapt.update import UpdateRule
 
@@ -18,12 +20,6 @@ SECOND_ORDER: tuple[Algorithm, ...] = ("maml", "metasgd")
 # starting vector (see ``algorithms``)
 OuterParams = Literal["all", "adapted", "start"]
 OUTER_PARAMS: tuple[OuterParams, ...] = get_args(OuterParams)
-# The adapter's parameter sets and inner-loop update rules (``adapt.adapter.PRESETS``
-# and ``adapt.update.OPTIMIZERS``, which import torch; a test keeps them equal)
-ParamSet = Literal["embedding", "cln", "decoder"]
-PARAM_SETS: tuple[ParamSet, ...] = get_args(ParamSet)
-InnerOptimizerName = Literal["adam", "sgd"]
-INNER_OPTIMIZERS: tuple[InnerOptimizerName, ...] = get_args(InnerOptimizerName)
 
 
 @dataclass

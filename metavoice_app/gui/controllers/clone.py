@@ -20,8 +20,9 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from metavoice_app.core.adapt.adapter import AdaptationError, AdaptConfig, AdaptStep
+from metavoice_app.core.adapt.adapter import AdaptationError, AdaptStep
 from metavoice_app.core.adapt.clone import ClonedVoice, check_new_take, clone_voice
+from metavoice_app.core.adapt.config import AdaptConfig
 from metavoice_app.core.adapt.profile import CONSENT_TEMPLATE
 from metavoice_app.core.adapt.prompts import pick_prompts
 from metavoice_app.core.adapt.session import CloneSession

@@ -12,8 +12,9 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QTableWidgetItem
 
-from metavoice_app.core.adapt.adapter import AdaptationError, AdaptConfig
+from metavoice_app.core.adapt.adapter import AdaptationError
 from metavoice_app.core.adapt.clone import ClonedVoice, recreate_voice
+from metavoice_app.core.adapt.config import AdaptConfig
 from metavoice_app.core.adapt.recordings import unfinished_recordings
 from metavoice_app.core.model.voice import allowed_shapes
 from metavoice_app.core.paths import AppPaths
