@@ -331,7 +331,8 @@ def test_warm_start_keeps_known_voices(
 
     from metavoice_app.core.model.checkpoint import load_model
     from metavoice_app.core.model.config import ModelConfig
-    from metavoice_app.core.train.base import TrainConfig, Trainer
+    from metavoice_app.core.train.base import Trainer
+    from metavoice_app.core.train.config import TrainConfig
 
     trainer = Trainer(
         TrainConfig(
@@ -357,7 +358,8 @@ def test_warm_start_keeps_what_fits_and_renews_changed_layers(
 
     from metavoice_app.core.model.checkpoint import load_model
     from metavoice_app.core.model.config import ModelConfig
-    from metavoice_app.core.train.base import TrainConfig, Trainer
+    from metavoice_app.core.train.base import Trainer
+    from metavoice_app.core.train.config import TrainConfig
 
     wider = dataclasses.replace(ModelConfig.tiny(), aligner_channels=24)
     trainer = Trainer(
@@ -376,7 +378,8 @@ def test_warm_start_keeps_what_fits_and_renews_changed_layers(
 
 def test_aligner_only_training_changes_nothing_else(tiny_corpus: Path, tmp_path: Path) -> None:
     from metavoice_app.core.model.config import ModelConfig
-    from metavoice_app.core.train.base import TrainConfig, Trainer
+    from metavoice_app.core.train.base import Trainer
+    from metavoice_app.core.train.config import TrainConfig
 
     trainer = Trainer(
         TrainConfig(
