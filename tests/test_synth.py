@@ -324,6 +324,26 @@ def test_training_resumes_where_it_stopped(tiny_corpus: Path, tmp_path: Path) ->
     assert "| flite | 2 |" in card and "## Credits" in card and "- steps: " in card
 
 
+def test_an_unknown_default_voice_is_refused_before_training(
+    tiny_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from metavoice_app.core.train.base import STATE_FILE
+
+    run, exported = tmp_path / "run", tmp_path / "exported"
+    args = ["train", "base", "--corpus", str(tiny_corpus), "--out", str(run), "--tiny"]
+    args += ["--steps", "2", "--batch-frames", "2000", "--device", "cpu"]
+    assert main([*args, "--export", str(exported), "--default-voice", "nobody"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "metavoice train base: --default-voice 'nobody' is not one of the corpus's 2 voices "
+        "(flite-slt-00, flite-slt-01); nothing was trained"
+    )
+    assert not (run / STATE_FILE).exists() and not exported.exists()
+    assert main([*args, "--default-voice", "flite-slt-01"]) == 2  # and no --export to apply it
+    assert "give --export too" in capsys.readouterr().err
+    assert not (run / STATE_FILE).exists()
+
+
 def test_warm_start_keeps_known_voices(
     tiny_corpus: Path, tiny_model_dir: Path, tmp_path: Path
 ) -> None:

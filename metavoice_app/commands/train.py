@@ -97,6 +97,13 @@ def _publish_model(source: Path, target: Path) -> None:
 
 
 def _base(args: argparse.Namespace, _paths: AppPaths) -> int:
+    if args.default_voice and args.export is None:
+        print(
+            "metavoice train base: --default-voice names the exported model's voice; give "
+            "--export too",
+            file=sys.stderr,
+        )
+        return 2
 
     from metavoice_app.core.model.config import ModelConfig
     from metavoice_app.core.model.folder import ModelFolder, ModelLoadError
@@ -126,6 +133,16 @@ def _base(args: argparse.Namespace, _paths: AppPaths) -> int:
         print_progress(r.step, r.steps, f"{losses} ({r.frames_per_second:.0f} frames/s){valid}")
 
     trainer = Trainer(config)
+    voices = [voice.id for voice in trainer.voices]
+    if args.default_voice and args.default_voice not in voices:
+        # said before training, not hours later at the export
+        named = ", ".join(voices[:3]) + (", …" if len(voices) > 3 else "")
+        print(
+            f"metavoice train base: --default-voice {args.default_voice!r} is not one of the "
+            f"corpus's {len(voices)} voices ({named}); nothing was trained",
+            file=sys.stderr,
+        )
+        return 2
     trainer.run(report)
     best = args.out / BEST_DIR
     if not ModelFolder(best).exists():
