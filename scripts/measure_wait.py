@@ -20,8 +20,8 @@ from pathlib import Path
 
 import torch
 
-from metavoice_app.core.adapt.adapter import AdaptConfig
 from metavoice_app.core.adapt.clone import clone_voice
+from metavoice_app.core.adapt.config import AdaptConfig
 from metavoice_app.core.adapt.takes import take_features
 from metavoice_app.core.bench.adapt import dev_speakers
 from metavoice_app.core.profiles.mvoice import Manifest

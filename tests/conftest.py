@@ -155,7 +155,8 @@ def tiny_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tiny_model_dir(tiny_corpus: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny model briefly trained on the tiny corpus, exported as a model folder."""
     from metavoice_app.core.model.config import ModelConfig
-    from metavoice_app.core.train.base import BEST_DIR, TrainConfig, Trainer
+    from metavoice_app.core.train.base import BEST_DIR, Trainer
+    from metavoice_app.core.train.config import TrainConfig
 
     out = tmp_path_factory.mktemp("tiny-training")
     config = TrainConfig(

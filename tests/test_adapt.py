@@ -10,13 +10,8 @@ import soundfile as sf
 import torch
 
 from metavoice_app.cli import main
-from metavoice_app.core.adapt.adapter import (
-    AdaptationCancelled,
-    AdaptConfig,
-    Adapter,
-    HoldoutMonitor,
-    adapted_names,
-)
+from metavoice_app.core.adapt.adapter import Adapter, AdaptStep, HoldoutMonitor, adapted_names
+from metavoice_app.core.adapt.config import AdaptConfig
 from metavoice_app.core.adapt.takes import load_takes
 from metavoice_app.core.audio.checks import check_take
 from metavoice_app.core.features.exemplars import CLASSES, PREDICTED, RESIDUAL
@@ -24,6 +19,7 @@ from metavoice_app.core.model.checkpoint import load_model
 from metavoice_app.core.model.voice import SPEAKER
 from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.profiles.mvoice import read_profile
+from metavoice_app.core.progress import Cancelled, Progress, ProgressSink
 
 EXEMPLAR_TABLES = (CLASSES, PREDICTED, RESIDUAL)
 LINES = [
@@ -89,10 +85,13 @@ def test_adaptation_lowers_the_loss_deterministically(
     model, info = load_model(tiny_model_dir)
     takes, _ = load_takes(takes_dir)
     config = AdaptConfig(steps=15, seed=3, holdout=True, patience=100)
-    seen = []
-    first = Adapter(model, info, config).adapt(takes, progress=seen.append)
+    reports: list[Progress] = []
+    first = Adapter(model, info, config).adapt(takes, progress=ProgressSink(reports.append))
     second = Adapter(model, info, config).adapt(takes)
-    assert [p.step for p in seen] == list(range(1, 16))
+    seen = [p.detail for p in reports if isinstance(p.detail, AdaptStep)]
+    assert [p.step for p in seen] == list(range(1, 16)) and len(seen) == len(reports)
+    assert [p.fraction for p in reports] == pytest.approx([s / 15 for s in range(1, 16)])
+    assert reports[0].message == "step 1 of 15"
     assert seen[-1].loss < seen[0].loss
     assert seen[-1].holdout_loss is not None and seen[-1].eta_seconds == 0
     assert set(first.tensors) == {SPEAKER, *adapted_names(model, "cln"), *EXEMPLAR_TABLES}
@@ -110,14 +109,18 @@ def test_adaptation_lowers_the_loss_deterministically(
 def test_cancel_stops_adaptation(tiny_model_dir: Path, takes_dir: Path) -> None:
     model, info = load_model(tiny_model_dir)
     takes, _ = load_takes(takes_dir)
-    calls = []
+    steps: list[int] = []
 
-    def cancel_after_three() -> bool:
-        calls.append(1)
-        return len(calls) > 3
+    def cancel_after_three(progress: Progress) -> None:
+        assert isinstance(progress.detail, AdaptStep)
+        steps.append(progress.detail.step)
+        if len(steps) == 3:
+            sink.cancel()
 
-    with pytest.raises(AdaptationCancelled):
-        Adapter(model, info, AdaptConfig(steps=50)).adapt(takes, cancelled=cancel_after_three)
+    sink = ProgressSink(cancel_after_three)
+    with pytest.raises(Cancelled):
+        Adapter(model, info, AdaptConfig(steps=50)).adapt(takes, progress=sink)
+    assert steps == [1, 2, 3]  # the fourth step was not taken
 
 
 def test_early_stopping_on_the_held_out_take(tiny_model_dir: Path, takes_dir: Path) -> None:

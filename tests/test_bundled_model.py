@@ -7,7 +7,8 @@ import numpy as np
 import torch
 from safetensors.torch import load_file
 
-from metavoice_app.core.adapt.adapter import SPEAKER_INIT, AdaptConfig, adaptation_rule
+from metavoice_app.core.adapt.adapter import SPEAKER_INIT, adaptation_rule
+from metavoice_app.core.adapt.config import AdaptConfig
 from metavoice_app.core.model.checkpoint import read_info
 from metavoice_app.core.speaker.voicemap import layout
 from metavoice_app.core.synth.engine import SpeechEngine, bundled_model_dir

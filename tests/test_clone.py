@@ -7,11 +7,13 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from metavoice_app.core.adapt.adapter import AdaptationCancelled, AdaptConfig
+from metavoice_app.core.adapt.adapter import AdaptStep
 from metavoice_app.core.adapt.clone import clone_voice, recreate_voice
+from metavoice_app.core.adapt.config import AdaptConfig
 from metavoice_app.core.adapt.takes import Take, load_takes
 from metavoice_app.core.profiles import mvoice
 from metavoice_app.core.profiles.library import VoiceLibrary
+from metavoice_app.core.progress import Cancelled, Progress, ProgressSink
 from metavoice_app.core.synth.engine import SpeechEngine
 
 LINES = [
@@ -19,6 +21,11 @@ LINES = [
     "Glue the sheet to the dark blue background.",
     "It is easy to tell the depth of a well.",
 ]
+
+
+def _step(progress: Progress) -> int:
+    assert isinstance(progress.detail, AdaptStep)
+    return progress.detail.step
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +77,7 @@ def test_a_cloned_voice_is_written_once_and_validated_once(
         consent_recording=consent,
         destination=library.new_path,
         config=AdaptConfig(steps=3),
-        progress=lambda p: steps.append(p.step),
+        progress=ProgressSink(lambda p: steps.append(_step(p))),
     )
     assert writes == [cloned.path] and validations == ["Alan's voice"]
     assert [e.path for e in library.entries()] == [cloned.path]
@@ -85,7 +92,14 @@ def test_cancelling_while_the_preview_is_made_writes_nothing(
 ) -> None:
     library = VoiceLibrary(tmp_path / "voices")
     done: list[int] = []
-    with pytest.raises(AdaptationCancelled):
+
+    def cancel_after_the_last_step(progress: Progress) -> None:
+        done.append(_step(progress))
+        if len(done) == 2:  # every step has run: the next check is before the profile
+            sink.cancel()
+
+    sink = ProgressSink(cancel_after_the_last_step)
+    with pytest.raises(Cancelled):
         clone_voice(
             engine,
             takes,
@@ -94,8 +108,7 @@ def test_cancelling_while_the_preview_is_made_writes_nothing(
             consent_recording=None,
             destination=library.new_path,
             config=AdaptConfig(steps=2),
-            progress=lambda p: done.append(p.step),
-            cancelled=lambda: len(done) >= 2,  # true only once every step has run
+            progress=sink,
         )
     assert done == [1, 2] and library.entries() == []
 
@@ -137,7 +150,11 @@ def test_a_voice_keeps_its_takes_and_is_recreated_for_a_new_model(
     old = mvoice.read_profile(cloned.path).manifest
     steps: list[int] = []
     again = recreate_voice(
-        engine, library, cloned.path, AdaptConfig(steps=2), lambda p: steps.append(p.step)
+        engine,
+        library,
+        cloned.path,
+        AdaptConfig(steps=2),
+        ProgressSink(lambda p: steps.append(_step(p))),
     )
     assert again.path == cloned.path and steps == [1, 2]
     new = mvoice.read_profile(cloned.path, engine.info.model_id).manifest
@@ -178,6 +195,8 @@ def test_recreating_is_refused_without_takes_and_changes_nothing_when_cancelled(
     )
     _made_for_another_model(kept.path)
     before = kept.path.read_bytes()
-    with pytest.raises(AdaptationCancelled):
-        recreate_voice(engine, library, kept.path, AdaptConfig(steps=3), cancelled=lambda: True)
+    cancelled = ProgressSink()
+    cancelled.cancel()
+    with pytest.raises(Cancelled):
+        recreate_voice(engine, library, kept.path, AdaptConfig(steps=3), progress=cancelled)
     assert kept.path.read_bytes() == before and not library.trash.exists()

@@ -11,6 +11,7 @@ import soundfile as sf
 from metavoice_app.cli import main
 from metavoice_app.core.dubbing.cues import SubtitleError, parse, read_cues
 from metavoice_app.core.dubbing.render import MAX_SLOWDOWN, MAX_SPEEDUP, fit_speed, render
+from metavoice_app.core.progress import Cancelled, Progress, ProgressSink
 from metavoice_app.core.synth.engine import SpeechEngine
 
 SRT = """1
@@ -220,6 +221,31 @@ def test_scripts_are_laid_end_to_end(engine: SpeechEngine) -> None:
     starts = [c.start for c in result.cues]
     assert starts[0] == 0.0 and starts[1] > result.cues[0].duration
     assert starts[2] > starts[1] + result.cues[1].duration
+
+
+def test_render_reports_each_cue_and_stops_before_the_next_when_cancelled(
+    engine: SpeechEngine,
+) -> None:
+    cues = parse("One.\nTwo.\nThree.")
+    reports: list[Progress] = []
+    render(cues, engine, {None: engine.voice()}, progress=ProgressSink(reports.append))
+    assert [(p.fraction, p.message) for p in reports] == [
+        (0.0, "cue 1"),
+        (pytest.approx(1 / 3), "cue 2"),
+        (pytest.approx(2 / 3), "cue 3"),
+        (1.0, "mixing"),
+    ]
+    seen: list[str] = []
+
+    def cancel_during_the_second(progress: Progress) -> None:
+        seen.append(progress.message)
+        if progress.message == "cue 2":
+            sink.cancel()
+
+    sink = ProgressSink(cancel_during_the_second)
+    with pytest.raises(Cancelled):
+        render(cues, engine, {None: engine.voice()}, progress=sink)
+    assert seen == ["cue 1", "cue 2"]
 
 
 def test_dub_cli_end_to_end(

@@ -9,7 +9,8 @@ import pytest
 import soundfile as sf
 import torch
 
-from metavoice_app.core.adapt.adapter import AdaptConfig, Adapter, read_takes
+from metavoice_app.core.adapt.adapter import Adapter, read_takes
+from metavoice_app.core.adapt.config import AdaptConfig
 from metavoice_app.core.adapt.takes import load_takes
 from metavoice_app.core.features import world
 from metavoice_app.core.features.exemplars import (

@@ -485,15 +485,19 @@ def test_without_a_microphone_consent_can_be_confirmed_in_writing(
 
 
 def test_the_similarity_meter_shows_the_encoders_estimate(wizard: MainWindow) -> None:
-    from metavoice_app.core.adapt.adapter import AdaptProgress
+    from metavoice_app.core.adapt.adapter import AdaptStep
+    from metavoice_app.core.progress import Progress
 
     controller, step = wizard.clone_controller, wizard.clone_page.adapt
     controller.losses = []
-    controller._adapt_progress(AdaptProgress(4, 20, 1.5, None, 10.0))
-    assert step.similarity_meter.isHidden()
-    controller._adapt_progress(AdaptProgress(5, 20, 1.4, 1.6, 9.0, similarity=0.734))
+    controller._adapt_progress(Progress(0.2, "step 4 of 20", AdaptStep(4, 20, 1.5, None, 10.0)))
+    assert step.similarity_meter.isHidden() and step.progress.value() == 20
+    controller._adapt_progress(
+        Progress(0.25, "step 5 of 20", AdaptStep(5, 20, 1.4, 1.6, 9.0, similarity=0.734))
+    )
     assert not step.similarity_meter.isHidden() and step.similarity_meter.value() == 73
-    assert "0.73" in step.similarity.text()
+    assert "0.73" in step.similarity.text() and step.progress.value() == 25
+    assert controller.losses == [(4, 1.5, None), (5, 1.4, 1.6)]  # the loss curves' points
 
 
 def test_the_wizards_play_buttons_show_stop_and_stop(

@@ -182,7 +182,7 @@ def _row(window: MainWindow, name: str) -> int:
 def test_a_voice_for_another_model_is_shown_as_such_and_recreated(
     window: MainWindow, qtbot: QtBot, old_voice: Path, app_paths: AppPaths
 ) -> None:
-    from metavoice_app.core.adapt.adapter import AdaptConfig
+    from metavoice_app.core.adapt.config import AdaptConfig
 
     page, controller = window.voices_page, window.voices_controller
     controller.rebuild_config = AdaptConfig(steps=2)

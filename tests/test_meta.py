@@ -298,11 +298,8 @@ def test_train_meta_takes_its_choices_and_defaults_from_the_settings() -> None:
     import dataclasses
 
     from metavoice_app.cli import build_parser
-    from metavoice_app.core.adapt.adapter import PRESETS
-    from metavoice_app.core.adapt.update import OPTIMIZERS
-    from metavoice_app.core.meta import config
+    from metavoice_app.core.adapt.config import INNER_OPTIMIZERS, PARAM_SETS
 
-    assert config.PARAM_SETS == PRESETS and config.INNER_OPTIMIZERS == OPTIMIZERS
     parser = build_parser()
     args = parser.parse_args(["train", "meta", "--corpus", "c", "--init", "i", "--out", "o"])
     dest = {"tasks_per_step": "tasks"}
@@ -322,5 +319,5 @@ def test_train_meta_takes_its_choices_and_defaults_from_the_settings() -> None:
     options = {a.dest: a for a in subparser(subparser(parser, "train"), "meta")._actions}
     assert tuple(options["algorithm"].choices) == ALGORITHMS
     assert tuple(options["outer_params"].choices) == OUTER_PARAMS
-    assert tuple(options["params"].choices) == config.PARAM_SETS
-    assert tuple(options["inner_optimizer"].choices) == config.INNER_OPTIMIZERS
+    assert tuple(options["params"].choices) == PARAM_SETS
+    assert tuple(options["inner_optimizer"].choices) == INNER_OPTIMIZERS

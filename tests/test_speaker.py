@@ -78,9 +78,11 @@ def test_attached_encoder_gives_adaptation_its_start(
 ) -> None:
     import shutil
 
-    from metavoice_app.core.adapt.adapter import AdaptConfig, Adapter
+    from metavoice_app.core.adapt.adapter import Adapter, AdaptStep
+    from metavoice_app.core.adapt.config import AdaptConfig
     from metavoice_app.core.adapt.takes import Take
     from metavoice_app.core.audio.checks import TakeReport
+    from metavoice_app.core.progress import Progress, ProgressSink
     from metavoice_app.core.synth.engine import SpeechEngine
 
     model_dir = tmp_path / "model"
@@ -135,14 +137,16 @@ def test_attached_encoder_gives_adaptation_its_start(
     assert start.shape == (engine.model.config.speaker_dim,)
     assert not torch.allclose(start, engine.model.speaker_init)
     # The similarity meter reports during adaptation, every few steps.
-    reports = []
+    reports: list[Progress] = []
     config = AdaptConfig(steps=4, similarity_every=2, holdout=False)
     voice = Adapter(engine.model, engine.info, config, engine.speaker_tools).adapt(
-        [take, take], reports.append
+        [take, take], ProgressSink(reports.append)
     )
     assert voice.similarity is not None and -1.0 <= voice.similarity <= 1.0
     assert voice.voice_print is not None and np.allclose(voice.voice_print, voice_print)
-    meter = [r.similarity for r in reports]
+    steps = [r.detail for r in reports]
+    meter = [step.similarity for step in steps if isinstance(step, AdaptStep)]
+    assert len(meter) == 4
     assert meter[0] is None and meter[2] is None
     assert meter[1] is not None and meter[3] is not None
     assert all(-1.0 <= m <= 1.0 for m in meter if m is not None)

@@ -10,6 +10,7 @@ import soundfile as sf
 from metavoice_app.cli import main
 from metavoice_app.core.audio.export import ExportError, ExportOptions, write_audio
 from metavoice_app.core.model.acoustic import AcousticModel
+from metavoice_app.core.progress import Cancelled, Progress, ProgressSink
 from metavoice_app.core.synth.engine import SENTENCE_GAP_S, SpeechEngine, VoiceNotFoundError
 from metavoice_app.core.text.frontend import TextError
 
@@ -34,9 +35,9 @@ THREE_SENTENCES = "Hello there. The rainbow is a division of white light. Goodby
 def test_stream_makes_each_sentence_on_demand_and_joins_to_speak(
     engine: SpeechEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    reports: list[tuple[float, str]] = []
-    whole = engine.speak(THREE_SENTENCES, progress=lambda f, m: reports.append((f, m)))
-    assert reports == [
+    reports: list[Progress] = []
+    whole = engine.speak(THREE_SENTENCES, progress=ProgressSink(reports.append))
+    assert [(p.fraction, p.message) for p in reports] == [
         (0.0, "sentence 1 of 3"),
         (pytest.approx(1 / 3), "sentence 2 of 3"),
         (pytest.approx(2 / 3), "sentence 3 of 3"),
@@ -64,6 +65,29 @@ def test_stream_makes_each_sentence_on_demand_and_joins_to_speak(
     assert np.array_equal(np.concatenate([p.spaced() for p in pieces]), whole.audio)
     with pytest.raises(TextError):  # bad text fails when the stream is made, before any audio
         engine.speak_stream("   ")
+
+
+def test_a_cancel_stops_speaking_before_the_next_sentence(
+    engine: SpeechEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: list[int] = []
+    synthesize = engine.model.synthesize
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        made.append(1)
+        return synthesize(*args, **kwargs)
+
+    monkeypatch.setattr(engine.model, "synthesize", counted)
+    reports: list[Progress] = []
+
+    def stop_while_the_first_is_made(progress: Progress) -> None:
+        reports.append(progress)
+        sink.cancel()  # as Stop pressed while the first sentence is being made
+
+    sink = ProgressSink(stop_while_the_first_is_made)
+    with pytest.raises(Cancelled):
+        engine.speak(THREE_SENTENCES, progress=sink)
+    assert len(made) == 1 and [p.message for p in reports] == ["sentence 1 of 3"]
 
 
 def test_each_voice_sounds_different(engine: SpeechEngine) -> None:
@@ -300,6 +324,26 @@ def test_training_resumes_where_it_stopped(tiny_corpus: Path, tmp_path: Path) ->
     assert "| flite | 2 |" in card and "## Credits" in card and "- steps: " in card
 
 
+def test_an_unknown_default_voice_is_refused_before_training(
+    tiny_corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from metavoice_app.core.train.base import STATE_FILE
+
+    run, exported = tmp_path / "run", tmp_path / "exported"
+    args = ["train", "base", "--corpus", str(tiny_corpus), "--out", str(run), "--tiny"]
+    args += ["--steps", "2", "--batch-frames", "2000", "--device", "cpu"]
+    assert main([*args, "--export", str(exported), "--default-voice", "nobody"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        "metavoice train base: --default-voice 'nobody' is not one of the corpus's 2 voices "
+        "(flite-slt-00, flite-slt-01); nothing was trained"
+    )
+    assert not (run / STATE_FILE).exists() and not exported.exists()
+    assert main([*args, "--default-voice", "flite-slt-01"]) == 2  # and no --export to apply it
+    assert "give --export too" in capsys.readouterr().err
+    assert not (run / STATE_FILE).exists()
+
+
 def test_warm_start_keeps_known_voices(
     tiny_corpus: Path, tiny_model_dir: Path, tmp_path: Path
 ) -> None:
@@ -307,7 +351,8 @@ def test_warm_start_keeps_known_voices(
 
     from metavoice_app.core.model.checkpoint import load_model
     from metavoice_app.core.model.config import ModelConfig
-    from metavoice_app.core.train.base import TrainConfig, Trainer
+    from metavoice_app.core.train.base import Trainer
+    from metavoice_app.core.train.config import TrainConfig
 
     trainer = Trainer(
         TrainConfig(
@@ -333,7 +378,8 @@ def test_warm_start_keeps_what_fits_and_renews_changed_layers(
 
     from metavoice_app.core.model.checkpoint import load_model
     from metavoice_app.core.model.config import ModelConfig
-    from metavoice_app.core.train.base import TrainConfig, Trainer
+    from metavoice_app.core.train.base import Trainer
+    from metavoice_app.core.train.config import TrainConfig
 
     wider = dataclasses.replace(ModelConfig.tiny(), aligner_channels=24)
     trainer = Trainer(
@@ -352,7 +398,8 @@ def test_warm_start_keeps_what_fits_and_renews_changed_layers(
 
 def test_aligner_only_training_changes_nothing_else(tiny_corpus: Path, tmp_path: Path) -> None:
     from metavoice_app.core.model.config import ModelConfig
-    from metavoice_app.core.train.base import TrainConfig, Trainer
+    from metavoice_app.core.train.base import Trainer
+    from metavoice_app.core.train.config import TrainConfig
 
     trainer = Trainer(
         TrainConfig(

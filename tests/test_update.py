@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from metavoice_app.core.adapt.adapter import AdaptConfig, adaptation_rule
+from metavoice_app.core.adapt.adapter import adaptation_rule
+from metavoice_app.core.adapt.config import AdaptConfig
 from metavoice_app.core.adapt.update import InnerOptimizer, UpdateRule
 from metavoice_app.core.model.checkpoint import ModelInfo
 from metavoice_app.core.model.config import ModelConfig

@@ -4,6 +4,7 @@ import threading
 
 from pytestqt.qtbot import QtBot
 
+from metavoice_app.core.progress import Progress
 from metavoice_app.gui.workers import Task, TaskContext
 
 
@@ -13,12 +14,12 @@ def test_task_runs_off_the_gui_thread_and_reports(qtbot: QtBot) -> None:
     def work(ctx: TaskContext) -> str:
         seen["thread"] = threading.current_thread()
         for step in range(3):
-            ctx.progress((step + 1) / 3, f"step {step + 1}")
+            ctx.report((step + 1) / 3, f"step {step + 1}", detail=step)
         return "result"
 
     task = Task(work)
-    progress: list[tuple[float, str]] = []
-    task.progressed.connect(lambda f, m: progress.append((f, m)))
+    progress: list[Progress] = []
+    task.progressed.connect(progress.append)
     with (
         qtbot.waitSignal(task.finished, timeout=10_000),
         qtbot.waitSignal(task.succeeded, timeout=10_000) as blocker,
@@ -27,7 +28,7 @@ def test_task_runs_off_the_gui_thread_and_reports(qtbot: QtBot) -> None:
     assert blocker.args == ["result"]
     assert seen["thread"] is not threading.main_thread()
     qtbot.waitUntil(lambda: len(progress) == 3)
-    assert progress[-1] == (1.0, "step 3")
+    assert progress[-1] == Progress(1.0, "step 3", 2)
 
 
 def test_cancel_stops_at_the_next_progress_report(qtbot: QtBot) -> None:
@@ -37,7 +38,7 @@ def test_cancel_stops_at_the_next_progress_report(qtbot: QtBot) -> None:
     def work(ctx: TaskContext) -> None:
         started.set()
         for step in range(10_000):
-            ctx.progress(step / 10_000)
+            ctx.report(step / 10_000)
             steps.append(step)
             threading.Event().wait(0.001)
 

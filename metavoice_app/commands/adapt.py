@@ -7,9 +7,8 @@ import sys
 from pathlib import Path
 
 from metavoice_app.commands.common import add_device_option
+from metavoice_app.core.adapt.config import PARAM_SETS, AdaptConfig
 from metavoice_app.core.paths import AppPaths
-
-PRESET_CHOICES = ("embedding", "cln", "decoder")
 
 
 def _fallback(voices_dir: Path, wanted: Path) -> Path:
@@ -24,13 +23,14 @@ def _fallback(voices_dir: Path, wanted: Path) -> Path:
 
 
 def _run(args: argparse.Namespace, paths: AppPaths) -> int:
-    from metavoice_app.core.adapt.adapter import AdaptationError, AdaptConfig, AdaptProgress
+    from metavoice_app.core.adapt.adapter import AdaptationError, AdaptStep
     from metavoice_app.core.adapt.clone import check_takes, clone_voice
     from metavoice_app.core.adapt.takes import load_takes
     from metavoice_app.core.atomic import check_writable
     from metavoice_app.core.model.checkpoint import ModelLoadError
     from metavoice_app.core.profiles.library import VoiceLibrary
     from metavoice_app.core.profiles.mvoice import SUFFIX, ProfileError
+    from metavoice_app.core.progress import Progress, ProgressSink
     from metavoice_app.core.synth.engine import SpeechEngine
 
     try:
@@ -66,7 +66,9 @@ def _run(args: argparse.Namespace, paths: AppPaths) -> int:
             steps=args.steps, params=args.params, seed=args.seed, holdout=not args.no_holdout
         )
 
-        def report(p: AdaptProgress) -> None:
+        def report(progress: Progress) -> None:
+            p = progress.detail
+            assert isinstance(p, AdaptStep)  # adaptation reports only its steps
             held = f" held-out {p.holdout_loss:.3f}" if p.holdout_loss is not None else ""
             if p.similarity is not None:
                 held += f" similarity {p.similarity:.2f}"
@@ -87,7 +89,7 @@ def _run(args: argparse.Namespace, paths: AppPaths) -> int:
             consent_recording=consent_file if consent_file.exists() else None,
             destination=lambda _manifest: args.out,
             config=config,
-            progress=report,
+            progress=ProgressSink(report),
             fallback=lambda _manifest: _fallback(paths.voices_dir, args.out),
             keep_takes_in=VoiceLibrary(paths.voices_dir),
         )
@@ -141,11 +143,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="the person whose voice this is, for the consent record",
     )
     parser.add_argument("--name", help="the voice's name (default: the speaker's name)")
-    parser.add_argument("--steps", type=int, default=20, help="adaptation steps")
+    defaults = AdaptConfig()  # the options' defaults are the settings' own
+    parser.add_argument("--steps", type=int, default=defaults.steps, help="adaptation steps")
     parser.add_argument(
         "--params",
-        choices=PRESET_CHOICES,
-        help="what to adapt: embedding, cln or decoder (default: what the model was "
+        choices=PARAM_SETS,
+        help=f"what to adapt: {', '.join(PARAM_SETS)} (default: what the model was "
         "meta-trained to adapt, else cln)",
     )
     parser.add_argument(
@@ -163,5 +166,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     parser.add_argument("--model", type=Path, help="model folder (default: the bundled model)")
     add_device_option(parser)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=defaults.seed)
     parser.set_defaults(handler=_run)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from metavoice_app.commands.common import add_device_option, default_shared_data, runs_on_cpu_only
+from metavoice_app.core.adapt.config import PARAM_SETS
 from metavoice_app.core.paths import AppPaths
 
 
@@ -272,7 +273,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     adapt.add_argument(
         "--params",
         nargs="+",
-        choices=("embedding", "cln", "decoder"),
+        choices=PARAM_SETS,
         help="what to adapt, one or several to compare (default: what each model was "
         "meta-trained to adapt, else cln)",
     )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from metavoice_app.core.device import DEVICE_CHOICES
 from metavoice_app.core.paths import AppPaths
+from metavoice_app.core.progress import ProgressSink
 
 if TYPE_CHECKING:  # torch loads only when a command runs, not for --help
     from metavoice_app.core.model.acoustic import Controls
@@ -70,6 +71,12 @@ def checked_controls(speed: float = 1.0, pitch: float = 0.0, energy: float = 0.0
 def print_progress(done: int, total: int, message: str) -> None:
     width = len(str(total))
     print(f"[{done:>{width}}/{total}] {message}", file=sys.stderr, flush=True)
+
+
+def counted_lines(total: int) -> ProgressSink:
+    """A progress sink printing each report as a :func:`print_progress` line, for an
+    action over ``total`` like units (the cues of a dub): the fraction counts them."""
+    return ProgressSink(lambda p: print_progress(round(p.fraction * total), total, p.message))
 
 
 def resolve_voice(voice: str | None, engine: SpeechEngine, paths: AppPaths) -> str | Path | None:

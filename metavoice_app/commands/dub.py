@@ -10,7 +10,7 @@ from pathlib import Path
 from metavoice_app.commands.common import (
     add_device_option,
     checked_controls,
-    print_progress,
+    counted_lines,
     resolve_voice,
 )
 from metavoice_app.core.audio.export import SAMPLE_RATES
@@ -80,7 +80,7 @@ def _run(args: argparse.Namespace, paths: AppPaths) -> int:
             print(
                 f"warning: [{name}] is not in the voice map; using the main voice", file=sys.stderr
             )
-        result = render(cues, engine, voices, controls, progress=print_progress)
+        result = render(cues, engine, voices, controls, progress=counted_lines(len(cues)))
         rate = args.sample_rate or engine.sample_rate
         main_voice = voices[None].name
         write_audio(

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from metavoice_app.commands.common import add_device_option, runs_on_cpu_only
+from metavoice_app.core.adapt.config import AdaptConfig
 from metavoice_app.core.paths import AppPaths
 
 
@@ -25,19 +26,24 @@ def _model_fit(model_dir: Path | None) -> tuple[str, dict[str, tuple[int, ...]]]
 
 def _rebuild(args: argparse.Namespace, paths: AppPaths) -> None:
     """Re-create a voice made for another model on this one, from its kept takes."""
-    from metavoice_app.core.adapt.adapter import AdaptConfig, AdaptProgress
+    from metavoice_app.core.adapt.adapter import AdaptStep
     from metavoice_app.core.adapt.clone import recreate_voice
     from metavoice_app.core.profiles.library import VoiceLibrary
+    from metavoice_app.core.progress import Progress, ProgressSink
     from metavoice_app.core.synth.engine import SpeechEngine
 
     library = VoiceLibrary(paths.voices_dir)
     path = library.find(args.voice)
     engine = SpeechEngine(args.model, device=getattr(args, "device", None) or "auto")
 
-    def report(p: AdaptProgress) -> None:
+    def report(progress: Progress) -> None:
+        p = progress.detail
+        assert isinstance(p, AdaptStep)  # adaptation reports only its steps
         print(f"[{p.step:>3}/{p.steps}] loss {p.loss:.3f}", file=sys.stderr, flush=True)
 
-    cloned = recreate_voice(engine, library, path, AdaptConfig(steps=args.steps), report)
+    cloned = recreate_voice(
+        engine, library, path, AdaptConfig(steps=args.steps), ProgressSink(report)
+    )
     similarity = cloned.manifest.similarity
     said = "" if similarity is None else f", similarity {similarity:.2f}"
     print(
@@ -151,7 +157,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "one goes to the library's trash.",
     )
     rebuild.add_argument("voice", help="voice name, id prefix or .mvoice path")
-    rebuild.add_argument("--steps", type=int, default=20, help="adaptation steps")
+    rebuild.add_argument("--steps", type=int, default=AdaptConfig().steps, help="adaptation steps")
     rebuild.add_argument("--model", type=Path, help="model folder (default: the bundled model)")
     add_device_option(rebuild)
     rename = actions.add_parser("rename", help="rename a voice")

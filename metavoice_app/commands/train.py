@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
+from typing import Any
 
 from metavoice_app.commands.common import (
     add_device_option,
@@ -12,15 +14,26 @@ from metavoice_app.commands.common import (
     print_progress,
     runs_on_cpu_only,
 )
+from metavoice_app.core.adapt.config import INNER_OPTIMIZERS, PARAM_SETS
 from metavoice_app.core.meta.config import (
     ALGORITHMS,
-    INNER_OPTIMIZERS,
     OUTER_PARAMS,
-    PARAM_SETS,
     SECOND_ORDER,
     MetaConfig,
+    MetaTrainConfig,
 )
 from metavoice_app.core.paths import AppPaths
+from metavoice_app.core.train.config import TRAIN_PARTS, TrainConfig
+
+
+def _defaults(config: Any) -> dict[str, Any]:
+    """A settings dataclass's plain defaults by field name, for its options' defaults:
+    written once, in the settings."""
+    return {
+        f.name: f.default
+        for f in dataclasses.fields(config)
+        if f.default is not dataclasses.MISSING
+    }
 
 
 def _corpus(args: argparse.Namespace, paths: AppPaths) -> int:
@@ -84,10 +97,17 @@ def _publish_model(source: Path, target: Path) -> None:
 
 
 def _base(args: argparse.Namespace, _paths: AppPaths) -> int:
+    if args.default_voice and args.export is None:
+        print(
+            "metavoice train base: --default-voice names the exported model's voice; give "
+            "--export too",
+            file=sys.stderr,
+        )
+        return 2
 
     from metavoice_app.core.model.config import ModelConfig
     from metavoice_app.core.model.folder import ModelFolder, ModelLoadError
-    from metavoice_app.core.train.base import BEST_DIR, StepReport, TrainConfig, Trainer
+    from metavoice_app.core.train.base import BEST_DIR, StepReport, Trainer
 
     model = ModelConfig.tiny() if args.tiny else ModelConfig()
     config = TrainConfig(
@@ -104,7 +124,7 @@ def _base(args: argparse.Namespace, _paths: AppPaths) -> int:
         init_from=args.init_from,
         parts=args.parts,
         learning_rate=args.learning_rate,
-        exclude=tuple(args.exclude or ()),
+        exclude=tuple(args.exclude),
     )
 
     def report(r: StepReport) -> None:
@@ -113,6 +133,16 @@ def _base(args: argparse.Namespace, _paths: AppPaths) -> int:
         print_progress(r.step, r.steps, f"{losses} ({r.frames_per_second:.0f} frames/s){valid}")
 
     trainer = Trainer(config)
+    voices = [voice.id for voice in trainer.voices]
+    if args.default_voice and args.default_voice not in voices:
+        # said before training, not hours later at the export
+        named = ", ".join(voices[:3]) + (", …" if len(voices) > 3 else "")
+        print(
+            f"metavoice train base: --default-voice {args.default_voice!r} is not one of the "
+            f"corpus's {len(voices)} voices ({named}); nothing was trained",
+            file=sys.stderr,
+        )
+        return 2
     trainer.run(report)
     best = args.out / BEST_DIR
     if not ModelFolder(best).exists():
@@ -243,7 +273,7 @@ def _postfilter(args: argparse.Namespace, _paths: AppPaths) -> int:
 
 
 def _meta(args: argparse.Namespace, _paths: AppPaths) -> int:
-    from metavoice_app.core.meta.train import MetaReport, MetaTrainConfig, train_meta
+    from metavoice_app.core.meta.train import MetaReport, train_meta
 
     meta = MetaConfig(
         algorithm=args.algorithm,
@@ -345,17 +375,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "every few minutes and on interruption; re-running resumes. The best weights by "
         "validation loss are kept in OUT/best.",
     )
+    base_defaults = _defaults(TrainConfig)  # the options' defaults are the settings' own
     base.add_argument("--corpus", type=Path, required=True, help="corpus folder")
     base.add_argument("--out", type=Path, required=True, help="training folder")
-    base.add_argument("--steps", type=int, default=100_000, help="total optimiser steps")
+    base.add_argument(
+        "--steps", type=int, default=base_defaults["steps"], help="total optimiser steps"
+    )
     base.add_argument(
         "--batch-frames",
         type=int,
-        default=6000,
+        default=base_defaults["batch_frames"],
         help="frames per batch (padded), trades memory for speed",
     )
     base.add_argument("--max-minutes", type=float, help="stop (and checkpoint) after this long")
-    base.add_argument("--validate-every", type=int, default=250)
+    base.add_argument("--validate-every", type=int, default=base_defaults["validate_every"])
     base.add_argument("--threads", type=int, help="CPU threads for torch")
     add_device_option(base)
     base.add_argument("--tiny", action="store_true", help="a tiny model (tests, smoke runs)")
@@ -368,18 +401,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     base.add_argument(
         "--parts",
-        choices=("all", "aligner"),
-        default="all",
+        choices=TRAIN_PARTS,
+        default=base_defaults["parts"],
         help="aligner: train only the forced aligner's phone classifier (fast)",
     )
-    base.add_argument("--learning-rate", type=float, default=1e-3, help="peak learning rate")
+    base.add_argument(
+        "--learning-rate",
+        type=float,
+        default=base_defaults["learning_rate"],
+        help="peak learning rate",
+    )
     base.add_argument(
         "--exclude",
         nargs="+",
+        default=base_defaults["exclude"],
         metavar="VOICE",
         help="leave out speakers made from these voices or sources (e.g. festival)",
     )
-    base.add_argument("--seed", type=int, default=0)
+    base.add_argument("--seed", type=int, default=base_defaults["seed"])
     base.set_defaults(handler=_base)
     align = stages.add_parser(
         "align",
@@ -474,6 +513,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     runs_on_cpu_only(postfilter)
     postfilter.set_defaults(handler=_postfilter)
     meta_defaults = MetaConfig()  # the options' defaults are the settings' own
+    run_defaults = _defaults(MetaTrainConfig)
     meta = stages.add_parser(
         "meta",
         help="meta-train the few-shot initialisation (resumable; torchrun for DDP)",
@@ -523,18 +563,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         default=meta_defaults.tasks_per_step,
         help="tasks (speakers) per meta-step",
     )
-    meta.add_argument("--support", type=int, default=5, help="support utterances per task")
+    meta.add_argument(
+        "--support",
+        type=int,
+        default=run_defaults["support"],
+        help="support utterances per task",
+    )
     meta.add_argument(
         "--real-fraction",
         type=float,
-        default=0.5,
-        help="share of tasks drawn from real speakers (default 0.5; the app adapts to people)",
+        default=run_defaults["real_fraction"],
+        help="share of tasks drawn from real speakers (default %(default)s; the app adapts "
+        "to people)",
     )
-    meta.add_argument("--query", type=int, default=3, help="query utterances per task")
-    meta.add_argument("--steps", type=int, default=2000)
+    meta.add_argument(
+        "--query", type=int, default=run_defaults["query"], help="query utterances per task"
+    )
+    meta.add_argument("--steps", type=int, default=run_defaults["steps"])
     meta.add_argument("--max-minutes", type=float)
     meta.add_argument("--threads", type=int)
     add_device_option(meta)
-    meta.add_argument("--seed", type=int, default=0)
+    meta.add_argument("--seed", type=int, default=run_defaults["seed"])
     meta.add_argument("--export", type=Path, help="copy the meta-trained model folder here")
     meta.set_defaults(handler=_meta)

@@ -2,60 +2,42 @@
 
 Every long operation in the app (device probing, adaptation, synthesis,
 rendering) goes through :class:`Task`: the GUI thread only receives signals,
-so it never blocks. A task gets a :class:`TaskContext` through which it reports
-progress and learns that the user pressed Cancel.
+so it never blocks. A task gets a :class:`TaskContext`, the core's
+:class:`~metavoice_app.core.progress.ProgressSink` whose reports arrive as the
+``progressed`` signal and whose Cancel is the task's; the engine's long actions take
+it as it is.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import traceback
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from metavoice_app.core.progress import Cancelled, Progress, ProgressSink
+
 log = logging.getLogger(__name__)
 
 
-class Cancelled(Exception):  # noqa: N818 - reads as "raise Cancelled"
-    """Raised inside a task when the user cancels it."""
+class TaskContext(ProgressSink):
+    """Handed to the task function: progress reports (each also the point where a
+    cancel takes effect), cancellation, and :meth:`send` for anything else the GUI
+    thread should have as it is made."""
 
-
-class TaskContext:
-    """Handed to the task function: progress reporting and cancellation."""
-
-    def __init__(
-        self, report: Callable[[float, str], None], send: Callable[[object], None]
-    ) -> None:
-        self._report = report
+    def __init__(self, report: Callable[[Progress], None], send: Callable[[object], None]) -> None:
+        super().__init__(report)
         self._send = send
-        self._cancel = threading.Event()
-
-    def progress(self, fraction: float, message: str = "") -> None:
-        """Report progress in [0, 1]; also the point where a cancel takes effect."""
-        self.check_cancelled()
-        self._report(min(max(fraction, 0.0), 1.0), message)
 
     def send(self, payload: object) -> None:
         """Hand any value to the GUI thread (arrives as ``Task.reported``)."""
         self._send(payload)
 
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancel.is_set()
-
-    def check_cancelled(self) -> None:
-        if self._cancel.is_set():
-            raise Cancelled
-
 
 class _Runner(QObject):
-    progressed = Signal(float, str)
+    progressed = Signal(object)  # Progress
     reported = Signal(object)
     succeeded = Signal(object)
     failed = Signal(str, str)
@@ -86,7 +68,7 @@ class Task(QObject):
     """A function run once on its own QThread, reporting back through signals.
 
     Signals arrive on the thread that created the task (the GUI thread):
-    ``progressed(fraction, message)``, then exactly one of
+    ``progressed(Progress)``, then exactly one of
     ``succeeded(result)``, ``failed(message, details)`` or ``cancelled()``,
     then ``finished()`` once the thread has stopped.
 
@@ -99,7 +81,7 @@ class Task(QObject):
 
     _running: ClassVar[set[Task]] = set()
 
-    progressed = Signal(float, str)
+    progressed = Signal(object)  # Progress
     reported = Signal(object)
     succeeded = Signal(object)
     failed = Signal(str, str)
@@ -131,7 +113,7 @@ class Task(QObject):
         self.finished.emit()
 
     def cancel(self) -> None:
-        """Ask the task to stop at its next progress report."""
+        """Ask the task to stop at its next progress report or check."""
         self._runner.context.cancel()
 
     def is_running(self) -> bool:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from metavoice_app.core.adapt.config import PARAM_SETS, AdaptConfig
 from metavoice_app.core.adapt.takes import Take, take_features
 from metavoice_app.core.adapt.update import InnerOptimizer, UpdateRule
 from metavoice_app.core.features import world
@@ -35,6 +35,7 @@ from metavoice_app.core.features.postfilter import VoiceDelivery
 from metavoice_app.core.model.acoustic import AcousticModel, Batch, padding_mask
 from metavoice_app.core.model.checkpoint import ModelInfo
 from metavoice_app.core.model.voice import SPEAKER
+from metavoice_app.core.progress import NO_PROGRESS, ProgressSink
 from metavoice_app.core.text.frontend import TextFrontend, utterance_phones
 from metavoice_app.core.text.phones import phone_ids
 
@@ -42,7 +43,6 @@ if TYPE_CHECKING:
     from metavoice_app.core.speaker.bundle import SpeakerTools
 
 SPEAKER_INIT = "speaker_init"  # the model's (meta-learned) starting speaker vector
-PRESETS = ("embedding", "cln", "decoder")
 ACOUSTIC_LOSSES = ("features", "vuv", "duration", "pitch", "energy")
 
 
@@ -85,36 +85,15 @@ class HoldoutMonitor:
         return self.since_kept >= self.patience
 
 
-class AdaptationCancelled(Exception):  # noqa: N818 - reads as "raise AdaptationCancelled"
-    """The user cancelled; nothing was saved."""
-
-
 class AdaptationError(ValueError):
     """Adaptation cannot run on these takes; the message says why."""
 
 
 @dataclass
-class AdaptConfig:
-    """What to adapt and how; ``None`` takes the model's meta-training record, where
-    it has one, so the app adapts the way the start was meta-learned."""
+class AdaptStep:
+    """What adaptation reports after each step, as the detail of its progress: the
+    wizard draws the loss curves and the similarity meter from it."""
 
-    steps: int = 20
-    params: str | None = None
-    optimizer: str | None = None
-    learning_rate: float | None = None
-    embedding_learning_rate: float | None = None
-    holdout: bool = True
-    patience: int = 10
-    similarity_every: int = 5  # steps between similarity estimates (0: never)
-    seed: int = 0
-    cache_features: bool = False  # keep each take's features beside it (app sessions)
-    # Pair the takes' real frames with the voice's predictions for exemplar refinement
-    # (:mod:`metavoice_app.core.features.exemplars`)
-    exemplars: bool = True
-
-
-@dataclass
-class AdaptProgress:
     step: int
     steps: int
     loss: float
@@ -154,8 +133,8 @@ def _phone_encodings(model: AcousticModel, batch: Batch) -> torch.Tensor:
 
 
 def adapted_names(model: AcousticModel, preset: str) -> list[str]:
-    if preset not in PRESETS:
-        raise AdaptationError(f"unknown parameter set {preset!r}; choose {', '.join(PRESETS)}")
+    if preset not in PARAM_SETS:
+        raise AdaptationError(f"unknown parameter set {preset!r}; choose {', '.join(PARAM_SETS)}")
     names = [n for n, _ in model.named_parameters()]
     if preset == "embedding":
         return []
@@ -325,11 +304,12 @@ class Adapter:
     def adapt(
         self,
         takes: list[Take],
-        progress: Callable[[AdaptProgress], None] | None = None,
-        cancelled: Callable[[], bool] = lambda: False,
+        progress: ProgressSink = NO_PROGRESS,
         snapshot_steps: tuple[int, ...] = (),
     ) -> AdaptedVoice:
-        """Fit a voice to ``takes``; raises :class:`AdaptationCancelled` if asked to stop.
+        """Fit a voice to ``takes``, reporting each step (an :class:`AdaptStep` as the
+        detail); raises :class:`~metavoice_app.core.progress.Cancelled` before the next
+        step once ``progress`` is cancelled.
 
         ``snapshot_steps`` keeps the voice as it was after those steps (0: before any
         step), so a benchmark can compare step counts in one run.
@@ -397,8 +377,7 @@ class Adapter:
         if 0 in snapshot_steps:
             snapshots[0] = judged_state()
         for step in range(1, config.steps + 1):
-            if cancelled():
-                raise AdaptationCancelled
+            progress.check_cancelled()
             loss = acoustic_loss(losses_of(support_batch))
             grads = torch.autograd.grad(loss, list(fast.values()))
             with torch.no_grad():
@@ -418,24 +397,25 @@ class Adapter:
                 if monitor.keep(float(held["features"])):
                     kept_holdout = holdout_value
                     kept_state = self._snapshot(model, names, speaker)
-            if progress is not None:
-                similarity = None
-                due = config.similarity_every and (
-                    step % config.similarity_every == 0 or step == config.steps
-                )
-                if voice_print is not None and due:
-                    similarity = self._similarity(model, meter_batch, speaker, voice_print)
-                elapsed = time.perf_counter() - started
-                progress(
-                    AdaptProgress(
-                        step,
-                        config.steps,
-                        loss_value,
-                        holdout_value,
-                        elapsed / step * (config.steps - step),
-                        similarity,
-                    )
-                )
+            similarity = None
+            due = config.similarity_every and (
+                step % config.similarity_every == 0 or step == config.steps
+            )
+            if progress.watched and voice_print is not None and due:  # for the meter only
+                similarity = self._similarity(model, meter_batch, speaker, voice_print)
+            elapsed = time.perf_counter() - started
+            progress.report(
+                step / config.steps,
+                f"step {step} of {config.steps}",
+                AdaptStep(
+                    step,
+                    config.steps,
+                    loss_value,
+                    holdout_value,
+                    elapsed / step * (config.steps - step),
+                    similarity,
+                ),
+            )
             if holdout_batch is not None and monitor.exhausted:
                 break
         tensors = kept_state if kept_state is not None else self._snapshot(model, names, speaker)

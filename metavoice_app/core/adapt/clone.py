@@ -21,13 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from metavoice_app.core.adapt.adapter import (
-    AdaptationCancelled,
-    AdaptConfig,
-    AdaptedVoice,
-    Adapter,
-    AdaptProgress,
-)
+from metavoice_app.core.adapt.adapter import AdaptedVoice, Adapter
+from metavoice_app.core.adapt.config import AdaptConfig
 from metavoice_app.core.adapt.profile import PREVIEW_TEXT, consent_record
 from metavoice_app.core.adapt.screening import Screened, screen_takes
 from metavoice_app.core.adapt.takes import Take, take_features
@@ -35,13 +30,10 @@ from metavoice_app.core.audio.checks import check_take
 from metavoice_app.core.profiles.library import VoiceLibrary
 from metavoice_app.core.profiles.mvoice import Manifest, ProfileError, read_profile, save_profile
 from metavoice_app.core.profiles.takes import MAX_CONSENT_BYTES, StoredTake, VoiceTakes, take_name
+from metavoice_app.core.progress import NO_PROGRESS, ProgressSink
 from metavoice_app.core.synth.engine import SpeechEngine
 
 Destination = Callable[[Manifest], Path]
-
-
-def _never() -> bool:
-    return False
 
 
 @dataclass
@@ -61,14 +53,13 @@ def learn_voice(
     engine: SpeechEngine,
     takes: list[Take],
     config: AdaptConfig,
-    progress: Callable[[AdaptProgress], None] | None = None,
-    cancelled: Callable[[], bool] = _never,
+    progress: ProgressSink = NO_PROGRESS,
     snapshot_steps: tuple[int, ...] = (),
 ) -> AdaptedVoice:
     """Fit a voice to ``takes`` on the engine's model, with its speaker tools (the
     benchmark judges this voice without saving it)."""
     adapter = Adapter(engine.model, engine.info, config, engine.speaker_tools)
-    return adapter.adapt(takes, progress, cancelled, snapshot_steps)
+    return adapter.adapt(takes, progress, snapshot_steps)
 
 
 def check_takes(engine: SpeechEngine, takes: list[Take], cache: bool = False) -> list[Screened]:
@@ -99,8 +90,7 @@ def clone_voice(
     consent_recording: Path | None,
     destination: Destination,
     config: AdaptConfig | None = None,
-    progress: Callable[[AdaptProgress], None] | None = None,
-    cancelled: Callable[[], bool] = _never,
+    progress: ProgressSink = NO_PROGRESS,
     fallback: Destination | None = None,
     keep_takes_in: VoiceLibrary | None = None,
     remake: Manifest | None = None,
@@ -108,8 +98,9 @@ def clone_voice(
     """Learn the voice in ``takes`` and save it as a profile at ``destination(manifest)``.
 
     ``consent_recording`` is the consent statement as recorded (None: confirmed in
-    writing); its fingerprint goes into the profile. Raises :class:`AdaptationCancelled`
-    if ``cancelled`` turns true before the profile is written. When the destination
+    writing); its fingerprint goes into the profile. ``progress`` hears each adaptation
+    step; once it is cancelled, :class:`~metavoice_app.core.progress.Cancelled` is raised
+    at the next step or, at the latest, before the profile is written. When the destination
     cannot be written (a full disk, a folder gone) and there is a ``fallback``, the voice
     is saved there instead and ``problem`` says why: a finished voice is not thrown away.
 
@@ -118,7 +109,7 @@ def clone_voice(
     when they could not be kept). ``remake``: the manifest of the voice being re-created,
     whose id, creation date and consent record the new profile keeps.
     """
-    voice = learn_voice(engine, takes, config or AdaptConfig(), progress, cancelled)
+    voice = learn_voice(engine, takes, config or AdaptConfig(), progress)
     consent = remake.consent if remake else consent_record(speaker_name, consent_recording)
     handle = engine.voice_from_tensors(name, voice.tensors, voice.delivery)
     preview = engine.speak(PREVIEW_TEXT, voice=handle)
@@ -139,8 +130,7 @@ def clone_voice(
             "from_model": remake.base_model_id,
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-    if cancelled():
-        raise AdaptationCancelled
+    progress.check_cancelled()
     path, problem = destination(manifest), ""
     try:
         save_profile(path, manifest, voice.tensors, preview.audio, preview.sample_rate)
@@ -177,8 +167,7 @@ def recreate_voice(
     library: VoiceLibrary,
     path: Path,
     config: AdaptConfig | None = None,
-    progress: Callable[[AdaptProgress], None] | None = None,
-    cancelled: Callable[[], bool] = _never,
+    progress: ProgressSink = NO_PROGRESS,
 ) -> ClonedVoice:
     """Learn the library's voice at ``path`` again, on the engine's model, from the takes
     kept with it: the new profile replaces the old at the same place, with the same id,
@@ -212,6 +201,5 @@ def recreate_voice(
         destination=destination,
         config=config,
         progress=progress,
-        cancelled=cancelled,
         remake=old,
     )

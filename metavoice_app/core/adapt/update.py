@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 import torch
 
-OPTIMIZERS = ("adam", "sgd")
+from metavoice_app.core.adapt.config import INNER_OPTIMIZERS
+
 BETAS = (0.9, 0.999)
 EPSILON = 1e-8
 
@@ -34,9 +35,9 @@ class UpdateRule:
     speaker_learning_rate: float = 2e-2  # the speaker vector
 
     def __post_init__(self) -> None:
-        if self.optimizer not in OPTIMIZERS:
+        if self.optimizer not in INNER_OPTIMIZERS:
             raise ValueError(
-                f"unknown inner optimizer {self.optimizer!r}; choose {', '.join(OPTIMIZERS)}"
+                f"unknown inner optimizer {self.optimizer!r}; choose {', '.join(INNER_OPTIMIZERS)}"
             )
 
     def rates(

@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from metavoice_app.core.adapt.adapter import AdaptConfig
 from metavoice_app.core.adapt.clone import learn_voice
+from metavoice_app.core.adapt.config import AdaptConfig, ParamSet
 from metavoice_app.core.adapt.takes import Take, take_features
 from metavoice_app.core.audio.checks import check_take
 from metavoice_app.core.audio.io import load_audio
@@ -272,7 +272,7 @@ def run(
     shared: Path,
     steps: tuple[int, ...] = STEPS,
     support: int = 5,
-    params: tuple[str | None, ...] = (None,),
+    params: tuple[ParamSet | None, ...] = (None,),
     threads: int = 2,
     progress: Callable[[str], None] = lambda _m: None,
     holdout: bool = False,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from metavoice_app.core.atomic import atomic_write_text
 from metavoice_app.core.audio.prep import trim_silence
 from metavoice_app.core.dubbing.cues import Cue
 from metavoice_app.core.model.acoustic import Controls
+from metavoice_app.core.progress import NO_PROGRESS, ProgressSink
 from metavoice_app.core.synth.engine import SpeechEngine, VoiceHandle
 from metavoice_app.core.text.frontend import TextError
 
@@ -29,8 +29,6 @@ MAX_SLOWDOWN = 0.85
 SCRIPT_GAP_S = 0.4
 TAIL_S = 0.5
 OVERFLOW_TOLERANCE_S = 0.005  # less than this past the slot is not worth a report
-
-Progress = Callable[[int, int, str], None]
 
 
 @dataclass
@@ -124,19 +122,17 @@ def render(
     engine: SpeechEngine,
     voices: dict[str | None, VoiceHandle],
     controls: Controls | None = None,
-    progress: Progress | None = None,
-    cancelled: Callable[[], bool] = lambda: False,
+    progress: ProgressSink = NO_PROGRESS,
 ) -> DubResult:
-    """Speak every cue in its voice and place it on the timeline."""
+    """Speak every cue in its voice and place it on the timeline, reporting before each
+    cue; once ``progress`` is cancelled, :class:`~metavoice_app.core.progress.Cancelled`
+    is raised before the next cue."""
     base = controls or Controls()
     rate = engine.sample_rate
     rendered: list[RenderedCue] = []
     cursor = 0.0
     for index, cue in enumerate(cues):
-        if cancelled():
-            raise InterruptedError("cancelled")
-        if progress is not None:
-            progress(index, len(cues), f"cue {cue.number}")
+        progress.report(index / len(cues), f"cue {cue.number}")
         voice = voices.get(cue.voice) or voices[None]
         try:
             speech = engine.speak(cue.text, voice=voice, controls=base)
@@ -173,8 +169,7 @@ def render(
             )
         )
         cursor = start + duration + SCRIPT_GAP_S
-    if progress is not None:
-        progress(len(cues), len(cues), "mixing")
+    progress.report(1.0, "mixing")
     end = max((c.start + c.duration for c in rendered), default=0.0)
     end = max(end, max((c.start + (c.slot or 0.0) for c in rendered), default=0.0))
     track = np.zeros(int((end + TAIL_S) * rate), dtype=np.float32)

@@ -5,8 +5,12 @@ wait for torch to load."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal, get_args
+
+from metavoice_app.core.adapt.config import InnerOptimizerName, ParamSet
+from metavoice_app.core.device import DEVICE_CHOICES, DevicePreference
 
 if TYPE_CHECKING:
     from metavoice_app.core.adapt.update import UpdateRule
@@ -18,12 +22,6 @@ SECOND_ORDER: tuple[Algorithm, ...] = ("maml", "metasgd")
 # starting vector (see ``algorithms``)
 OuterParams = Literal["all", "adapted", "start"]
 OUTER_PARAMS: tuple[OuterParams, ...] = get_args(OuterParams)
-# The adapter's parameter sets and inner-loop update rules (``adapt.adapter.PRESETS``
-# and ``adapt.update.OPTIMIZERS``, which import torch; a test keeps them equal)
-ParamSet = Literal["embedding", "cln", "decoder"]
-PARAM_SETS: tuple[ParamSet, ...] = get_args(ParamSet)
-InnerOptimizerName = Literal["adam", "sgd"]
-INNER_OPTIMIZERS: tuple[InnerOptimizerName, ...] = get_args(InnerOptimizerName)
 
 
 @dataclass
@@ -66,3 +64,29 @@ class MetaConfig:
         from metavoice_app.core.adapt.update import UpdateRule
 
         return UpdateRule(str(self.inner_optimizer), self.inner_lr, self.inner_speaker_lr)
+
+
+@dataclass
+class MetaTrainConfig:
+    """A meta-training run: the corpus, the model it starts from, where it keeps its
+    state, and how its episodes are drawn."""
+
+    corpus: Path
+    init: Path
+    out: Path
+    meta: MetaConfig = field(default_factory=MetaConfig)
+    steps: int = 2000
+    support: int = 5  # utterances per task to adapt on
+    query: int = 3  # utterances per task to judge the adaptation on
+    real_fraction: float | None = 0.5  # share of tasks drawn from real speakers
+    max_minutes: float | None = None
+    checkpoint_minutes: float = 5.0
+    device: DevicePreference = "auto"
+    seed: int = 0
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.device not in DEVICE_CHOICES:
+            raise ValueError(
+                f"unknown device {self.device!r}; choose one of {', '.join(DEVICE_CHOICES)}"
+            )

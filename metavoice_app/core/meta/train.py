@@ -12,7 +12,7 @@ import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,8 @@ import torch.distributed as dist
 
 from metavoice_app.core.atomic import atomic_open
 from metavoice_app.core.device import resolve_device
-from metavoice_app.core.meta.algorithms import MetaConfig, MetaLearner
+from metavoice_app.core.meta.algorithms import MetaLearner
+from metavoice_app.core.meta.config import MetaTrainConfig
 from metavoice_app.core.meta.tasks import TaskSampler
 from metavoice_app.core.model.checkpoint import load_model, save_model
 from metavoice_app.core.train.corpus.store import Corpus
@@ -31,23 +32,6 @@ log = logging.getLogger(__name__)
 
 STATE_FILE = "meta_state.pt"
 MODEL_DIR = "model"
-
-
-@dataclass
-class MetaTrainConfig:
-    corpus: Path
-    init: Path
-    out: Path
-    meta: MetaConfig = field(default_factory=MetaConfig)
-    steps: int = 2000
-    support: int = 5
-    query: int = 3
-    real_fraction: float | None = 0.5  # share of tasks drawn from real speakers
-    max_minutes: float | None = None
-    checkpoint_minutes: float = 5.0
-    device: str = "auto"
-    seed: int = 0
-    threads: int | None = None
 
 
 @dataclass

@@ -30,6 +30,7 @@ from metavoice_app.core.model.checkpoint import ModelInfo, ModelLoadError, load_
 from metavoice_app.core.model.voice import SPEAKER, allowed_shapes, with_voice
 from metavoice_app.core.paths import resources_dir
 from metavoice_app.core.profiles.mvoice import SUFFIX, ProfileError, read_profile
+from metavoice_app.core.progress import NO_PROGRESS, ProgressSink
 from metavoice_app.core.speaker.bundle import SpeakerTools, load_tools
 from metavoice_app.core.text.frontend import PreparedText, TextFrontend
 from metavoice_app.core.text.g2p import PhoneSequence
@@ -37,9 +38,6 @@ from metavoice_app.core.text.g2p import PhoneSequence
 log = logging.getLogger(__name__)
 
 SENTENCE_GAP_S = 0.15
-
-# (fraction done, message) -> None; raise inside to cancel.
-ProgressFn = Callable[[float, str], None]
 
 
 def bundled_model_dir() -> Path:
@@ -135,7 +133,7 @@ class SpeechStream(Iterator[SentenceAudio]):
 
     @property
     def progress(self) -> tuple[float, str]:
-        """(fraction done, what is being made next), in the form :data:`ProgressFn` takes."""
+        """(fraction done, what is being made next), as :meth:`ProgressSink.report` takes them."""
         done = len(self.made)
         if done == self.count:
             return 1.0, "done"
@@ -315,15 +313,15 @@ class SpeechEngine:
         text: str,
         voice: str | Path | VoiceHandle | None = None,
         controls: Controls | None = None,
-        progress: ProgressFn | None = None,
+        progress: ProgressSink = NO_PROGRESS,
     ) -> SpeechResult:
         """Speech for the whole of ``text`` at once: :meth:`speak_stream` run to its end, so
         both give the same audio. Raises ``TextError`` for text that cannot be spoken;
-        ``progress`` is told before each sentence (raise inside it to cancel)."""
+        ``progress`` is told before each sentence and at the end, and a cancel raises
+        :class:`~metavoice_app.core.progress.Cancelled` between sentences (a caller that
+        keeps the finished sentences iterates :meth:`speak_stream` itself)."""
         stream = self.speak_stream(text, voice, controls)
-        if progress is not None:
-            progress(*stream.progress)
+        progress.report(*stream.progress)
         for _sentence in stream:
-            if progress is not None:
-                progress(*stream.progress)
+            progress.report(*stream.progress)
         return stream.result()

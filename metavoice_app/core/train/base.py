@@ -12,7 +12,7 @@ import math
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -26,6 +26,7 @@ from metavoice_app.core.model.acoustic import AcousticModel, Batch
 from metavoice_app.core.model.checkpoint import Voice, read_weights, save_model
 from metavoice_app.core.model.config import ModelConfig
 from metavoice_app.core.model.folder import TrainingRecord
+from metavoice_app.core.train.config import TrainConfig
 from metavoice_app.core.train.corpus.store import Corpus
 from metavoice_app.core.train.data import CorpusData
 
@@ -34,31 +35,6 @@ log = logging.getLogger(__name__)
 STATE_FILE = "train_state.pt"
 BEST_DIR = "best"
 VALIDATION_LOSSES = ("features", "vuv", "duration", "pitch", "energy")
-
-
-@dataclass
-class TrainConfig:
-    corpus: Path
-    out: Path
-    model: ModelConfig = field(default_factory=ModelConfig)
-    steps: int = 100_000
-    batch_frames: int = 6000
-    learning_rate: float = 1e-3
-    warmup_steps: int = 500
-    validate_every: int = 250
-    holdout: int = 64
-    checkpoint_minutes: float = 5.0
-    max_minutes: float | None = None
-    device: str = "auto"
-    seed: int = 0
-    threads: int | None = None
-    init_from: Path | None = None  # start from an exported model folder's weights
-    # "all", or "aligner": train only the phone classifier (minutes, not hours), e.g.
-    # before force-aligning the real speakers of a corpus.
-    parts: str = "all"
-    # Leave out the speakers made from these voices or sources (e.g. "festival"), to
-    # measure how the aligner does on voices it never heard.
-    exclude: tuple[str, ...] = ()
 
 
 @dataclass
@@ -103,8 +79,6 @@ class Trainer:
             if s.voice not in config.exclude and s.source not in config.exclude
         ]
         self.data = CorpusData(corpus, speakers)
-        if config.parts not in ("all", "aligner"):
-            raise ValueError(f"unknown training parts {config.parts!r}")
         self.train_idx, self.valid_idx = self.data.split(
             min(config.holdout, len(self.data.items) // 10)
         )

@@ -20,13 +20,9 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from metavoice_app.core.adapt.adapter import (
-    AdaptationCancelled,
-    AdaptationError,
-    AdaptConfig,
-    AdaptProgress,
-)
+from metavoice_app.core.adapt.adapter import AdaptationError, AdaptStep
 from metavoice_app.core.adapt.clone import ClonedVoice, check_new_take, clone_voice
+from metavoice_app.core.adapt.config import AdaptConfig
 from metavoice_app.core.adapt.profile import CONSENT_TEMPLATE
 from metavoice_app.core.adapt.prompts import pick_prompts
 from metavoice_app.core.adapt.session import CloneSession
@@ -39,6 +35,7 @@ from metavoice_app.core.audio.recorder import Recorder, RecordingError
 from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.profiles.library import VoiceLibrary
 from metavoice_app.core.profiles.mvoice import ProfileError
+from metavoice_app.core.progress import Progress
 from metavoice_app.core.settings import Settings
 from metavoice_app.core.synth.engine import SpeechEngine
 from metavoice_app.gui.engine_service import EngineService
@@ -47,7 +44,7 @@ from metavoice_app.gui.files import start_folder
 from metavoice_app.gui.pages.clone import ClonePage, TakeRow
 from metavoice_app.gui.player import Player, PlayToggle
 from metavoice_app.gui.transcript_dialog import TranscriptDialog
-from metavoice_app.gui.workers import Cancelled, Task, TaskContext
+from metavoice_app.gui.workers import Task, TaskContext
 
 log = logging.getLogger(__name__)
 
@@ -744,11 +741,6 @@ class CloneController(QObject):
             if rejected:
                 log.warning("takes skipped: %s", [(r.path.name, r.reason) for r in rejected])
             takes = [take for take in takes if take.path.name in used]
-
-            def progress(p: AdaptProgress) -> None:
-                ctx.send(p)
-                ctx.progress(p.step / p.steps, f"step {p.step} of {p.steps}")
-
             try:
                 return clone_voice(
                     engine,
@@ -758,17 +750,14 @@ class CloneController(QObject):
                     consent_recording=consent_file,
                     destination=self.library.new_path,
                     config=config,
-                    progress=progress,
-                    cancelled=lambda: ctx.cancelled,
+                    progress=ctx,
                     keep_takes_in=self.library,
                 )
-            except AdaptationCancelled:
-                raise Cancelled from None
             except (AdaptationError, ProfileError, OSError) as exc:  # said in plain words
                 return Failure(f"Learning the voice failed: {exc}. Your recordings are kept.")
 
         task = Task(work)
-        task.reported.connect(self._adapt_progress)
+        task.progressed.connect(self._adapt_progress)
         task.succeeded.connect(self._adapt_finished)
         task.failed.connect(
             lambda message, details: self._adapt_failed(
@@ -785,10 +774,13 @@ class CloneController(QObject):
         task.start()
         return task
 
-    def _adapt_progress(self, progress: object) -> None:
-        assert isinstance(progress, AdaptProgress)
+    def _adapt_progress(self, report: Progress) -> None:
+        """Show an adaptation step: the bar, the time left, the similarity meter and the
+        loss curves, all from the step's own numbers (the report's detail)."""
+        progress = report.detail
+        assert isinstance(progress, AdaptStep)
         step = self.page.adapt
-        step.progress.setValue(int(100 * progress.step / progress.steps))
+        step.progress.setValue(int(100 * report.fraction))
         step.status.setText(
             f"Step {progress.step} of {progress.steps}, about {progress.eta_seconds:.0f} s left."
         )

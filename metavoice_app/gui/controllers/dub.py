@@ -12,6 +12,7 @@ from metavoice_app.core.audio.export import ExportOptions, format_for, write_aud
 from metavoice_app.core.dubbing.cues import Cue, SubtitleError, read_cues
 from metavoice_app.core.dubbing.render import DubResult, render
 from metavoice_app.core.paths import AppPaths
+from metavoice_app.core.progress import Progress
 from metavoice_app.core.synth.engine import SpeechEngine, VoiceHandle
 from metavoice_app.gui.engine_service import EngineService
 from metavoice_app.gui.errors import show_error
@@ -19,7 +20,7 @@ from metavoice_app.gui.files import start_folder
 from metavoice_app.gui.pages.dub import FIT_COLUMN, DubPage
 from metavoice_app.gui.player import Player, PlayToggle
 from metavoice_app.gui.widgets.voicepicker import VoicePicker
-from metavoice_app.gui.workers import Cancelled, Task, TaskContext
+from metavoice_app.gui.workers import Task, TaskContext
 
 SUBTITLE_FILTER = "Subtitles and scripts (*.srt *.vtt *.txt)"
 MAIN = "Main voice"
@@ -196,17 +197,8 @@ class DubController(QObject):
         stems = out.with_name(out.stem + "-stems")
 
         def work(ctx: TaskContext) -> DubResult:
-            try:
-                result = render(
-                    cues,
-                    engine,
-                    voices,
-                    progress=lambda i, n, m: ctx.progress(i / max(n, 1), m),
-                    cancelled=lambda: ctx.cancelled,
-                )
-            except InterruptedError:
-                raise Cancelled from None
-            ctx.check_cancelled()
+            result = render(cues, engine, voices, progress=ctx)
+            ctx.check_cancelled()  # a cancel while mixing: nothing is written
             main = voices[None].name
             write_audio(
                 out,
@@ -236,9 +228,9 @@ class DubController(QObject):
         task.start()
         return task
 
-    def _progress(self, fraction: float, message: str) -> None:
-        self.page.progress.setValue(int(100 * fraction))
-        self.page.status.setText(f"Rendering {message}…")
+    def _progress(self, progress: Progress) -> None:
+        self.page.progress.setValue(int(100 * progress.fraction))
+        self.page.status.setText(f"Rendering {progress.message}…")
 
     def _rendered(self, out: Path, result: DubResult) -> None:
         self.output, self.result = out, result

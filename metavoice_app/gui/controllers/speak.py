@@ -22,13 +22,14 @@ from metavoice_app.core.features.mel import log_mel, mel_frequencies
 from metavoice_app.core.features.world import FRAME_PERIOD_MS
 from metavoice_app.core.model.acoustic import Controls
 from metavoice_app.core.paths import AppPaths
+from metavoice_app.core.progress import Cancelled, Progress
 from metavoice_app.core.synth.engine import SentenceAudio, SpeechEngine, SpeechStream
 from metavoice_app.gui.engine_service import EngineService
 from metavoice_app.gui.errors import show_error
 from metavoice_app.gui.files import start_folder
 from metavoice_app.gui.pages.speak import SpeakPage
 from metavoice_app.gui.player import Player, PlayToggle
-from metavoice_app.gui.workers import Cancelled, Task, TaskContext
+from metavoice_app.gui.workers import Task, TaskContext
 
 log = logging.getLogger(__name__)
 
@@ -68,14 +69,14 @@ def _make_sentences(stream: SpeechStream, ctx: TaskContext) -> None:
 
     def report() -> None:
         fraction, message = stream.progress
-        ctx.progress(0.9 * fraction, message)
+        ctx.report(0.9 * fraction, message)
 
     try:
         report()
         for sentence in stream:
             ctx.send(sentence)
             report()
-        ctx.progress(0.95, "drawing the spectrogram")
+        ctx.report(0.95, "drawing the spectrogram")
     except Cancelled:
         if not stream.made:
             raise
@@ -245,10 +246,10 @@ class SpeakController(QObject):
         self.page.play_button.setEnabled(False)
         self.page.export_button.setEnabled(False)
 
-    def _progress(self, fraction: float, message: str) -> None:
-        self.page.progress.setValue(int(100 * fraction))
-        if message:
-            self.page.show_status(f"Speaking: {message}…")
+    def _progress(self, progress: Progress) -> None:
+        self.page.progress.setValue(int(100 * progress.fraction))
+        if progress.message:
+            self.page.show_status(f"Speaking: {progress.message}…")
 
     def _failed(self, message: str, details: str) -> None:
         self._live = False

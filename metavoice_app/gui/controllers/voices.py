@@ -12,18 +12,15 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QTableWidgetItem
 
-from metavoice_app.core.adapt.adapter import (
-    AdaptationCancelled,
-    AdaptationError,
-    AdaptConfig,
-    AdaptProgress,
-)
+from metavoice_app.core.adapt.adapter import AdaptationError
 from metavoice_app.core.adapt.clone import ClonedVoice, recreate_voice
+from metavoice_app.core.adapt.config import AdaptConfig
 from metavoice_app.core.adapt.recordings import unfinished_recordings
 from metavoice_app.core.model.voice import allowed_shapes
 from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.profiles.library import Entry, VoiceLibrary
 from metavoice_app.core.profiles.mvoice import ProfileError, read_profile
+from metavoice_app.core.progress import Progress
 from metavoice_app.core.speaker.voicemap import layout
 from metavoice_app.gui.engine_service import EngineService
 from metavoice_app.gui.errors import show_error
@@ -31,7 +28,7 @@ from metavoice_app.gui.files import start_folder
 from metavoice_app.gui.pages.voices import VoicesPage
 from metavoice_app.gui.player import Player, PlayToggle
 from metavoice_app.gui.recordings_dialog import RecordingsDialog
-from metavoice_app.gui.workers import Cancelled, Task, TaskContext
+from metavoice_app.gui.workers import Task, TaskContext
 
 PROFILE_FILTER = "MetaVoice voice (*.mvoice)"
 
@@ -363,20 +360,8 @@ class VoicesController(QObject):
         path, name = entry.path, entry.name
 
         def work(ctx: TaskContext) -> ClonedVoice | str:
-            def progress(p: AdaptProgress) -> None:
-                ctx.progress(p.step / p.steps, f"step {p.step} of {p.steps}")
-
             try:
-                return recreate_voice(
-                    engine,
-                    self.library,
-                    path,
-                    self.rebuild_config,
-                    progress,
-                    lambda: ctx.cancelled,
-                )
-            except AdaptationCancelled:
-                raise Cancelled from None
+                return recreate_voice(engine, self.library, path, self.rebuild_config, ctx)
             except (AdaptationError, ProfileError, OSError) as exc:  # said in plain words
                 return f"Could not re-create “{name}”: {exc}"
 
@@ -400,9 +385,9 @@ class VoicesController(QObject):
         task.start()
         return task
 
-    def _rebuild_progress(self, fraction: float, message: str) -> None:
-        self.page.rebuild_progress.setValue(round(100 * fraction))
-        self._report(f"Re-creating the voice: {message}")
+    def _rebuild_progress(self, progress: Progress) -> None:
+        self.page.rebuild_progress.setValue(round(100 * progress.fraction))
+        self._report(f"Re-creating the voice: {progress.message}")
 
     def cancel_rebuild(self) -> None:
         if self.rebuild_task is not None:
