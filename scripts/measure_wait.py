@@ -2,7 +2,8 @@
 
 The wizard analyses each take as it is accepted, so what the person waits for after the
 last take is the clone pipeline itself: adaptation with the held-out take, the exemplar
-tables, the similarity meter, the preview and the profile write. This runs that pipeline
+tables, the similarity meter (the wizard watches the steps, so the meter runs), the preview
+and the profile write. This runs that pipeline
 (``core.adapt.clone.clone_voice``) on each VCTK dev speaker's first 5 recordings, analysed
 beforehand as at accept, and prints each wait; run it on a quiet machine:
 
@@ -25,6 +26,7 @@ from metavoice_app.core.adapt.config import AdaptConfig
 from metavoice_app.core.adapt.takes import take_features
 from metavoice_app.core.bench.adapt import dev_speakers
 from metavoice_app.core.profiles.mvoice import Manifest
+from metavoice_app.core.progress import ProgressSink
 from metavoice_app.core.synth.engine import SpeechEngine
 
 
@@ -37,6 +39,9 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, required=True, help="the shared data folder")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--dev-set", choices=("vctk", "test-other"), default="vctk")
+    parser.add_argument(
+        "--steps", type=int, default=AdaptConfig().steps, help="the most steps (the app's)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     engine = SpeechEngine(None, device="cpu")
@@ -55,7 +60,8 @@ def main() -> None:
             speaker_name=speaker,
             consent_recording=None,
             destination=functools.partial(_same_path, path),
-            config=AdaptConfig(),
+            config=AdaptConfig(steps=args.steps),
+            progress=ProgressSink(lambda _report: None),  # watched, as in the wizard
         )
         waits.append(time.perf_counter() - started)
         print(f"{speaker}: wait {waits[-1]:.1f} s, profile {path.stat().st_size / 1e6:.2f} MB")

@@ -176,8 +176,8 @@ def test_fit_restores_the_recordings_spread(
     import torch
     from conftest import TINY_SENTENCES
 
-    from metavoice_app.core.train.corpus.real import RealClip, RealSpeaker
     from metavoice_app.core.features.postfilter import VOICING_LIMITS
+    from metavoice_app.core.train.corpus.real import RealClip, RealSpeaker
     from metavoice_app.core.train.postfilter import fit
 
     clips = []

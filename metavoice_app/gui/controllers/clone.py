@@ -730,7 +730,7 @@ class CloneController(QObject):
         assert session is not None
         step = self.page.adapt
         step.device.setText(f"Learning on {engine.device.type.upper()}")
-        config = AdaptConfig(steps=20, cache_features=True)
+        config = AdaptConfig(cache_features=True)
         name = session.voice_name
         speaker = session.speaker_name or name
         consent_file = session.folder / session.consent_file if session.consent_file else None
