@@ -318,6 +318,16 @@ def test_the_voice_keeps_the_persons_pace_and_pitch_range(
     assert slow.delivery is not None
     assert slow.delivery.duration_scale == pytest.approx(min(pace[1], 2.0), rel=1e-3)
     assert slow.delivery.pitch_range == pytest.approx(min(pitch[1], 4.0), rel=1e-3)
+    # and the voicing threshold at which its speech is voiced as often as the takes
+    from metavoice_app.core.features.postfilter import VOICING_LIMITS
+
+    for voice in (plain, slow):
+        measured = voice.recipe["measured_voicing_threshold"]
+        assert isinstance(measured, float)
+        assert voice.delivery is not None and voice.delivery.voicing_threshold is not None
+        low, high = VOICING_LIMITS
+        expected = min(max(measured, low), high)  # the recipe keeps 4 decimals
+        assert voice.delivery.voicing_threshold == pytest.approx(expected, abs=1e-4)
 
 
 def _adapt_args(takes_dir: Path, out: Path, model: Path) -> list[str]:

@@ -178,7 +178,7 @@ def test_fit_restores_the_recordings_spread(
 
     from metavoice_app.core.features.postfilter import VOICING_LIMITS
     from metavoice_app.core.train.corpus.real import RealClip, RealSpeaker
-    from metavoice_app.core.train.postfilter import fit
+    from metavoice_app.core.train.postfilter import THRESHOLDS, fit
 
     clips = []
     for index, text in enumerate(TINY_SENTENCES[:4]):
@@ -200,7 +200,7 @@ def test_fit_restores_the_recordings_spread(
         own.pitch_range,
         own.duration_scale,
     )
-    assert VOICING_LIMITS[0] <= postfilter.voicing_threshold <= VOICING_LIMITS[1]
+    assert postfilter.voicing_threshold in THRESHOLDS
     assert own.voicing_threshold is not None
     assert VOICING_LIMITS[0] <= own.voicing_threshold <= VOICING_LIMITS[1]
     assert 0.5 <= postfilter.duration_scale <= 2.0
@@ -279,8 +279,7 @@ def test_a_voice_delivery_round_trips_with_and_without_its_voicing_threshold() -
 
 
 def test_the_voicing_threshold_is_matched_to_the_recordings_voiced_share() -> None:
-    from metavoice_app.core.features.delivery import Delivery
-    from metavoice_app.core.train.postfilter import Spoken, matched_voicing
+    from metavoice_app.core.features.delivery import Delivery, Spoken, matched_voicing
 
     vuv = np.linspace(0.0, 1.0, 1001)  # speech frames' voicing probabilities
     # vocoded at 0.5, half the frames are voiced, but the audio reads 5 points more voiced

@@ -30,8 +30,9 @@ from metavoice_app.core.adapt.config import PARAM_SETS, AdaptConfig
 from metavoice_app.core.adapt.takes import Take, take_features
 from metavoice_app.core.adapt.update import InnerOptimizer, UpdateRule
 from metavoice_app.core.features import world
+from metavoice_app.core.features.delivery import matched_voicing, measure, measure_spoken
 from metavoice_app.core.features.exemplars import Exemplars, frame_phones
-from metavoice_app.core.features.postfilter import VoiceDelivery
+from metavoice_app.core.features.postfilter import PostFilter, VoiceDelivery
 from metavoice_app.core.model.acoustic import AcousticModel, Batch, padding_mask
 from metavoice_app.core.model.checkpoint import ModelInfo
 from metavoice_app.core.model.voice import SPEAKER
@@ -230,11 +231,29 @@ def exemplar_tensors(readings: list[TakeReading]) -> dict[str, torch.Tensor]:
     return {} if exemplars is None else exemplars.to_tensors()
 
 
-def delivery_from_ratios(ratios: tuple[float, float] | None) -> VoiceDelivery | None:
-    """The ratios as a voice's delivery, kept within what the post-filter allows."""
+def takes_voicing(
+    readings: list[TakeReading], takes: list[Take], postfilter: PostFilter, frontend: TextFrontend
+) -> float | None:
+    """The voicing threshold at which the voice is voiced as often as the person's takes
+    (:func:`~metavoice_app.core.features.delivery.matched_voicing`, as for the model's real
+    voices), from its readings of the takes vocoded at the model's threshold; None
+    without enough speech. The model's threshold is fitted to its real speakers pooled,
+    and people differ from that by 15 points of voiced share either way."""
+    real = [m for take in takes if (m := measure(take.audio, take.text, frontend)) is not None]
+    said = [
+        (take.text, reading.said.float().cpu().numpy().astype(np.float64))
+        for reading, take in zip(readings, takes, strict=True)
+    ]
+    return matched_voicing(real, measure_spoken(said, postfilter, frontend))
+
+
+def delivery_from_ratios(
+    ratios: tuple[float, float] | None, voicing_threshold: float | None = None
+) -> VoiceDelivery | None:
+    """The measured values as a voice's delivery, kept within what the post-filter allows."""
     if ratios is None:
         return None
-    return VoiceDelivery.measured(*ratios)
+    return VoiceDelivery.measured(*ratios, voicing_threshold)
 
 
 class Adapter:
@@ -425,6 +444,7 @@ class Adapter:
         kept_speaker = tensors[SPEAKER].to(self.device)
         readings = read_takes(model, batches, kept_speaker)
         ratios = takes_delivery(model, readings, kept_speaker)
+        voicing = takes_voicing(readings, support + held_out, self.info.postfilter, self.frontend)
         if config.exemplars:
             tensors = {**tensors, **exemplar_tensors(readings)}
         similarity = None
@@ -440,7 +460,7 @@ class Adapter:
             snapshots=snapshots,
             similarity=similarity,
             voice_print=voice_print,
-            delivery=delivery_from_ratios(ratios),
+            delivery=delivery_from_ratios(ratios, voicing),
             recipe={
                 "method": "fine-tuning",
                 "params": params,
@@ -456,6 +476,7 @@ class Adapter:
                 # the takes' pitch spread and durations over the adapted model's
                 "measured_pitch_ratio": None if ratios is None else round(ratios[0], 4),
                 "measured_pace_ratio": None if ratios is None else round(ratios[1], 4),
+                "measured_voicing_threshold": None if voicing is None else round(voicing, 4),
                 "exemplar_refinement": config.exemplars,
             },
         )

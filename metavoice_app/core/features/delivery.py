@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from metavoice_app.core.features import world
+from metavoice_app.core.features.postfilter import PostFilter
 from metavoice_app.core.text.frontend import TextError, TextFrontend, utterance_phones
 from metavoice_app.core.text.phones import PAUSES
 
@@ -93,3 +94,51 @@ def summarise(measured: Sequence[Delivery | None]) -> DeliverySummary | None:
         statistics.median(m.phones_per_second for m in clips),
         statistics.mean(m.pitch_range_st for m in clips if math.isfinite(m.pitch_range_st)),
     )
+
+
+@dataclass
+class Spoken:
+    """The model's speech for some of a voice's texts, as measured: each clip's delivery
+    and the voicing probabilities of its speech frames (silence left out, as the voiced
+    share leaves it out), with the threshold they were vocoded at."""
+
+    delivery: list[Delivery]
+    speech_vuv: list[np.ndarray]
+    threshold: float
+
+
+def measure_spoken(
+    frames: Sequence[tuple[str, np.ndarray]], postfilter: PostFilter, frontend: TextFrontend
+) -> Spoken:
+    """The model's frames for some texts, vocoded through ``postfilter`` and measured."""
+    spoken = Spoken([], [], postfilter.voicing_threshold)
+    for text, predicted in frames:
+        audio = postfilter.vocode(predicted)
+        delivery = measure(audio, text, frontend)
+        if delivery is None:
+            continue
+        speech = speech_frames(audio)
+        n = min(len(speech), len(predicted))
+        spoken.delivery.append(delivery)
+        spoken.speech_vuv.append(predicted[:n, world.VUV][speech[:n]])
+    return spoken
+
+
+def matched_voicing(real: list[Delivery], spoken: Spoken) -> float | None:
+    """The voicing threshold at which a voice's speech is voiced as often as its
+    speaker's recordings, or None without enough speech to tell.
+
+    A threshold decides which frames are voiced before vocoding; the measured share
+    also counts how the vocoded sound reads, so the gap between the two, measured once
+    at the threshold the speech was vocoded at, is carried over: the new threshold is
+    the quantile of the speech frames' voicing probabilities that leaves the
+    recordings' share, less that gap, above it. One vocoding per clip suffices."""
+    if not real or not spoken.delivery:
+        return None
+    vuv = np.concatenate(spoken.speech_vuv) if spoken.speech_vuv else np.zeros(0)
+    if vuv.size < 200:
+        return None
+    measured = statistics.mean(d.voiced_share for d in spoken.delivery)
+    gap = measured - float(np.mean(vuv > spoken.threshold))
+    target = float(np.clip(statistics.mean(d.voiced_share for d in real) - gap, 0.01, 0.99))
+    return float(np.quantile(vuv, 1.0 - target))

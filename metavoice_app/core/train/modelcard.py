@@ -63,7 +63,8 @@ def _voicing_line(pooled: float, voices: dict[str, VoiceDelivery]) -> str:
     return (
         f"- voicing threshold fitted for each of {len(own)} real voices to its speaker's "
         f"voiced share ({own[0]:.2f} to {own[-1]:.2f}, median {own[len(own) // 2]:.2f}); "
-        f"other voices {pooled:.2f}, fitted on the VCC2016 voices pooled"
+        f"other voices (and cloned voices without their own) {pooled:.2f}, the best of a "
+        "short grid on the VCC2016 voices pooled"
     )
 
 

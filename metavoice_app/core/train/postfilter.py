@@ -8,14 +8,14 @@ recording and the model's frames for the same text are compared:
 - envelope gain, per coded-envelope coefficient: the square root of the ratio of the
   real to the predicted within-sentence variance, averaged over sentences and pooled
   over speakers;
-- voicing threshold: the model's voicing probability at which the share of voiced
-  frames in its speech equals the recordings' (pooled over speakers);
+- voicing threshold: the model's own, for voices without recordings, from a short grid
+  (the one nearest the recordings' voiced share, pooled over speakers);
 - for each real voice with recordings (VCC2016 and the LibriSpeech training speakers):
   its pitch range (the ratio of the recordings' F0 spread to the model's), pace (the
   ratio of the model's speaking rate to the recordings') and voicing threshold (where
   its speech, vocoded at the model's threshold, is voiced as often as the recordings),
   stored per voice; the model's own pitch range and pace, for voices without
-  recordings, are the medians over voices, and its threshold the pooled one.
+  recordings, are the medians over voices.
 
 Rate and voicing are measured on audio by :mod:`metavoice_app.core.features.delivery`,
 the same measures ``bench tts`` reports, for the recordings and the model's vocoded
@@ -37,10 +37,16 @@ import torch
 
 from metavoice_app.core.audio.io import load_audio
 from metavoice_app.core.features import world
-from metavoice_app.core.features.delivery import Delivery, measure, speech_frames, summarise
+from metavoice_app.core.features.delivery import (
+    Delivery,
+    Spoken,
+    matched_voicing,
+    measure,
+    measure_spoken,
+    summarise,
+)
 from metavoice_app.core.features.postfilter import (
     MAX_GAIN,
-    VOICING_LIMITS,
     PostFilter,
     VoiceDelivery,
 )
@@ -54,8 +60,8 @@ from metavoice_app.core.train.corpus.real import (
 )
 
 Progress = Callable[[str], None]
-THRESHOLD_SENTENCES = 5  # per speaker, for the pooled voicing threshold
-VOICING_ROUNDS = 2
+THRESHOLDS = (0.5, 0.55, 0.6, 0.65, 0.7)
+THRESHOLD_SENTENCES = 5  # per speaker, for the model's own voicing threshold
 
 
 @dataclass
@@ -88,60 +94,13 @@ class PostFilterFit:
         }
 
 
-@dataclass
-class Spoken:
-    """The model's speech for some of a voice's texts, as measured: each clip's delivery
-    and the voicing probabilities of its speech frames (silence left out, as the voiced
-    share leaves it out), with the threshold they were vocoded at."""
-
-    delivery: list[Delivery]
-    speech_vuv: list[np.ndarray]
-    threshold: float
-
-
-def _speak(
-    frames: list[tuple[str, np.ndarray]], postfilter: PostFilter, frontend: TextFrontend
-) -> Spoken:
-    spoken = Spoken([], [], postfilter.voicing_threshold)
-    for text, predicted in frames:
-        audio = postfilter.vocode(predicted)
-        delivery = measure(audio, text, frontend)
-        if delivery is None:
-            continue
-        speech = speech_frames(audio)
-        n = min(len(speech), len(predicted))
-        spoken.delivery.append(delivery)
-        spoken.speech_vuv.append(predicted[:n, world.VUV][speech[:n]])
-    return spoken
-
-
 def _model_delivery(
     stats: SpeakerStats, postfilter: PostFilter, frontend: TextFrontend, count: int | None
 ) -> Spoken:
     """The model's speech for (the first ``count`` of) a speaker's texts."""
-    return _speak(
+    return measure_spoken(
         list(zip(stats.texts, stats.model_frames, strict=True))[:count], postfilter, frontend
     )
-
-
-def matched_voicing(real: list[Delivery], spoken: Spoken) -> float | None:
-    """The voicing threshold at which a voice's speech is voiced as often as its
-    speaker's recordings, or None without enough speech to tell.
-
-    A threshold decides which frames are voiced before vocoding; the measured share
-    also counts how the vocoded sound reads, so the gap between the two, measured once
-    at the threshold the speech was vocoded at, is carried over: the new threshold is
-    the quantile of the speech frames' voicing probabilities that leaves the
-    recordings' share, less that gap, above it. One vocoding per clip suffices."""
-    if not real or not spoken.delivery:
-        return None
-    vuv = np.concatenate(spoken.speech_vuv) if spoken.speech_vuv else np.zeros(0)
-    if vuv.size < 200:
-        return None
-    measured = statistics.mean(d.voiced_share for d in spoken.delivery)
-    gap = measured - float(np.mean(vuv > spoken.threshold))
-    target = float(np.clip(statistics.mean(d.voiced_share for d in real) - gap, 0.01, 0.99))
-    return float(np.quantile(vuv, 1.0 - target))
 
 
 def _model_frames(engine: SpeechEngine, handle: VoiceHandle, text: str) -> np.ndarray | None:
@@ -210,7 +169,7 @@ def _read_and_spoken(
         if recorded is not None:
             real.append(recorded)
             frames.append((text, predicted))
-    return real, _speak(frames, postfilter, engine.frontend)
+    return real, measure_spoken(frames, postfilter, engine.frontend)
 
 
 def fit(
@@ -247,19 +206,25 @@ def fit(
     frontend = engine.frontend
 
     progress("voicing threshold")
-    real = [d for s in all_stats for d in s.real_delivery]
-    for _ in range(VOICING_ROUNDS):  # the gap is measured nearer the answer each round
-        pooled = Spoken([], [], postfilter.voicing_threshold)
-        for stats in all_stats:
-            spoken = _model_delivery(stats, postfilter, frontend, THRESHOLD_SENTENCES)
-            pooled.delivery += spoken.delivery
-            pooled.speech_vuv += spoken.speech_vuv
-        threshold = matched_voicing(real, pooled)
-        if threshold is None:
-            break
-        postfilter = dataclasses.replace(
-            postfilter, voicing_threshold=float(np.clip(threshold, *VOICING_LIMITS))
-        )
+    # The model's own threshold serves the voices without recordings (engine voices and
+    # their warped copies, whose "speaker" is a synthesiser) and cloned voices made before
+    # clones had their own: it is searched on a short grid, as it always was, so those
+    # voices sound as they did; real voices and new clones are matched one by one.
+    real_share = statistics.mean(
+        d.voiced_share for d in (d for s in all_stats for d in s.real_delivery)
+    )
+    misses = {}
+    for threshold in THRESHOLDS:
+        candidate = dataclasses.replace(postfilter, voicing_threshold=threshold)
+        spoken = [
+            d
+            for s in all_stats
+            for d in _model_delivery(s, candidate, frontend, THRESHOLD_SENTENCES).delivery
+        ]
+        misses[threshold] = abs(statistics.mean(d.voiced_share for d in spoken) - real_share)
+    postfilter = dataclasses.replace(
+        postfilter, voicing_threshold=min(misses, key=lambda t: misses[t])
+    )
 
     progress("pitch range and pace of each voice")
     voices: dict[str, VoiceDelivery] = {}
