@@ -239,12 +239,16 @@ def takes_voicing(
     voices), from its readings of the takes vocoded at the model's threshold; None
     without enough speech. The model's threshold is fitted to its real speakers pooled,
     and people differ from that by 15 points of voiced share either way."""
-    real = [m for take in takes if (m := measure(take.audio, take.text, frontend)) is not None]
     said = [
         (take.text, reading.said.float().cpu().numpy().astype(np.float64))
         for reading, take in zip(readings, takes, strict=True)
     ]
-    return matched_voicing(real, measure_spoken(said, postfilter, frontend))
+    # DIO releases the GIL: the takes are measured while their readings are vocoded.
+    with ThreadPoolExecutor(1) as pool:
+        measured = pool.submit(lambda: [measure(t.audio, t.text, frontend) for t in takes])
+        spoken = measure_spoken(said, postfilter, frontend)
+        real = [m for m in measured.result() if m is not None]
+    return matched_voicing(real, spoken)
 
 
 def delivery_from_ratios(

@@ -61,7 +61,7 @@ def measure(wav: npt.NDArray[np.floating], text: str, frontend: TextFrontend) ->
     if active.size < 5:
         return None
     seconds = (active[-1] - active[0] + 1) * world.FRAME_PERIOD_MS / 1000.0
-    f0 = world.analyze(wav, f0_method="dio").f0
+    f0, _ = world.pitch(wav, f0_method="dio")
     n = min(len(f0), len(speech))
     f0, speech = f0[:n], speech[:n]
     voiced = (f0 > 0) & speech
