@@ -144,7 +144,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     parser.add_argument("--name", help="the voice's name (default: the speaker's name)")
     defaults = AdaptConfig()  # the options' defaults are the settings' own
-    parser.add_argument("--steps", type=int, default=defaults.steps, help="adaptation steps")
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=defaults.steps,
+        help="the most adaptation steps (default %(default)s; the held-out take may stop it sooner)",
+    )
     parser.add_argument(
         "--params",
         choices=PARAM_SETS,

@@ -157,7 +157,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "one goes to the library's trash.",
     )
     rebuild.add_argument("voice", help="voice name, id prefix or .mvoice path")
-    rebuild.add_argument("--steps", type=int, default=AdaptConfig().steps, help="adaptation steps")
+    rebuild.add_argument(
+        "--steps",
+        type=int,
+        default=AdaptConfig().steps,
+        help="the most adaptation steps (default %(default)s)",
+    )
     rebuild.add_argument("--model", type=Path, help="model folder (default: the bundled model)")
     add_device_option(rebuild)
     rename = actions.add_parser("rename", help="rename a voice")
