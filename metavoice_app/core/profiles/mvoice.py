@@ -91,7 +91,8 @@ class Manifest:
     similarity: float | None = None
     # The speaker encoder's embedding of the takes: where the voice sits on the voice map.
     voice_print: list[float] | None = None
-    # The person's pitch range and pace, fitted to the takes (VoiceDelivery's fields)
+    # The person's pitch range, pace and voicing threshold, fitted to the takes
+    # (VoiceDelivery's fields)
     delivery: dict[str, float] | None = None
     created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
