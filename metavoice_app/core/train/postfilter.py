@@ -210,9 +210,7 @@ def fit(
     # their warped copies, whose "speaker" is a synthesiser) and cloned voices made before
     # clones had their own: it is searched on a short grid, as it always was, so those
     # voices sound as they did; real voices and new clones are matched one by one.
-    real_share = statistics.mean(
-        d.voiced_share for d in (d for s in all_stats for d in s.real_delivery)
-    )
+    real_share = statistics.mean(d.voiced_share for s in all_stats for d in s.real_delivery)
     misses = {}
     for threshold in THRESHOLDS:
         candidate = dataclasses.replace(postfilter, voicing_threshold=threshold)
