@@ -20,6 +20,20 @@ def engine(tiny_model_dir: Path) -> SpeechEngine:
     return SpeechEngine(tiny_model_dir, device="cpu")
 
 
+@pytest.fixture
+def made(engine: SpeechEngine, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """One entry per sentence the engine's model makes from here on."""
+    calls: list[int] = []
+    synthesize = engine.model.synthesize
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return synthesize(*args, **kwargs)
+
+    monkeypatch.setattr(engine.model, "synthesize", counted)
+    return calls
+
+
 def test_engine_speaks_every_sentence(engine: SpeechEngine) -> None:
     one = engine.speak("Hello there.")
     two = engine.speak("Hello there. Hello there.")
@@ -33,7 +47,7 @@ THREE_SENTENCES = "Hello there. The rainbow is a division of white light. Goodby
 
 
 def test_stream_makes_each_sentence_on_demand_and_joins_to_speak(
-    engine: SpeechEngine, monkeypatch: pytest.MonkeyPatch
+    engine: SpeechEngine, made: list[int]
 ) -> None:
     reports: list[Progress] = []
     whole = engine.speak(THREE_SENTENCES, progress=ProgressSink(reports.append))
@@ -43,14 +57,7 @@ def test_stream_makes_each_sentence_on_demand_and_joins_to_speak(
         (pytest.approx(2 / 3), "sentence 3 of 3"),
         (1.0, "done"),
     ]
-    made: list[int] = []
-    synthesize = engine.model.synthesize
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        made.append(1)
-        return synthesize(*args, **kwargs)
-
-    monkeypatch.setattr(engine.model, "synthesize", counted)
+    made.clear()  # the sentences of the whole reading above
     stream = engine.speak_stream(THREE_SENTENCES)
     assert stream.count == 3 and made == []
     first = next(stream)
@@ -68,16 +75,8 @@ def test_stream_makes_each_sentence_on_demand_and_joins_to_speak(
 
 
 def test_a_cancel_stops_speaking_before_the_next_sentence(
-    engine: SpeechEngine, monkeypatch: pytest.MonkeyPatch
+    engine: SpeechEngine, made: list[int]
 ) -> None:
-    made: list[int] = []
-    synthesize = engine.model.synthesize
-
-    def counted(*args: Any, **kwargs: Any) -> Any:
-        made.append(1)
-        return synthesize(*args, **kwargs)
-
-    monkeypatch.setattr(engine.model, "synthesize", counted)
     reports: list[Progress] = []
 
     def stop_while_the_first_is_made(progress: Progress) -> None:
