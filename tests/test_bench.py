@@ -143,7 +143,7 @@ def test_tts_benchmark_picks_the_real_speakers_not_their_warped_copies() -> None
 
     engine = SpeechEngine(device="cpu")
     assert _pick_voices(engine, None) == [
-        "libri-1088",
+        "vcc2016-SF2",
         "vcc2016-SM1",
         "vcc2016-TM1",
         "flite-slt-00",
