@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from metavoice_app.core.adapt.clone import clone_voice
-from metavoice_app.core.adapt.config import AdaptConfig
+from metavoice_app.core.adapt.config import PARAM_SETS, AdaptConfig
 from metavoice_app.core.adapt.takes import take_features
 from metavoice_app.core.bench.adapt import dev_speakers
 from metavoice_app.core.profiles.mvoice import Manifest
@@ -41,6 +41,9 @@ def main() -> None:
     parser.add_argument("--dev-set", choices=("vctk", "test-other"), default="vctk")
     parser.add_argument(
         "--steps", type=int, default=AdaptConfig().steps, help="the most steps (the app's)"
+    )
+    parser.add_argument(
+        "--params", choices=PARAM_SETS, default=AdaptConfig().params, help="what to adapt"
     )
     parser.add_argument(
         "--repeat",
@@ -70,7 +73,7 @@ def main() -> None:
                 speaker_name=speaker,
                 consent_recording=None,
                 destination=functools.partial(_same_path, path),
-                config=AdaptConfig(steps=args.steps),
+                config=AdaptConfig(steps=args.steps, params=args.params),
                 progress=ProgressSink(lambda _report: None),  # watched, as in the wizard
             )
             tries.append(time.perf_counter() - started)

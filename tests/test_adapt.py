@@ -16,10 +16,16 @@ from metavoice_app.core.adapt.takes import load_takes
 from metavoice_app.core.audio.checks import check_take
 from metavoice_app.core.features.exemplars import CLASSES, PREDICTED, RESIDUAL
 from metavoice_app.core.model.checkpoint import load_model
-from metavoice_app.core.model.voice import SPEAKER
+from metavoice_app.core.model.voice import (
+    SPEAKER,
+    factor_names,
+    factored,
+    with_voice,
+)
 from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.profiles.mvoice import read_profile
 from metavoice_app.core.progress import Cancelled, Progress, ProgressSink
+from metavoice_app.core.synth.engine import SpeechEngine
 
 EXEMPLAR_TABLES = (CLASSES, PREDICTED, RESIDUAL)
 LINES = [
@@ -104,6 +110,38 @@ def test_adaptation_lowers_the_loss_deterministically(
         model.state_dict().items(), reloaded.state_dict().items(), strict=True
     ):
         assert torch.equal(a, b), name
+
+
+def test_a_lowrank_voice_is_stored_small_and_spoken_as_adapted(
+    tiny_model_dir: Path, takes_dir: Path
+) -> None:
+    model, info = load_model(tiny_model_dir)
+    takes, _ = load_takes(takes_dir)
+    config = AdaptConfig(steps=4, params="lowrank", holdout=False)
+    voice = Adapter(model, info, config).adapt(takes)
+    full = Adapter(model, info, AdaptConfig(steps=4, params="decoder", holdout=False)).adapt(takes)
+    names = adapted_names(model, "lowrank")
+    assert not any(factored(n) and n in voice.tensors for n in names)
+    for name in names:
+        if factored(name):
+            assert set(factor_names(name)) <= set(voice.tensors)
+        else:
+            assert torch.equal(voice.tensors[name], full.tensors[name])
+    assert voice.recipe["params"] == "lowrank"
+    size = sum(t.numel() * t.element_size() for t in voice.tensors.values())
+    assert size < sum(t.numel() * t.element_size() for t in full.tensors.values())
+    # the voice is spoken with the weights the factors make: each close to the full
+    # adaptation's (which the same steps reached), none equal to the base model's
+    voiced = {n: p.detach() for n, p in with_voice(model, voice.tensors).named_parameters()}
+    base = {n: p.detach() for n, p in model.named_parameters()}
+    for name in names:
+        if factored(name):
+            moved = full.tensors[name].float() - base[name]
+            assert not torch.equal(voiced[name], base[name])
+            assert float((voiced[name] - full.tensors[name].float()).norm()) < float(moved.norm())
+    engine = SpeechEngine(tiny_model_dir, device="cpu")
+    handle = engine.voice_from_tensors("lowrank", voice.tensors, voice.delivery)
+    assert engine.speak("A short test.", voice=handle).audio.size > 0
 
 
 def test_cancel_stops_adaptation(tiny_model_dir: Path, takes_dir: Path) -> None:
@@ -307,21 +345,25 @@ def test_the_voice_keeps_the_persons_pace_and_pitch_range(
     model, info = load_model(tiny_model_dir)
     config = AdaptConfig(steps=1, holdout=False)
     plain = Adapter(model, info, config).adapt(load_takes(takes_dir)[0])
-    slow_dir = _reread(takes_dir, tmp_path / "slow", 12.5, 1.5)
+    slow_dir = _reread(takes_dir, tmp_path / "slow", 12.5, 1.0)
     slow = Adapter(model, info, config).adapt(load_takes(slow_dir)[0])
-    pitch = [float(v.recipe["measured_pitch_ratio"]) for v in (plain, slow)]  # type: ignore[arg-type]
-    pace = [float(v.recipe["measured_pace_ratio"]) for v in (plain, slow)]  # type: ignore[arg-type]
-    # 25 % longer frames: a quarter slower; log-F0 spread 1.5 times as wide
-    assert 1.15 < pace[1] / pace[0] < 1.35
-    assert 1.3 < pitch[1] / pitch[0] < 1.7
+    wide_dir = _reread(takes_dir, tmp_path / "wide", 10.0, 1.5)
+    wide = Adapter(model, info, config).adapt(load_takes(wide_dir)[0])
+    voices = (plain, slow, wide)
+    pitch = [float(v.recipe["measured_pitch_ratio"]) for v in voices]  # type: ignore[arg-type]
+    pace = [float(v.recipe["measured_pace_ratio"]) for v in voices]  # type: ignore[arg-type]
+    # 25 % longer frames: a quarter slower; log-F0 spread 1.5 times as wide (each alone,
+    # so the voice reads the same words at the same timing when the pitch is measured)
+    assert 1.15 < pace[1] / pace[0] < 1.35 and 0.95 < pace[2] / pace[0] < 1.05
+    assert 1.3 < pitch[2] / pitch[0] < 1.7
     # what the voice keeps is the measurement, within the post-filter's limits
-    assert slow.delivery is not None
+    assert slow.delivery is not None and wide.delivery is not None
     assert slow.delivery.duration_scale == pytest.approx(min(pace[1], 2.0), rel=1e-3)
-    assert slow.delivery.pitch_range == pytest.approx(min(pitch[1], 4.0), rel=1e-3)
+    assert wide.delivery.pitch_range == pytest.approx(min(pitch[2], 4.0), rel=1e-3)
     # and the voicing threshold at which its speech is voiced as often as the takes
     from metavoice_app.core.features.postfilter import VOICING_LIMITS
 
-    for voice in (plain, slow):
+    for voice in voices:
         measured = voice.recipe["measured_voicing_threshold"]
         assert isinstance(measured, float)
         assert voice.delivery is not None and voice.delivery.voicing_threshold is not None

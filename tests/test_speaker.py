@@ -150,6 +150,11 @@ def test_attached_encoder_gives_adaptation_its_start(
     assert meter[0] is None and meter[2] is None
     assert meter[1] is not None and meter[3] is not None
     assert all(-1.0 <= m <= 1.0 for m in meter if m is not None)
+    # the voice kept is the one the meter judged last, so its estimate is reused
+    assert voice.similarity == meter[3]
+    unwatched = Adapter(engine.model, engine.info, config, engine.speaker_tools).adapt([take, take])
+    assert unwatched.similarity is not None
+    assert abs(unwatched.similarity - voice.similarity) < 1e-3
     assert SpeechEngine(tiny_model_dir).speaker_tools is None  # optional, absent by default
 
     # Attached to serve only the meter and the map: adaptation keeps the model's start.

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 # What adaptation changes (see :mod:`.adapter`): the speaker vector only; it and the
-# decoder's conditional layer norms; it and the whole decoder.
-ParamSet = Literal["embedding", "cln", "decoder"]
+# decoder's conditional layer norms; it and the whole decoder with its output layer,
+# kept in full, or (``lowrank``) with the large weight matrices' changes stored at low
+# rank, which fits a profile.
+ParamSet = Literal["embedding", "cln", "decoder", "lowrank"]
 PARAM_SETS: tuple[ParamSet, ...] = get_args(ParamSet)
 # The update rule of each step (see :mod:`.update`)
 InnerOptimizerName = Literal["adam", "sgd"]
@@ -30,6 +32,9 @@ class AdaptConfig:
     # 20 (within what 4 speakers resolve), with better naturalness (NISQA 2.37 against
     # 2.28), in about half the wizard's wait (docs/benchmarks.md, adapt-steps).
     steps: int = 10
+    # None: the model's record (the layer norms for the bundled model). The whole decoder
+    # at low rank was more like the person on the clean dev set but lost words (WER 22 %
+    # against 14 %) and was not ahead on the noisy one (docs/benchmarks.md, adapt-lowrank).
     params: ParamSet | None = None
     optimizer: InnerOptimizerName | None = None
     learning_rate: float | None = None

@@ -38,6 +38,7 @@ from safetensors.torch import save as save_tensors
 from metavoice_app.core.atomic import atomic_open
 from metavoice_app.core.features.exemplars import ExemplarError, Exemplars, without_exemplars
 from metavoice_app.core.features.postfilter import PostFilterError, VoiceDelivery
+from metavoice_app.core.model.voice import factor_problem
 from metavoice_app.core.profiles import takes as kept
 from metavoice_app.core.profiles.takes import TakesError, VoiceTakes
 
@@ -360,6 +361,9 @@ def check_fits(
     """Whether a profile read without a model can be used on this one: made for it, with
     parameters it has, of the shapes it has."""
     _check_model(profile.manifest, base_model_id)
+    problem = factor_problem(profile.tensors)
+    if problem is not None:
+        raise ProfileError(f"{source}: {problem}")
     for name, tensor in without_exemplars(profile.tensors).items():
         if name not in expected_shapes:
             raise ProfileError(f"{source}: parameter {name} does not exist in this model")

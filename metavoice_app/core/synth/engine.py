@@ -252,7 +252,10 @@ class SpeechEngine:
             exemplars = Exemplars.from_tensors(tensors)
         except ExemplarError as exc:
             raise ProfileError(f"voice {name!r}: {exc}") from exc
-        model = with_voice(self.model, tensors)
+        try:
+            model = with_voice(self.model, tensors)
+        except ValueError as exc:
+            raise ProfileError(f"voice {name!r}: {exc}") from exc
         speaker = tensors[SPEAKER].float().to(self.device)[None]
         return VoiceHandle(name, model, speaker, delivery, exemplars)
 
