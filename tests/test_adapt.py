@@ -464,6 +464,41 @@ def test_adapt_cli_explains_empty_folders_bad_steps_and_existing_profiles(
     assert read_profile(out).manifest.consent.speaker_name == "Alan"
 
 
+def test_a_parameter_set_too_large_for_a_profile_is_refused_before_adapting(
+    tiny_model_dir: Path,
+    takes_dir: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from metavoice_app.core.adapt import adapter as adapter_module
+    from metavoice_app.core.adapt.adapter import stored_bytes
+    from metavoice_app.core.profiles import mvoice
+
+    model, _ = load_model(tiny_model_dir)
+    full, low = stored_bytes(model, "decoder"), stored_bytes(model, "lowrank")
+    assert stored_bytes(model, "cln") < low < full
+    # a profile as small as the tiny model's whole decoder cannot hold it in full
+    limit = mvoice.MEMBER_LIMITS[mvoice.ADAPTER]
+    monkeypatch.setitem(mvoice.MEMBER_LIMITS, mvoice.ADAPTER, (full + low) // 2)
+    steps: list[int] = []
+    adapt = adapter_module.Adapter.adapt
+    monkeypatch.setattr(
+        adapter_module.Adapter, "adapt", lambda *a, **k: steps.append(1) or adapt(*a, **k)
+    )
+    out = tmp_path / "v.mvoice"
+    assert main([*_adapt_args(takes_dir, out, tiny_model_dir), "--params", "decoder"]) == 1
+    err = capsys.readouterr().err
+    assert "more than the" in err and "adapt cln or lowrank instead" in err
+    assert steps == [] and not out.exists()
+    # at the real limit the lowrank set is saved, and reads back as a voice of this model
+    monkeypatch.setitem(mvoice.MEMBER_LIMITS, mvoice.ADAPTER, limit)
+    assert main([*_adapt_args(takes_dir, out, tiny_model_dir), "--params", "lowrank"]) == 0
+    assert steps == [1] and read_profile(out).manifest.recipe["params"] == "lowrank"
+    engine = SpeechEngine(tiny_model_dir, device="cpu")
+    assert engine.speak("A short test.", voice=out).audio.size > 0
+
+
 def test_adapt_keeps_the_takes_and_profile_rebuild_recreates_the_voice(
     tiny_model_dir: Path,
     takes_dir: Path,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -40,7 +41,14 @@ from metavoice_app.core.features.exemplars import Exemplars, frame_phones
 from metavoice_app.core.features.postfilter import PostFilter, VoiceDelivery
 from metavoice_app.core.model.acoustic import AcousticModel, Batch, padding_mask
 from metavoice_app.core.model.checkpoint import ModelInfo
-from metavoice_app.core.model.voice import SPEAKER, compress, with_voice
+from metavoice_app.core.model.voice import (
+    SPEAKER,
+    allowed_shapes,
+    compress,
+    factor_names,
+    factored,
+    with_voice,
+)
 from metavoice_app.core.progress import NO_PROGRESS, ProgressSink
 from metavoice_app.core.text.frontend import TextFrontend, utterance_phones
 from metavoice_app.core.text.phones import phone_ids
@@ -147,6 +155,20 @@ def adapted_names(model: AcousticModel, preset: str) -> list[str]:
     if preset == "cln":
         return [n for n in names if n.startswith("decoder.") and ".norm" in n]
     return [n for n in names if n.startswith(("decoder.", "output."))]
+
+
+def stored_bytes(model: AcousticModel, params: str) -> int:
+    """How many bytes a voice adapting ``params`` keeps of the model's parameters (half
+    precision; the factored weights as their low-rank updates for ``lowrank``), before
+    its exemplar tables."""
+    shapes = allowed_shapes(model)
+    total = 0
+    for name in adapted_names(model, params):
+        if params == "lowrank" and factored(name):
+            total += sum(math.prod(shapes[f]) for f in factor_names(name)) * 2
+        else:
+            total += math.prod(shapes[name]) * 2
+    return total
 
 
 def adaptation_rule(config: AdaptConfig, info: ModelInfo) -> tuple[str, UpdateRule]:

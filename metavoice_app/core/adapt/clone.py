@@ -21,14 +21,27 @@ from pathlib import Path
 
 import numpy as np
 
-from metavoice_app.core.adapt.adapter import AdaptedVoice, Adapter
+from metavoice_app.core.adapt.adapter import (
+    AdaptationError,
+    AdaptedVoice,
+    Adapter,
+    adaptation_rule,
+    stored_bytes,
+)
 from metavoice_app.core.adapt.config import AdaptConfig
 from metavoice_app.core.adapt.profile import PREVIEW_TEXT, consent_record
 from metavoice_app.core.adapt.screening import Screened, screen_takes
 from metavoice_app.core.adapt.takes import Take, take_features
 from metavoice_app.core.audio.checks import check_take
 from metavoice_app.core.profiles.library import VoiceLibrary
-from metavoice_app.core.profiles.mvoice import Manifest, ProfileError, read_profile, save_profile
+from metavoice_app.core.profiles.mvoice import (
+    ADAPTER,
+    MEMBER_LIMITS,
+    Manifest,
+    ProfileError,
+    read_profile,
+    save_profile,
+)
 from metavoice_app.core.profiles.takes import MAX_CONSENT_BYTES, StoredTake, VoiceTakes, take_name
 from metavoice_app.core.progress import NO_PROGRESS, ProgressSink
 from metavoice_app.core.synth.engine import SpeechEngine
@@ -109,7 +122,16 @@ def clone_voice(
     when they could not be kept). ``remake``: the manifest of the voice being re-created,
     whose id, creation date and consent record the new profile keeps.
     """
-    voice = learn_voice(engine, takes, config or AdaptConfig(), progress)
+    config = config or AdaptConfig()
+    params, _ = adaptation_rule(config, engine.info)
+    size = stored_bytes(engine.model, params)
+    if size > MEMBER_LIMITS[ADAPTER]:  # told before the person waits for the steps
+        raise AdaptationError(
+            f"adapting the {params} parameters would keep {size / 2**20:.1f} MB of them, more "
+            f"than the {MEMBER_LIMITS[ADAPTER] // 2**20} MB a voice profile may hold; adapt "
+            "cln or lowrank instead"
+        )
+    voice = learn_voice(engine, takes, config, progress)
     consent = remake.consent if remake else consent_record(speaker_name, consent_recording)
     handle = engine.voice_from_tensors(name, voice.tensors, voice.delivery)
     preview = engine.speak(PREVIEW_TEXT, voice=handle)
