@@ -47,6 +47,7 @@ from metavoice_app.core.model.voice import (
     compress,
     factor_names,
     factored,
+    load_voice,
     with_voice,
 )
 from metavoice_app.core.progress import NO_PROGRESS, ProgressSink
@@ -287,7 +288,7 @@ def match_takes(
     recorded, voiced = summarise(real), summarise(spoken.delivery)
     pitch = None
     if recorded is not None and voiced is not None and voiced.pitch_range_st > 0:
-        pitch = recorded.pitch_range_st / voiced.pitch_range_st
+        _, pitch = recorded.ratio_to(voiced)
     return TakesMatch(matched_voicing(real, spoken), pitch)
 
 
@@ -487,7 +488,7 @@ class Adapter:
             kept_state if kept_state is not None else self._snapshot(model, names, speaker), params
         )
         # Measure the voice that is kept, as it is stored, not the last step's.
-        model = with_voice(self.base, tensors)
+        load_voice(model, tensors, self.base)
         kept_speaker = tensors[SPEAKER].to(self.device)
         readings = read_takes(model, batches, kept_speaker)
         pace = takes_pace(model, readings, kept_speaker)

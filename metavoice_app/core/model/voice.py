@@ -128,11 +128,18 @@ def expanded(tensors: Mapping[str, torch.Tensor], model: AcousticModel) -> dict[
     return out
 
 
-def with_voice(model: AcousticModel, tensors: dict[str, torch.Tensor]) -> AcousticModel:
-    """A copy of ``model`` carrying a voice's adapted parameters (the base stays untouched)."""
-    voiced = copy.deepcopy(model)
+def load_voice(
+    target: AcousticModel, tensors: dict[str, torch.Tensor], model: AcousticModel
+) -> AcousticModel:
+    """``target`` (``model`` or a copy of it) given a voice's adapted parameters, in
+    place, each low-rank update added to ``model``'s own weight."""
     overrides = {k: v for k, v in expanded(tensors, model).items() if k != SPEAKER}
     if overrides:
-        state = voiced.state_dict()
-        voiced.load_state_dict({**state, **{k: v.to(state[k].dtype) for k, v in overrides.items()}})
-    return voiced.eval()
+        state = target.state_dict()
+        target.load_state_dict({**state, **{k: v.to(state[k].dtype) for k, v in overrides.items()}})
+    return target
+
+
+def with_voice(model: AcousticModel, tensors: dict[str, torch.Tensor]) -> AcousticModel:
+    """A copy of ``model`` carrying a voice's adapted parameters (the base stays untouched)."""
+    return load_voice(copy.deepcopy(model), tensors, model).eval()
