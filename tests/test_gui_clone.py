@@ -432,7 +432,10 @@ def test_dropped_files_become_takes_and_the_gui_stays_responsive(
     session = controller.session
     assert session is not None and len(session.imported) == 3
     assert len(list(app_paths.voices_dir.glob("*.mvoice"))) == 1
-    assert max(gaps[1:]) < 100, f"event loop stalled for {max(gaps[1:])} ms during adaptation"
+    # Adapting on the GUI thread would stall it for seconds (the tiny model's steps alone
+    # take over a second); a busy 2-core machine stretches the page change at the end
+    # (library reread, preview) to 60-150 ms, which is not what this guards.
+    assert max(gaps[1:]) < 300, f"event loop stalled for {max(gaps[1:])} ms during adaptation"
 
 
 def test_unexpected_failures_show_details(
