@@ -75,3 +75,15 @@ def test_card_section_on_the_post_filter_is_replaced_in_place(
     card = (folder / "MODEL_CARD.md").read_text()
     assert card.count("## Synthesis post-filter") == 1 and "pitch range x1.50" in card
     assert "pitch range x1.70" not in card and "## Credits" in card
+    assert "every speech sound" not in card
+    # a floor under the speech sounds is told, and whether the paces were fitted with it
+    write_postfilter(folder, PostFilter(gains, min_phone_frames=5), fitted)
+    update_postfilter_section(folder)
+    card = (folder / "MODEL_CARD.md").read_text()
+    assert "every speech sound at least 5 frames (50 ms)" in card
+    assert "set after the fit" in card
+    write_postfilter(
+        folder, PostFilter(gains, min_phone_frames=5), fitted | {"min_phone_frames": 5}
+    )
+    update_postfilter_section(folder)
+    assert "the paces above were fitted with it" in (folder / "MODEL_CARD.md").read_text()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from conftest import shared_data
 
 from metavoice_app.core.bench.tts import parse_variant
@@ -78,6 +79,9 @@ def test_identity_changes_nothing() -> None:
         ({"voicing_threshold": 1.0}, "voicing_threshold"),
         ({"duration_scale": float("inf")}, "duration_scale"),
         ({"duration_scale": "slow"}, "not a number"),
+        ({"min_phone_frames": 0}, "min_phone_frames must be a whole number from 1"),
+        ({"min_phone_frames": 40}, "min_phone_frames must be a whole number from 1"),
+        ({"min_phone_frames": 2.5}, "min_phone_frames must be a whole number, not 2.5"),
         ({"sharpen": 1}, "unknown post-filter settings"),
     ],
 )
@@ -119,6 +123,36 @@ def test_engine_applies_the_models_post_filter(tiny_model_dir: Path, tmp_path: P
     np.testing.assert_array_equal(engine.speak(text).audio, plain)
 
 
+def test_speech_sounds_get_the_post_filters_minimum_length(tiny_model_dir: Path) -> None:
+    from metavoice_app.core.model.acoustic import Controls
+
+    engine = SpeechEngine(tiny_model_dir, device="cpu")
+    handle = engine.voice(None)
+    sentence = engine.frontend.prepare("Strict consonants, then a pause.").sentences[0]
+    ids = torch.tensor([sentence.ids])
+    speech = ids > 2
+    plain = engine.model.predict_durations(ids, handle.speaker)
+    floored = engine.model.predict_durations(ids, handle.speaker, min_frames=10)
+    assert int(floored[speech].min()) == 10
+    assert torch.equal(floored[~speech], plain[~speech])  # silence and pauses as predicted
+    assert torch.equal(floored, torch.maximum(plain, torch.where(speech, 10, plain)))
+    assert int(plain[speech].min()) < 10  # else the floor below would change nothing
+    text = "Strict consonants, then a pause."
+    before = len(engine.speak(text).audio)
+    engine.postfilter = PostFilter(min_phone_frames=10)
+    assert len(engine.speak(text).audio) > before
+    # a faster reading lowers the floor with it: speed 2 gets 5 frames, not 10
+    assert PostFilter(min_phone_frames=10).phone_floor(2.0) == 5
+    assert PostFilter(min_phone_frames=10).phone_floor(0.5) == 20
+    fast = len(engine.speak(text, controls=Controls(speed=2.0)).audio)
+    fixed_floor = PostFilter(min_phone_frames=10)
+    object.__setattr__(fixed_floor, "phone_floor", lambda _speed: 10)
+    engine.postfilter = fixed_floor
+    assert fast < len(engine.speak(text, controls=Controls(speed=2.0)).audio)
+    assert PostFilter.from_dict(PostFilter(min_phone_frames=4).to_dict()).min_phone_frames == 4
+    assert not PostFilter(min_phone_frames=4).is_identity
+
+
 def test_benchmark_variants_override_the_models_post_filter() -> None:
     model = PostFilter(GAINS, 1.0, 1.6, 0.7, 1.3)
     assert parse_variant("model", model).postfilter is model
@@ -127,6 +161,8 @@ def test_benchmark_variants_override_the_models_post_filter() -> None:
     assert off.postfilter.is_identity and not off.own_voicing
     varied = parse_variant("strength=1.5,pitch_range=1", model).postfilter
     assert (varied.strength, varied.pitch_range, varied.envelope_gain) == (1.5, 1.0, GAINS)
+    floored = parse_variant("min_phone_frames=5", model).postfilter
+    assert floored.min_phone_frames == 5 and floored.strength == model.strength
     pooled = parse_variant("own_voicing=0", model)
     assert pooled.postfilter == model and not pooled.own_voicing
     with pytest.raises(ValueError, match="use model, off, or key=value"):
@@ -217,6 +253,11 @@ def test_fit_restores_the_recordings_spread(
     )
     with pytest.raises(ValueError, match="none of the given speakers"):
         fit(engine, speakers[1:], per_speaker=2, threads=1)
+    # with a floor under every speech sound the model is read as it will speak, longer,
+    # so less slowing is fitted, and the record keeps the floor
+    floored = fit(engine, speakers, per_speaker=4, threads=1, min_phone_frames=10)
+    assert floored.postfilter.min_phone_frames == 10
+    assert floored.voices["flite-slt-00"].duration_scale < own.duration_scale
 
 
 def test_built_in_voices_speak_at_their_speakers_pace(tiny_model_dir: Path, tmp_path: Path) -> None:

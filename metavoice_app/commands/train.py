@@ -15,6 +15,7 @@ from metavoice_app.commands.common import (
     runs_on_cpu_only,
 )
 from metavoice_app.core.adapt.config import INNER_OPTIMIZERS, PARAM_SETS
+from metavoice_app.core.features.postfilter import MAX_PHONE_FRAMES
 from metavoice_app.core.meta.config import (
     ALGORITHMS,
     OUTER_PARAMS,
@@ -256,6 +257,7 @@ def _postfilter(args: argparse.Namespace, _paths: AppPaths) -> int:
         threads=args.threads,
         progress=lambda m: print(m, file=sys.stderr, flush=True),
         delivery_speakers=delivery_speakers,
+        min_phone_frames=args.min_phone_frames,
     )
     write_postfilter(args.model, result.postfilter, result.record(), result.voices)
     update_postfilter_section(args.model)
@@ -508,6 +510,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         default=1.5,
         help="power of the envelope gains (1 restores the real spread, 0 turns it off; "
         "default 1.5, chosen on the tuning slice of bench tts)",
+    )
+    postfilter.add_argument(
+        "--min-phone-frames",
+        type=int,
+        default=1,
+        choices=range(1, MAX_PHONE_FRAMES + 1),
+        metavar="N",
+        help="every speech sound lasts at least N 10 ms frames (1 = as the model predicts)",
     )
     postfilter.add_argument("--threads", type=int, default=2)
     runs_on_cpu_only(postfilter)

@@ -208,7 +208,7 @@ def parse_variant(spec: str, model: PostFilter) -> Variant:
                 f"post-filter variant {spec!r}: use model, off, or key=value with keys "
                 f"{', '.join(sorted(names | {'own_voicing'}))}"
             )
-        changes[key] = float(value)
+        changes[key] = int(value) if key == "min_phone_frames" else float(value)
     return Variant(dataclasses.replace(model, **changes), own_voicing)  # type: ignore[arg-type]
 
 
@@ -225,9 +225,11 @@ def _describe(postfilter: PostFilter) -> str:
     envelope = (
         f"envelope gains ^{postfilter.strength:g}" if postfilter.envelope_gain else "no envelope"
     )
+    floor = postfilter.min_phone_frames
     return (
         f"{envelope}, pitch range x{postfilter.pitch_range:.2f}, "
         f"voicing threshold {postfilter.voicing_threshold:.2f}"
+        + (f", speech sounds at least {floor} frames" if floor > 1 else "")
     )
 
 

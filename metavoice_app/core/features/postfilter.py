@@ -13,7 +13,9 @@ ratio of real to predicted within-sentence spread on real speakers' recordings
 retrained model gets its own). ``strength`` raises the gains to a power: 1 restores the
 real spread, more sharpens further, 0 turns the envelope correction off. The same record
 widens the pitch range, sets the voicing threshold and slows the phone durations, each
-fitted so the model's delivery matches the real speakers'.
+fitted so the model's delivery matches the real speakers', and gives every speech sound
+a minimum length: the model clips short consonants to a frame or two, which a listener
+(and a recogniser) loses.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ MAX_GAIN = 50.0
 MAX_STRENGTH = 3.0
 PITCH_RANGE_LIMITS = (0.25, 4.0)
 DURATION_SCALE_LIMITS = (0.5, 2.0)
+MAX_PHONE_FRAMES = 12  # a floor of 120 ms would stretch most sounds, not only the clipped
 # A voice's own voicing threshold, fitted to its speaker's voiced share, stays within
 # these: outside them a few clips' measurement, not the voice, would be deciding.
 VOICING_LIMITS = (0.3, 0.98)
@@ -61,6 +64,9 @@ class PostFilter:
     # Phone durations are multiplied by this before decoding (>1 is slower): the model
     # speaks faster than the real speakers it learned from. The engine applies it.
     duration_scale: float = 1.0
+    # Every speech sound lasts at least this many 10 ms frames at normal speed (fewer
+    # when the listener asks for faster speech; 1 = as predicted). The engine applies it.
+    min_phone_frames: int = 1
 
     def __post_init__(self) -> None:
         gains = self.envelope_gain
@@ -81,6 +87,19 @@ class PostFilter:
         low, high = DURATION_SCALE_LIMITS
         if not (math.isfinite(self.duration_scale) and low <= self.duration_scale <= high):
             raise PostFilterError(f"duration_scale must be between {low:g} and {high:g}")
+        if not (
+            isinstance(self.min_phone_frames, int)
+            and 1 <= self.min_phone_frames <= MAX_PHONE_FRAMES
+        ):
+            raise PostFilterError(
+                f"min_phone_frames must be a whole number from 1 to {MAX_PHONE_FRAMES}"
+            )
+
+    def phone_floor(self, speed: float) -> int:
+        """The fewest frames a speech sound gets when the listener asks for ``speed``
+        (2 = twice as fast): the floor shrinks with faster speech so that it does not
+        hold the speed control back."""
+        return max(1, round(self.min_phone_frames / speed))
 
     @property
     def is_identity(self) -> bool:
@@ -89,6 +108,7 @@ class PostFilter:
             and self.pitch_range == 1.0
             and self.voicing_threshold == 0.5
             and self.duration_scale == 1.0
+            and self.min_phone_frames == 1
         )
 
     def apply(self, features: npt.NDArray[np.floating]) -> npt.NDArray[np.float64]:
@@ -119,6 +139,7 @@ class PostFilter:
             "pitch_range": self.pitch_range,
             "voicing_threshold": self.voicing_threshold,
             "duration_scale": self.duration_scale,
+            "min_phone_frames": self.min_phone_frames,
         }
 
     def for_voice(self, delivery: VoiceDelivery | None, exemplars: bool = False) -> PostFilter:
@@ -155,6 +176,7 @@ class PostFilter:
                 pitch_range=float(data.get("pitch_range", 1.0)),
                 voicing_threshold=float(data.get("voicing_threshold", 0.5)),
                 duration_scale=float(data.get("duration_scale", 1.0)),
+                min_phone_frames=_whole(data.get("min_phone_frames", 1), "min_phone_frames"),
             )
         except PostFilterError:
             raise
@@ -162,6 +184,14 @@ class PostFilter:
             raise PostFilterError(
                 f"the post-filter holds a value that is not a number: {exc}"
             ) from exc
+
+
+def _whole(value: Any, name: str) -> int:
+    """A stored whole number (JSON may hold it as 3 or 3.0, never as 3.5 or text)."""
+    number = float(value)
+    if not number.is_integer():
+        raise PostFilterError(f"{name} must be a whole number, not {value!r}")
+    return int(number)
 
 
 @dataclass(frozen=True)

@@ -307,15 +307,20 @@ class AcousticModel(nn.Module):
     # Synthesis ---------------------------------------------------------------------------
     @torch.no_grad()
     def predict_durations(
-        self, phones: torch.Tensor, speaker: torch.Tensor, speed: float = 1.0
+        self,
+        phones: torch.Tensor,
+        speaker: torch.Tensor,
+        speed: float = 1.0,
+        min_frames: int = 1,
     ) -> torch.Tensor:
-        """Frames per phone for one sentence ``(1, N)``; every sound gets at least a frame."""
+        """Frames per phone for one sentence ``(1, N)``; every sound (not silence or a
+        pause) gets at least ``min_frames``."""
         text_pad = torch.zeros_like(phones, dtype=torch.bool)
         h = self.encode(phones, text_pad, speaker)
         frames = torch.expm1(self.duration_predictor(h, text_pad)).clamp(min=0.0) / speed
         frames = torch.round(frames).long().clamp(max=self.config.max_duration_frames)
         speech = phones > 2  # not padding, silence or short pause
-        return torch.where(speech, frames.clamp(min=1), frames)
+        return torch.where(speech, frames.clamp(min=max(1, min_frames)), frames)
 
     @torch.no_grad()
     def synthesize(

@@ -288,9 +288,10 @@ class SpeechEngine:
         # The post-filter's duration scale slows the model to its speakers' real pace.
         asked = controls or Controls()
         paced = dataclasses.replace(asked, speed=asked.speed / postfilter.duration_scale)
+        floor = postfilter.phone_floor(asked.speed)
         return SpeechStream(
             prepared,
-            functools.partial(self._sentence_audio, handle, paced, postfilter),
+            functools.partial(self._sentence_audio, handle, paced, floor, postfilter),
             self.sample_rate,
             started,
         )
@@ -299,12 +300,13 @@ class SpeechEngine:
         self,
         handle: VoiceHandle,
         controls: Controls,
+        floor: int,
         postfilter: PostFilter,
         sentence: PhoneSequence,
     ) -> np.ndarray:
         """One sentence's audio: the only place the model and the vocoder are run."""
         ids = torch.tensor([sentence.ids], device=self.device)
-        durations = handle.model.predict_durations(ids, handle.speaker, controls.speed)
+        durations = handle.model.predict_durations(ids, handle.speaker, controls.speed, floor)
         features = handle.model.synthesize(ids, handle.speaker, controls, durations=durations)
         frames = features.float().cpu().numpy()
         if handle.exemplars is not None:

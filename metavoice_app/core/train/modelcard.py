@@ -53,6 +53,21 @@ def postfilter_section(folder: Path) -> list[str]:
         f"take the medians, pitch range x{postfilter.pitch_range:.2f} and durations "
         f"x{postfilter.duration_scale:.2f} (the model spoke faster, in a narrower range, "
         "than its real speakers)",
+        *_floor_line(postfilter.min_phone_frames, fitted.get("min_phone_frames", 1)),
+    ]
+
+
+def _floor_line(floor: int, fitted_with: object) -> list[str]:
+    if floor <= 1:
+        return []
+    paces = (
+        "the paces above were fitted with it"
+        if fitted_with == floor
+        else "set after the fit, whose paces were measured without it"
+    )
+    return [
+        f"- every speech sound at least {floor} frames ({10 * floor} ms) at normal speed "
+        f"(fewer when faster speech is asked for); {paces}"
     ]
 
 

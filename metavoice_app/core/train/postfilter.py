@@ -91,6 +91,7 @@ class PostFilterFit:
             "speakers": [s.voice for s in self.speakers],
             "sentences": self.sentences,
             "voices_with_their_own_delivery": len(self.voices),
+            "min_phone_frames": self.postfilter.min_phone_frames,
         }
 
 
@@ -103,22 +104,30 @@ def _model_delivery(
     )
 
 
-def _model_frames(engine: SpeechEngine, handle: VoiceHandle, text: str) -> np.ndarray | None:
-    """The model's frames for ``text`` in a voice, at its own durations and before any
-    post-filter; None for text the front end cannot speak."""
+def _model_frames(
+    engine: SpeechEngine, handle: VoiceHandle, text: str, min_frames: int
+) -> np.ndarray | None:
+    """The model's frames for ``text`` in a voice, at its own durations (every speech
+    sound at least ``min_frames``, as the engine will speak it) and before any other
+    correction; None for text the front end cannot speak."""
     try:
         prepared = engine.frontend.prepare(text)
     except TextError:
         return None
-    pieces = [
-        handle.model.synthesize(torch.tensor([s.ids], device=engine.device), handle.speaker)
-        for s in prepared.sentences
-    ]
+    pieces = []
+    for sentence in prepared.sentences:
+        ids = torch.tensor([sentence.ids], device=engine.device)
+        durations = handle.model.predict_durations(ids, handle.speaker, min_frames=min_frames)
+        pieces.append(handle.model.synthesize(ids, handle.speaker, durations=durations))
     return torch.cat(pieces).float().cpu().numpy()
 
 
 def speaker_stats(
-    engine: SpeechEngine, voice: str, clips: list[tuple[Path, str]], threads: int
+    engine: SpeechEngine,
+    voice: str,
+    clips: list[tuple[Path, str]],
+    threads: int,
+    min_frames: int = 1,
 ) -> SpeakerStats:
     """Real and predicted statistics of one voice over its recordings."""
     stats = SpeakerStats(voice)
@@ -131,7 +140,7 @@ def speaker_stats(
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:  # WORLD releases the GIL
         analysed = list(pool.map(analyse, clips))
     for (_path, text), (real, delivery) in zip(clips, analysed, strict=True):
-        predicted = _model_frames(engine, handle, text)
+        predicted = _model_frames(engine, handle, text, min_frames)
         if delivery is None or predicted is None:
             continue
         stats.real_var.append(real[:, 1 : world.N_MCEP].var(axis=0))
@@ -162,7 +171,7 @@ def _read_and_spoken(
     handle = engine.voice(voice)
     real, frames = [], []
     for path, text in clips:
-        predicted = _model_frames(engine, handle, text)
+        predicted = _model_frames(engine, handle, text, postfilter.min_phone_frames)
         if predicted is None:
             continue
         recorded = measure(load_audio(path), text, engine.frontend)
@@ -180,11 +189,15 @@ def fit(
     threads: int = 2,
     progress: Progress = lambda _m: None,
     delivery_speakers: list[RealSpeaker] | None = None,
+    min_phone_frames: int = 1,
 ) -> PostFilterFit:
     """Fit the post-filter for ``engine``'s model: the envelope gains and the voicing
     threshold on ``speakers`` (those it has as voices), and the pitch range and pace of
     every voice whose speaker is in ``speakers`` or ``delivery_speakers``; the model's
-    own pitch range and pace, for voices without recordings, are their medians."""
+    own pitch range and pace, for voices without recordings, are their medians. The
+    model is read with its speech sounds at least ``min_phone_frames`` long (a choice,
+    made on the tuning slice, that the record keeps), so the pace fitted is the pace
+    heard."""
     torch.set_num_threads(threads)
     known = set(engine.voice_ids())
     all_stats: list[SpeakerStats] = []
@@ -194,7 +207,7 @@ def fit(
             continue
         clips = [(c.path, c.text) for c in speaker.clips[:per_speaker]]
         progress(f"{voice}: {len(clips)} recordings")
-        stats = speaker_stats(engine, voice, clips, threads)
+        stats = speaker_stats(engine, voice, clips, threads, min_phone_frames)
         if stats.real_var:
             all_stats.append(stats)
     if not all_stats:
@@ -202,7 +215,11 @@ def fit(
     real_var = np.mean([v for s in all_stats for v in s.real_var], axis=0)
     model_var = np.mean([v for s in all_stats for v in s.model_var], axis=0)
     gains = np.clip(np.sqrt(real_var / np.maximum(model_var, 1e-12)), 1e-3, MAX_GAIN)
-    postfilter = PostFilter(envelope_gain=tuple(float(g) for g in gains), strength=strength)
+    postfilter = PostFilter(
+        envelope_gain=tuple(float(g) for g in gains),
+        strength=strength,
+        min_phone_frames=min_phone_frames,
+    )
     frontend = engine.frontend
 
     progress("voicing threshold")
