@@ -11,6 +11,7 @@ import soundfile as sf
 from metavoice_app.core.adapt.takes import load_takes, take_features
 from metavoice_app.core.bench.statistics_voice import FrameStatistics, StatisticsVoice, move
 from metavoice_app.core.features import world
+from metavoice_app.core.features.postfilter import PostFilter
 from metavoice_app.core.synth.engine import SpeechEngine
 
 LINES = [
@@ -69,3 +70,8 @@ def test_statistics_voice_speaks_with_the_takes_envelope(
         np.abs(heard.envelope_mean - target.envelope_mean).mean()
         < np.abs(plain.envelope_mean - target.envelope_mean).mean()
     )
+    # it speaks through the model's post-filter as the engine does: a floor under the
+    # speech sounds lengthens it
+    floored = StatisticsVoice(engine, voice.source, voice.target, voice.speed)
+    engine.postfilter = PostFilter(min_phone_frames=10)
+    assert len(floored.speak("Rice is often served in round bowls.")) > len(audio)

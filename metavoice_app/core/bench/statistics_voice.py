@@ -120,11 +120,15 @@ class StatisticsVoice:
         )
 
     def _frames(self, sentence: PhoneSequence) -> npt.NDArray[np.float64]:
-        """The default voice's frames for one sentence, through the model's post-filter."""
+        """The default voice's frames for one sentence, through the model's post-filter
+        (its floor under the speech sounds too, as the engine speaks)."""
         postfilter = self.engine.postfilter.for_voice(self.handle.delivery)
         controls = Controls(speed=self.speed / postfilter.duration_scale)
         ids = torch.tensor([sentence.ids], device=self.engine.device)
-        frames = self.handle.model.synthesize(ids, self.handle.speaker, controls)
+        model, speaker = self.handle.model, self.handle.speaker
+        floor = postfilter.phone_floor(self.speed)
+        durations = model.predict_durations(ids, speaker, controls.speed, floor)
+        frames = model.synthesize(ids, speaker, controls, durations=durations)
         return postfilter.apply(frames.float().cpu().numpy())
 
     def _sentence_audio(self, sentence: PhoneSequence) -> npt.NDArray[np.float32]:
