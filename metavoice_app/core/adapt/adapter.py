@@ -43,6 +43,7 @@ from metavoice_app.core.model.acoustic import AcousticModel, Batch, padding_mask
 from metavoice_app.core.model.checkpoint import ModelInfo
 from metavoice_app.core.model.voice import (
     SPEAKER,
+    adaptable,
     allowed_shapes,
     compress,
     factor_names,
@@ -155,7 +156,7 @@ def adapted_names(model: AcousticModel, preset: str) -> list[str]:
         return []
     if preset == "cln":
         return [n for n in names if n.startswith("decoder.") and ".norm" in n]
-    return [n for n in names if n.startswith(("decoder.", "output."))]
+    return [n for n in names if adaptable(n)]
 
 
 def stored_bytes(model: AcousticModel, params: str) -> int:

@@ -24,7 +24,7 @@ from metavoice_app.core.adapt.takes import Take
 from metavoice_app.core.features import world
 from metavoice_app.core.features.delivery import measure, summarise
 from metavoice_app.core.model.acoustic import Controls
-from metavoice_app.core.synth.engine import SpeechEngine, SpeechStream, VoiceHandle
+from metavoice_app.core.synth.engine import SpeechEngine, SpeechStream, VoiceHandle, pacing
 from metavoice_app.core.text.g2p import PhoneSequence
 
 MIN_STD = 1e-3
@@ -123,10 +123,9 @@ class StatisticsVoice:
         """The default voice's frames for one sentence, through the model's post-filter
         (its floor under the speech sounds too, as the engine speaks)."""
         postfilter = self.engine.postfilter.for_voice(self.handle.delivery)
-        controls = Controls(speed=self.speed / postfilter.duration_scale)
+        controls, floor = pacing(postfilter, Controls(speed=self.speed))
         ids = torch.tensor([sentence.ids], device=self.engine.device)
         model, speaker = self.handle.model, self.handle.speaker
-        floor = postfilter.phone_floor(self.speed)
         durations = model.predict_durations(ids, speaker, controls.speed, floor)
         frames = model.synthesize(ids, speaker, controls, durations=durations)
         return postfilter.apply(frames.float().cpu().numpy())

@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import get_type_hints
 
 import numpy as np
 import torch
@@ -194,7 +195,8 @@ def parse_variant(spec: str, model: PostFilter) -> Variant:
         return Variant(model)
     if spec == "off":
         return Variant(PostFilter(), own_voicing=False)
-    names = {f.name for f in dataclasses.fields(PostFilter)} - {"envelope_gain"}
+    kinds = get_type_hints(PostFilter)
+    names = set(kinds) - {"envelope_gain"}
     changes: dict[str, float] = {}
     own_voicing = True
     for part in spec.split(","):
@@ -208,7 +210,7 @@ def parse_variant(spec: str, model: PostFilter) -> Variant:
                 f"post-filter variant {spec!r}: use model, off, or key=value with keys "
                 f"{', '.join(sorted(names | {'own_voicing'}))}"
             )
-        changes[key] = int(value) if key == "min_phone_frames" else float(value)
+        changes[key] = kinds[key](value)  # float, or int for a count of frames
     return Variant(dataclasses.replace(model, **changes), own_voicing)  # type: ignore[arg-type]
 
 

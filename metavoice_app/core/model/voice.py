@@ -37,8 +37,10 @@ _FACTORED = (
 )
 
 
-def _adaptable(name: str) -> bool:
-    return name.startswith("decoder.") or name.startswith("output.")
+def adaptable(name: str) -> bool:
+    """Whether a model parameter is one a voice may adapt (the decoder and its output
+    layer; the encoder and predictors stay shared)."""
+    return name.startswith(("decoder.", "output."))
 
 
 def factored(name: str) -> bool:
@@ -55,7 +57,7 @@ def allowed_shapes(model: AcousticModel) -> dict[str, tuple[int, ...]]:
     parameters in full, the factored ones' low-rank updates, the speaker vector."""
     shapes: dict[str, tuple[int, ...]] = {}
     for name, parameter in model.named_parameters():
-        if not _adaptable(name):
+        if not adaptable(name):
             continue
         shapes[name] = tuple(parameter.shape)
         if factored(name):

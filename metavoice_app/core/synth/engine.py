@@ -163,6 +163,14 @@ class SpeechStream(Iterator[SentenceAudio]):
         )
 
 
+def pacing(postfilter: PostFilter, asked: Controls) -> tuple[Controls, int]:
+    """The controls the model is run with for a listener's ``asked`` ones, and the floor
+    under its speech sounds: the post-filter's duration scale slows the model to its
+    speakers' real pace, and the floor shrinks with the speed asked for."""
+    paced = dataclasses.replace(asked, speed=asked.speed / postfilter.duration_scale)
+    return paced, postfilter.phone_floor(asked.speed)
+
+
 class SpeechEngine:
     """Speaks text in any of the model's voices (or a given speaker vector)."""
 
@@ -285,10 +293,7 @@ class SpeechEngine:
         prepared: PreparedText = self.frontend.prepare(text)
         handle = voice if isinstance(voice, VoiceHandle) else self.voice(voice)
         postfilter = self.postfilter.for_voice(handle.delivery, handle.exemplars is not None)
-        # The post-filter's duration scale slows the model to its speakers' real pace.
-        asked = controls or Controls()
-        paced = dataclasses.replace(asked, speed=asked.speed / postfilter.duration_scale)
-        floor = postfilter.phone_floor(asked.speed)
+        paced, floor = pacing(postfilter, controls or Controls())
         return SpeechStream(
             prepared,
             functools.partial(self._sentence_audio, handle, paced, floor, postfilter),
