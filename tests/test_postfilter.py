@@ -11,10 +11,10 @@ import pytest
 import torch
 from conftest import shared_data
 
-from metavoice_app.core.bench.tts import parse_variant
+from metavoice_app.core.bench.tts import Variant, parse_variant
 from metavoice_app.core.features import world
 from metavoice_app.core.features.delivery import measure, summarise
-from metavoice_app.core.features.postfilter import PostFilter, PostFilterError
+from metavoice_app.core.features.postfilter import PostFilter, PostFilterError, VoiceDelivery
 from metavoice_app.core.model.checkpoint import ModelLoadError, read_info, write_postfilter
 from metavoice_app.core.synth.engine import SpeechEngine
 from metavoice_app.core.text.frontend import TextFrontend
@@ -153,20 +153,46 @@ def test_speech_sounds_get_the_post_filters_minimum_length(tiny_model_dir: Path)
     assert not PostFilter(min_phone_frames=4).is_identity
 
 
-def test_benchmark_variants_override_the_models_post_filter() -> None:
+def test_benchmark_variants_override_the_models_post_filter(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, folder)
+    voice = read_info(folder).voices[0].id
     model = PostFilter(GAINS, 1.0, 1.6, 0.7, 1.3)
-    assert parse_variant("model", model).postfilter is model
-    assert parse_variant("model", model).own_voicing
-    off = parse_variant("off", model)
-    assert off.postfilter.is_identity and not off.own_voicing
-    varied = parse_variant("strength=1.5,pitch_range=1", model).postfilter
-    assert (varied.strength, varied.pitch_range, varied.envelope_gain) == (1.5, 1.0, GAINS)
-    floored = parse_variant("min_phone_frames=5", model).postfilter
+    own = {voice: VoiceDelivery(1.2, 0.9, 0.6)}
+    write_postfilter(folder, model, {}, own)
+    info = read_info(folder)
+    model = info.postfilter  # as stored
+    assert parse_variant("model", info) == Variant(model, own)
+    off = parse_variant("off", info)
+    # without a post-filter the voice keeps its pitch range and pace, not its threshold
+    assert off.postfilter.is_identity and off.deliveries == {voice: VoiceDelivery(1.2, 0.9)}
+    varied = parse_variant("strength=1.5,pitch_range=1", info)
+    assert (varied.postfilter.strength, varied.postfilter.pitch_range) == (1.5, 1.0)
+    assert varied.postfilter.envelope_gain == model.envelope_gain and varied.deliveries == own
+    floored = parse_variant("min_phone_frames=5", info).postfilter
     assert floored.min_phone_frames == 5 and floored.strength == model.strength
-    pooled = parse_variant("own_voicing=0", model)
-    assert pooled.postfilter == model and not pooled.own_voicing
-    with pytest.raises(ValueError, match="use model, off, or key=value"):
-        parse_variant("sharpness=2", model)
+    pooled = parse_variant("own_voicing=0", info)
+    assert pooled.postfilter == model and pooled.deliveries == {voice: VoiceDelivery(1.2, 0.9)}
+    with pytest.raises(ValueError, match="use model, off, fit=DIR, or key=value"):
+        parse_variant("sharpness=2", info)
+
+    # another fit of the same model, side by side with the model's own
+    refit = tmp_path / "refit"
+    shutil.copytree(folder, refit)
+    write_postfilter(
+        refit, PostFilter(GAINS, 1.0, 1.1, 0.5, 1.0, 5), {}, {voice: VoiceDelivery(1.0, 1.1, 0.4)}
+    )
+    other = parse_variant(f"fit={refit}", info)
+    assert other == Variant(read_info(refit).postfilter, {voice: VoiceDelivery(1.0, 1.1, 0.4)})
+    assert other.postfilter.min_phone_frames == 5 and other.postfilter != model
+    # a post-filter fitted for other weights is refused
+    config = json.loads((refit / "config.json").read_text())
+    config["model_id"] = "0" * 64
+    (refit / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="another model"):
+        parse_variant(f"fit={refit}", info)
 
 
 def test_delivery_measures_real_speech(flite_speech) -> None:
@@ -261,8 +287,6 @@ def test_fit_restores_the_recordings_spread(
 
 
 def test_built_in_voices_speak_at_their_speakers_pace(tiny_model_dir: Path, tmp_path: Path) -> None:
-    from metavoice_app.core.features.postfilter import VoiceDelivery
-
     folder = tmp_path / "model"
     shutil.copytree(tiny_model_dir, folder)
     text = "Hello there, this is a test of the engine."

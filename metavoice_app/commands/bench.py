@@ -205,7 +205,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--variants",
         nargs="+",
         default=["model"],
-        help="post-filter variants side by side: model (the model's own), off, or "
+        help="post-filter variants side by side: model (the model's own), off, "
+        "fit=DIR (the post-filter fitted into another copy of the same model), or "
         "overrides such as strength=1.25,pitch_range=1",
     )
     tts.add_argument(

@@ -38,6 +38,8 @@ from metavoice_app.core.bench.naturalness import NaturalnessJudge
 from metavoice_app.core.bench.wer import word_error_rate
 from metavoice_app.core.features.delivery import DeliverySummary, measure, summarise
 from metavoice_app.core.features.postfilter import PostFilter, VoiceDelivery
+from metavoice_app.core.model.checkpoint import read_info
+from metavoice_app.core.model.folder import ModelInfo
 from metavoice_app.core.synth.engine import SpeechEngine
 from metavoice_app.core.text.frontend import TextFrontend
 from metavoice_app.core.train.corpus.build import load_sentences
@@ -181,37 +183,50 @@ def _pick_voices(engine: SpeechEngine, wanted: list[str] | None) -> list[str]:
 
 @dataclass(frozen=True)
 class Variant:
-    """A post-filter to measure, and whether voices fitted to their speakers keep their
-    own voicing threshold under it (``own_voicing=0`` measures the pooled one alone)."""
+    """A post-filter to measure, with the delivery each real voice fitted to its speaker
+    keeps under it."""
 
     postfilter: PostFilter
-    own_voicing: bool = True
+    # the real voices' own pitch range, pace and voicing threshold under it
+    deliveries: dict[str, VoiceDelivery] = field(default_factory=dict)
 
 
-def parse_variant(spec: str, model: PostFilter) -> Variant:
-    """A post-filter variant: ``model``, ``off``, or ``key=value,...`` over the model's
-    (``own_voicing=0`` among them keeps voices at the model's pooled threshold)."""
+def parse_variant(spec: str, info: ModelInfo) -> Variant:
+    """A post-filter variant of the model ``info`` describes: ``model``, ``off``,
+    ``fit=DIR`` (the post-filter and voices' delivery fitted into another copy of the same
+    model, to compare two fits), or ``key=value,...`` over the model's (``own_voicing=0``
+    among them keeps voices at the model's pooled threshold)."""
+    model = info.postfilter
     if spec == "model":
-        return Variant(model)
-    if spec == "off":
-        return Variant(PostFilter(), own_voicing=False)
+        return Variant(model, info.voice_delivery)
+    if spec == "off":  # the real voices keep their pitch range and pace, not their voicing
+        return Variant(PostFilter(), _pooled_voicing(info.voice_delivery))
+    if spec.startswith("fit="):
+        other = read_info(Path(spec.removeprefix("fit=")))
+        if other.model_id != info.model_id:
+            raise ValueError(
+                f"post-filter variant {spec!r}: that folder holds another model "
+                f"({other.model_id[:12]}, not {info.model_id[:12]})"
+            )
+        return Variant(other.postfilter, other.voice_delivery)
     kinds = get_type_hints(PostFilter)
     names = set(kinds) - {"envelope_gain"}
     changes: dict[str, float] = {}
-    own_voicing = True
+    deliveries = info.voice_delivery
     for part in spec.split(","):
         key, _, value = part.partition("=")
         key = key.strip()
         if key == "own_voicing" and value.strip() in ("0", "1"):
-            own_voicing = value.strip() == "1"
+            if value.strip() == "0":
+                deliveries = _pooled_voicing(deliveries)
             continue
         if key not in names or not value:
             raise ValueError(
-                f"post-filter variant {spec!r}: use model, off, or key=value with keys "
-                f"{', '.join(sorted(names | {'own_voicing'}))}"
+                f"post-filter variant {spec!r}: use model, off, fit=DIR, or key=value with "
+                f"keys {', '.join(sorted(names | {'own_voicing'}))}"
             )
         changes[key] = kinds[key](value)  # float, or int for a count of frames
-    return Variant(dataclasses.replace(model, **changes), own_voicing)  # type: ignore[arg-type]
+    return Variant(dataclasses.replace(model, **changes), deliveries)  # type: ignore[arg-type]
 
 
 def _pooled_voicing(deliveries: dict[str, VoiceDelivery]) -> dict[str, VoiceDelivery]:
@@ -268,14 +283,14 @@ def run(config: TtsBenchConfig, progress: Progress = lambda _m: None) -> TtsBenc
     engine = SpeechEngine(config.model_dir, device=config.device)
     result.load_seconds = time.perf_counter() - started
     result.model = f"{engine.model_dir.name} ({engine.info.model_id[:12]})"
-    variants = {spec: parse_variant(spec, engine.info.postfilter) for spec in config.variants}
-    deliveries = engine.info.voice_delivery
-    fitted = len(deliveries)
-    own_voicing = sum(d.voicing_threshold is not None for d in deliveries.values())
+    variants = {spec: parse_variant(spec, engine.info) for spec in config.variants}
+    own_deliveries = engine.info.voice_delivery
     result.variants = {}
     for spec, variant in variants.items():
+        fitted = len(variant.deliveries)
+        own_voicing = sum(d.voicing_threshold is not None for d in variant.deliveries.values())
         kept = f"; the {fitted} real voices with recordings keep their own pitch range and pace"
-        if own_voicing and variant.own_voicing:
+        if own_voicing:
             kept += f", and {own_voicing} their own voicing threshold"
         result.variants[spec] = _describe(variant.postfilter) + (kept if fitted else "")
     engine.speak("Warm up.")  # lexicon and first-call costs are not per-sentence costs
@@ -293,9 +308,7 @@ def run(config: TtsBenchConfig, progress: Progress = lambda _m: None) -> TtsBenc
     own: dict[str, DeliverySummary | None] = {}
     for spec, variant in variants.items():
         engine.postfilter = variant.postfilter
-        engine.info.voice_delivery = (
-            deliveries if variant.own_voicing else _pooled_voicing(deliveries)
-        )
+        engine.info.voice_delivery = variant.deliveries
         for voice in voices:
             progress(f"{voice} [{spec}]: synthesising and judging")
             row = Row(voice, "model", spec)
@@ -318,7 +331,7 @@ def run(config: TtsBenchConfig, progress: Progress = lambda _m: None) -> TtsBenc
             row.speaker_delivery = own[voice]
             result.rows.append(row)
     engine.postfilter = engine.info.postfilter
-    engine.info.voice_delivery = deliveries
+    engine.info.voice_delivery = own_deliveries
     result.real_time_factor = synth_seconds / max(audio_seconds, 1e-9)
     result.peak_memory_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
