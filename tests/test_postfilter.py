@@ -327,7 +327,10 @@ def test_a_cloned_voice_speaks_at_its_own_pace(tiny_model_dir: Path) -> None:
         VoiceDelivery(pitch_range=50.0)
     with pytest.raises(PostFilterError, match="voicing_threshold"):
         VoiceDelivery(voicing_threshold=0.995)
-    assert VoiceDelivery.measured(1.0, 1.0, 0.995).voicing_threshold == 0.98
+    assert VoiceDelivery.measured(1.0, 1.0, 0.995).voicing_threshold == 0.99
+    # a voice whose model speech is voiced with high confidence where its speaker is not
+    # (the default voice's fit) keeps a threshold above 0.98
+    assert VoiceDelivery.measured(1.0, 1.0, 0.987).voicing_threshold == 0.987
 
 
 def test_a_voice_delivery_round_trips_with_and_without_its_voicing_threshold() -> None:
