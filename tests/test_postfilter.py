@@ -193,6 +193,9 @@ def test_benchmark_variants_override_the_models_post_filter(
     (refit / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="another model"):
         parse_variant(f"fit={refit}", info)
+    # a folder that holds no model is named, as the command line reports it
+    with pytest.raises(ValueError, match="is not a model folder"):
+        parse_variant(f"fit={tmp_path / 'nowhere'}", info)
 
 
 def test_delivery_measures_real_speech(flite_speech) -> None:

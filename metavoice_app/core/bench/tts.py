@@ -39,7 +39,7 @@ from metavoice_app.core.bench.wer import word_error_rate
 from metavoice_app.core.features.delivery import DeliverySummary, measure, summarise
 from metavoice_app.core.features.postfilter import PostFilter, VoiceDelivery
 from metavoice_app.core.model.checkpoint import read_info
-from metavoice_app.core.model.folder import ModelInfo
+from metavoice_app.core.model.folder import ModelInfo, ModelLoadError
 from metavoice_app.core.synth.engine import SpeechEngine
 from metavoice_app.core.text.frontend import TextFrontend
 from metavoice_app.core.train.corpus.build import load_sentences
@@ -202,7 +202,10 @@ def parse_variant(spec: str, info: ModelInfo) -> Variant:
     if spec == "off":  # the real voices keep their pitch range and pace, not their voicing
         return Variant(PostFilter(), _pooled_voicing(info.voice_delivery))
     if spec.startswith("fit="):
-        other = read_info(Path(spec.removeprefix("fit=")))
+        try:
+            other = read_info(Path(spec.removeprefix("fit=")))
+        except ModelLoadError as exc:
+            raise ValueError(f"post-filter variant {spec!r}: {exc}") from exc
         if other.model_id != info.model_id:
             raise ValueError(
                 f"post-filter variant {spec!r}: that folder holds another model "
