@@ -9,7 +9,8 @@ from safetensors.torch import load_file
 
 from metavoice_app.core.adapt.adapter import SPEAKER_INIT, adaptation_rule
 from metavoice_app.core.adapt.config import AdaptConfig
-from metavoice_app.core.model.checkpoint import read_info
+from metavoice_app.core.model.checkpoint import load_model, read_info
+from metavoice_app.core.model.refiner import REFINER_FILE
 from metavoice_app.core.speaker.voicemap import layout
 from metavoice_app.core.synth.engine import SpeechEngine, bundled_model_dir
 
@@ -61,3 +62,14 @@ def test_both_bundled_models_carry_the_same_fitted_post_filter() -> None:
     # held out) was not used to fit anything
     assert "libri-1688" in {v.id for v in base.voices}
     assert "libri-1688" not in base.voice_delivery
+
+
+def test_both_bundled_models_speak_through_the_same_refiner() -> None:
+    """The adaptation benchmark compares the two models' starts alone, so the envelope
+    refiner (trained on their shared voices' frames) must be the same in both."""
+    base = bundled_model_dir()
+    baseline = base.parent / "baseline"
+    assert (base / REFINER_FILE).read_bytes() == (baseline / REFINER_FILE).read_bytes()
+    model, info = load_model(base)
+    assert model.refiner is not None
+    assert info.model_id == read_info(base).model_id  # the refiner is not in the weights

@@ -185,7 +185,9 @@ def test_benchmark_variants_override_the_models_post_filter(
         refit, PostFilter(GAINS, 1.0, 1.1, 0.5, 1.0, 5), {}, {voice: VoiceDelivery(1.0, 1.1, 0.4)}
     )
     other = parse_variant(f"fit={refit}", info)
-    assert other == Variant(read_info(refit).postfilter, {voice: VoiceDelivery(1.0, 1.1, 0.4)})
+    assert other == Variant(
+        read_info(refit).postfilter, {voice: VoiceDelivery(1.0, 1.1, 0.4)}, own_refiner=False
+    )
     assert other.postfilter.min_phone_frames == 5 and other.postfilter != model
     # a post-filter fitted for other weights is refused
     config = json.loads((refit / "config.json").read_text())

@@ -24,7 +24,7 @@ from metavoice_app.core.meta.config import (
     MetaTrainConfig,
 )
 from metavoice_app.core.paths import AppPaths
-from metavoice_app.core.train.config import TRAIN_PARTS, TrainConfig
+from metavoice_app.core.train.config import TRAIN_PARTS, RefinerTraining, TrainConfig
 
 
 def _defaults(config: Any) -> dict[str, Any]:
@@ -270,6 +270,35 @@ def _postfilter(args: argparse.Namespace, _paths: AppPaths) -> int:
         f"x{pf.pitch_range:.2f}, voicing threshold {pf.voicing_threshold:.2f}, durations "
         f"x{pf.duration_scale:.2f}; {len(result.voices)} voices with their own pitch range "
         f"and pace, {own_voicing} with their own voicing threshold"
+    )
+    return 0
+
+
+def _refiner(args: argparse.Namespace, _paths: AppPaths) -> int:
+    from metavoice_app.core.train.corpus.real import training_speakers
+    from metavoice_app.core.train.modelcard import update_refiner_section
+    from metavoice_app.core.train.refiner import train_refiner
+
+    shared = args.shared or default_shared_data()
+    if shared is None:
+        print(
+            "metavoice train refiner: needs the shared data folder (--shared DIR)",
+            file=sys.stderr,
+        )
+        return 2
+    before, after = train_refiner(
+        args.model,
+        training_speakers(shared),
+        args.work,
+        RefinerTraining(steps=args.steps),
+        threads=args.threads,
+        progress=lambda m: print(m, file=sys.stderr, flush=True),
+    )
+    update_refiner_section(args.model, before, after, args.steps)
+    print(
+        f"{args.model}: envelope refiner written; envelope error on the kept-apart clips "
+        f"{before:.4f} without it, {after:.4f} with it. Refit the post-filter "
+        "(metavoice train postfilter) or keep its gains: bench tts --variants decides."
     )
     return 0
 
@@ -523,6 +552,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     postfilter.add_argument("--threads", type=int, default=2)
     runs_on_cpu_only(postfilter)
     postfilter.set_defaults(handler=_postfilter)
+    refiner = stages.add_parser(
+        "refiner",
+        help="train a model's envelope refiner on real speakers' recordings (resumable)",
+        description="Read the recordings of the model's real training voices at their "
+        "force-aligned timing and train a small network, the model frozen, that corrects "
+        "the model's envelopes towards the real ones; write it beside the weights as "
+        "refiner.safetensors. The weights, and so the voices made for the model, are "
+        "untouched. Pairs and checkpoints go to --work, from where a rerun resumes.",
+    )
+    refiner.add_argument("--model", type=Path, required=True, help="model folder to refine")
+    refiner.add_argument("--shared", type=Path, help="shared data folder")
+    refiner.add_argument(
+        "--work", type=Path, required=True, help="folder for the pairs and checkpoints"
+    )
+    refiner.add_argument("--steps", type=int, default=RefinerTraining.steps, help="training steps")
+    refiner.add_argument("--threads", type=int, default=2)
+    runs_on_cpu_only(refiner)
+    refiner.set_defaults(handler=_refiner)
     meta_defaults = MetaConfig()  # the options' defaults are the settings' own
     run_defaults = _defaults(MetaTrainConfig)
     meta = stages.add_parser(

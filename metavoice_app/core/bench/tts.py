@@ -40,6 +40,7 @@ from metavoice_app.core.features.delivery import DeliverySummary, measure, summa
 from metavoice_app.core.features.postfilter import PostFilter, VoiceDelivery
 from metavoice_app.core.model.checkpoint import read_info
 from metavoice_app.core.model.folder import ModelInfo, ModelLoadError
+from metavoice_app.core.model.refiner import EnvelopeRefiner, RefinerError, load_refiner
 from metavoice_app.core.synth.engine import SpeechEngine
 from metavoice_app.core.text.frontend import TextFrontend
 from metavoice_app.core.train.corpus.build import load_sentences
@@ -184,18 +185,25 @@ def _pick_voices(engine: SpeechEngine, wanted: list[str] | None) -> list[str]:
 @dataclass(frozen=True)
 class Variant:
     """A post-filter to measure, with the delivery each real voice fitted to its speaker
-    keeps under it."""
+    keeps under it, and the envelope refiner the model's frames go through."""
 
     postfilter: PostFilter
     # the real voices' own pitch range, pace and voicing threshold under it
     deliveries: dict[str, VoiceDelivery] = field(default_factory=dict)
+    # False: ``refiner`` (another folder's, or None for none) replaces the model's own
+    own_refiner: bool = True
+    refiner: EnvelopeRefiner | None = None
+
+    def refiner_for(self, own: EnvelopeRefiner | None) -> EnvelopeRefiner | None:
+        return own if self.own_refiner else self.refiner
 
 
 def parse_variant(spec: str, info: ModelInfo) -> Variant:
     """A post-filter variant of the model ``info`` describes: ``model``, ``off``,
-    ``fit=DIR`` (the post-filter and voices' delivery fitted into another copy of the same
-    model, to compare two fits), or ``key=value,...`` over the model's (``own_voicing=0``
-    among them keeps voices at the model's pooled threshold)."""
+    ``fit=DIR`` (the post-filter, voices' delivery and envelope refiner, or its absence, of
+    another copy of the same model, to compare two fits), or ``key=value,...`` over the
+    model's (``own_voicing=0`` among them keeps voices at the model's pooled threshold,
+    ``refiner=off`` speaks without the model's envelope refiner)."""
     model = info.postfilter
     if spec == "model":
         return Variant(model, info.voice_delivery)
@@ -211,11 +219,16 @@ def parse_variant(spec: str, info: ModelInfo) -> Variant:
                 f"post-filter variant {spec!r}: that folder holds another model "
                 f"({other.model_id[:12]}, not {info.model_id[:12]})"
             )
-        return Variant(other.postfilter, other.voice_delivery)
+        try:
+            refiner = load_refiner(Path(spec.removeprefix("fit=")), info.config)
+        except RefinerError as exc:
+            raise ValueError(f"post-filter variant {spec!r}: {exc}") from exc
+        return Variant(other.postfilter, other.voice_delivery, own_refiner=False, refiner=refiner)
     kinds = get_type_hints(PostFilter)
     names = set(kinds) - {"envelope_gain"}
     changes: dict[str, float] = {}
     deliveries = info.voice_delivery
+    own_refiner = True
     for part in spec.split(","):
         key, _, value = part.partition("=")
         key = key.strip()
@@ -223,13 +236,17 @@ def parse_variant(spec: str, info: ModelInfo) -> Variant:
             if value.strip() == "0":
                 deliveries = _pooled_voicing(deliveries)
             continue
+        if key == "refiner" and value.strip() == "off":
+            own_refiner = False
+            continue
         if key not in names or not value:
             raise ValueError(
                 f"post-filter variant {spec!r}: use model, off, fit=DIR, or key=value with "
-                f"keys {', '.join(sorted(names | {'own_voicing'}))}"
+                f"keys {', '.join(sorted(names | {'own_voicing'}))} (or refiner=off)"
             )
         changes[key] = kinds[key](value)  # float, or int for a count of frames
-    return Variant(dataclasses.replace(model, **changes), deliveries)  # type: ignore[arg-type]
+    changed = dataclasses.replace(model, **changes)  # type: ignore[arg-type]
+    return Variant(changed, deliveries, own_refiner=own_refiner)
 
 
 def _pooled_voicing(deliveries: dict[str, VoiceDelivery]) -> dict[str, VoiceDelivery]:
@@ -295,7 +312,12 @@ def run(config: TtsBenchConfig, progress: Progress = lambda _m: None) -> TtsBenc
         kept = f"; the {fitted} real voices with recordings keep their own pitch range and pace"
         if own_voicing:
             kept += f", and {own_voicing} their own voicing threshold"
-        result.variants[spec] = _describe(variant.postfilter) + (kept if fitted else "")
+        refined = variant.refiner_for(engine.model.refiner) is not None
+        result.variants[spec] = (
+            _describe(variant.postfilter)
+            + (kept if fitted else "")
+            + ("; through the envelope refiner" if refined else "; no envelope refiner")
+        )
     engine.speak("Warm up.")  # lexicon and first-call costs are not per-sentence costs
 
     first = []
@@ -309,9 +331,11 @@ def run(config: TtsBenchConfig, progress: Progress = lambda _m: None) -> TtsBenc
     voices = _pick_voices(engine, config.voices)
     synth_seconds = audio_seconds = 0.0
     own: dict[str, DeliverySummary | None] = {}
+    own_refiner = engine.model.refiner
     for spec, variant in variants.items():
         engine.postfilter = variant.postfilter
         engine.info.voice_delivery = variant.deliveries
+        engine.model.attach_refiner(variant.refiner_for(own_refiner))
         for voice in voices:
             progress(f"{voice} [{spec}]: synthesising and judging")
             row = Row(voice, "model", spec)
@@ -335,6 +359,7 @@ def run(config: TtsBenchConfig, progress: Progress = lambda _m: None) -> TtsBenc
             result.rows.append(row)
     engine.postfilter = engine.info.postfilter
     engine.info.voice_delivery = own_deliveries
+    engine.model.attach_refiner(own_refiner)
     result.real_time_factor = synth_seconds / max(audio_seconds, 1e-9)
     result.peak_memory_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

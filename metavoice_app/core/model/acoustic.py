@@ -27,6 +27,8 @@ from metavoice_app.core.model.aligner import (
 )
 from metavoice_app.core.model.config import ModelConfig
 from metavoice_app.core.model.layers import FFTBlock, VariancePredictor, sinusoidal_positions
+from metavoice_app.core.model.refiner import ENVELOPE as REFINED
+from metavoice_app.core.model.refiner import EnvelopeRefiner
 
 ENERGY = 0  # the 0th envelope coefficient tracks loudness
 
@@ -77,6 +79,9 @@ def padding_mask(lengths: torch.Tensor, max_length: int) -> torch.Tensor:
 class AcousticModel(nn.Module):
     feature_mean: torch.Tensor
     feature_std: torch.Tensor
+    # The envelope refiner applied to synthesised frames (:mod:`.refiner`), if the model
+    # folder has one; set by :meth:`attach_refiner`, never part of the weights.
+    refiner: EnvelopeRefiner | None = None
 
     def __init__(self, config: ModelConfig) -> None:
         super().__init__()
@@ -115,6 +120,16 @@ class AcousticModel(nn.Module):
         self.register_buffer("feature_std", torch.ones(config.feature_dim))
         # Where adaptation to a new voice starts; meta-training learns it.
         self.speaker_init = nn.Parameter(torch.zeros(config.speaker_dim))
+
+    def attach_refiner(self, refiner: EnvelopeRefiner | None) -> None:
+        """Correct every synthesised sentence's envelope with ``refiner`` (None: stop).
+
+        It is held beside the model, outside its module tree, so the model's state dict,
+        its weights file and the id profiles are tied to stay exactly the model's; it
+        follows the model to its device here, and into copies (a voice's adapted copy)."""
+        if refiner is not None:
+            refiner = refiner.to(self.feature_mean.device).eval()
+        object.__setattr__(self, "refiner", refiner)
 
     # Normalisation -----------------------------------------------------------------------
     def set_feature_stats(self, mean: torch.Tensor, std: torch.Tensor) -> None:
@@ -345,5 +360,9 @@ class AcousticModel(nn.Module):
         frame_pad = torch.zeros(1, n_frames, dtype=torch.bool, device=phones.device)
         output = self.decode(self._add_variance(h, pitch, energy), attention, frame_pad, speaker)
         features = self.denormalize(output)[0]
+        frame_phones = torch.repeat_interleave(phones[0], durations[0])
+        if self.refiner is not None and len(frame_phones) == n_frames:
+            envelope = self.refiner(self.normalize(features)[None], frame_phones[None])[0]
+            features[:, REFINED] = envelope * self.feature_std[REFINED] + self.feature_mean[REFINED]
         features[:, LF0] += controls.pitch_semitones * math.log(2.0) / 12.0
         return features

@@ -5,6 +5,9 @@
                              written by :mod:`metavoice_app.core.model.folder`
     MODEL/model.safetensors  the weights (never pickle), and for a Meta-SGD model its
                              learned inner-loop step sizes (``inner_rate.NAME``)
+    MODEL/refiner.safetensors  optional: the envelope refiner trained on the model's
+                             frames (:mod:`metavoice_app.core.model.refiner`), outside
+                             the weights so it leaves the model id alone
     MODEL/MODEL_CARD.md      data, training and measurements, for people
 
 Loading validates everything before use: format version, phone set, feature
@@ -32,6 +35,7 @@ from metavoice_app.core.model.folder import (
     TrainingRecord,
     Voice,
 )
+from metavoice_app.core.model.refiner import RefinerError, load_refiner
 
 __all__ = [
     "CONFIG",
@@ -165,4 +169,9 @@ def load_model(
         )
     model.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()})
     info.model_id = digest
-    return model.to(device).eval(), info
+    model = model.to(device).eval()
+    try:
+        model.attach_refiner(load_refiner(folder, info.config))
+    except RefinerError as exc:
+        raise ModelLoadError(f"{folder}: {exc}") from exc
+    return model, info

@@ -48,3 +48,18 @@ class TrainConfig:
             raise ValueError(
                 f"unknown training parts {self.parts!r}; choose {', '.join(TRAIN_PARTS)}"
             )
+
+
+@dataclass(frozen=True)
+class RefinerTraining:
+    """How the envelope refiner is trained (:mod:`metavoice_app.core.train.refiner`);
+    the defaults are the bundled model's."""
+
+    steps: int = 1500
+    batch: int = 24
+    segment_frames: int = 192
+    learning_rate: float = 5e-4
+    channels: int = 160
+    layers: int = 5
+    kernel: int = 5
+    seed: int = 0

@@ -1,0 +1,170 @@
+"""The envelope refiner: what it changes, how a model folder carries it, what is refused,
+and that training it on recordings lowers the envelope error (tiny real model, flite
+recordings standing in for a real speaker)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from metavoice_app.core.bench.tts import parse_variant
+from metavoice_app.core.features.world import BAP, LF0, N_MCEP, VUV
+from metavoice_app.core.model import refiner as refiner_module
+from metavoice_app.core.model.checkpoint import ModelLoadError, load_model, read_info
+from metavoice_app.core.model.refiner import (
+    REFINER_FILE,
+    EnvelopeRefiner,
+    RefinerError,
+    refiner_from_state,
+    save_refiner,
+)
+from metavoice_app.core.model.voice import SPEAKER, with_voice
+from metavoice_app.core.synth.engine import SpeechEngine
+from metavoice_app.core.train.config import RefinerTraining
+from metavoice_app.core.train.corpus.real import RealClip, RealSpeaker
+from metavoice_app.core.train.refiner import envelope_error, load_pairs, make_pairs, train
+
+
+def _busy_refiner(n_phones: int, feature_dim: int) -> EnvelopeRefiner:
+    """A refiner whose output layer is not zero, so it visibly changes the envelope."""
+    torch.manual_seed(1)
+    refiner = EnvelopeRefiner(n_phones, feature_dim, channels=16, kernel=3, layers=2)
+    with torch.no_grad():
+        for parameter in refiner.output.parameters():
+            parameter.normal_(0.0, 0.5)
+    return refiner.eval()
+
+
+@pytest.fixture()
+def refined_copy(tiny_model_dir: Path, tmp_path: Path) -> Path:
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, folder)
+    config = read_info(folder).config
+    save_refiner(_busy_refiner(config.n_phones, config.feature_dim), folder)
+    return folder
+
+
+def _frames(model_dir: Path) -> np.ndarray:
+    model, _ = load_model(model_dir)
+    phones = torch.tensor([[1, 20, 31, 14, 1]])
+    speaker = model.speaker_vectors(torch.tensor([0]))
+    durations = torch.tensor([[3, 4, 6, 5, 3]])
+    return model.synthesize(phones, speaker, durations=durations).numpy()
+
+
+def test_a_new_refiner_changes_nothing(tiny_model_dir: Path) -> None:
+    info = read_info(tiny_model_dir)
+    frames = torch.randn(1, 30, info.config.feature_dim)
+    phones = torch.randint(0, info.config.n_phones, (1, 30))
+    refiner = EnvelopeRefiner(info.config.n_phones, info.config.feature_dim).eval()
+    assert torch.equal(refiner(frames, phones), frames[..., 1:N_MCEP])
+
+
+def test_the_folder_refiner_changes_only_the_envelope(
+    tiny_model_dir: Path, refined_copy: Path
+) -> None:
+    plain, refined = _frames(tiny_model_dir), _frames(refined_copy)
+    assert plain.shape == refined.shape
+    assert np.abs(refined[:, 1:N_MCEP] - plain[:, 1:N_MCEP]).mean() > 1e-3
+    for kept in (0, LF0, VUV, BAP):
+        np.testing.assert_allclose(refined[:, kept], plain[:, kept], atol=1e-6)
+
+
+def test_a_refiner_leaves_the_model_id_and_its_voices_alone(
+    tiny_model_dir: Path, refined_copy: Path
+) -> None:
+    assert load_model(refined_copy)[1].model_id == load_model(tiny_model_dir)[1].model_id
+    model, _ = load_model(refined_copy)
+    assert not any(name.startswith("refiner") for name in model.state_dict())
+    voice = with_voice(model, {SPEAKER: model.speaker_vectors(torch.tensor([1]))[0]})
+    assert voice.refiner is not None and voice.refiner is not model.refiner
+
+
+def test_the_engine_speaks_through_the_refiner(tiny_model_dir: Path, refined_copy: Path) -> None:
+    plain = SpeechEngine(tiny_model_dir).speak("A short test.").audio
+    refined = SpeechEngine(refined_copy).speak("A short test.").audio
+    assert len(plain) == len(refined)
+    assert not np.allclose(plain, refined, atol=1e-3)
+
+
+def test_refiners_for_another_model_are_refused(tiny_model_dir: Path) -> None:
+    config = read_info(tiny_model_dir).config
+    other = EnvelopeRefiner(config.n_phones + 1, config.feature_dim, channels=8, layers=1)
+    with pytest.raises(RefinerError, match="phones"):
+        refiner_from_state(other.state_dict(), config)
+    state = EnvelopeRefiner(config.n_phones, config.feature_dim, channels=8, layers=1)
+    broken = {k: v.clone() for k, v in state.state_dict().items()}
+    broken["convs.0.weight"][0, 0, 0] = float("nan")
+    with pytest.raises(RefinerError, match="not finite"):
+        refiner_from_state(broken, config)
+    del broken["output.bias"]
+    with pytest.raises(RefinerError, match="do not fit"):
+        refiner_from_state(broken, config)
+
+
+def test_a_damaged_or_huge_refiner_file_is_explained(
+    refined_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = refined_copy / REFINER_FILE
+    monkeypatch.setattr(refiner_module, "MAX_REFINER_BYTES", 100)
+    with pytest.raises(ModelLoadError, match="over the"):
+        load_model(refined_copy)
+    monkeypatch.undo()
+    path.write_bytes(b"\x00" * 64)
+    with pytest.raises(ModelLoadError, match="not a valid safetensors file"):
+        load_model(refined_copy)
+
+
+def test_training_on_recordings_lowers_the_envelope_error(
+    tiny_model_dir: Path, flite_speech: Callable[[str], np.ndarray], tmp_path: Path
+) -> None:
+    """flite's slt, read as a 'real' speaker of the tiny model's first voice."""
+    texts = [
+        "Please call Stella and ask her to bring these things with her.",
+        "The rainbow is a division of white light into many beautiful colors.",
+        "We also need a small plastic snake and a big toy frog for the kids.",
+    ]
+    clips = []
+    for index, text in enumerate(texts):
+        path = tmp_path / f"clip{index}.wav"
+        sf.write(path, flite_speech(text), 16000)
+        clips.append(RealClip(path, text))
+    voice = read_info(tiny_model_dir).voices[0].id  # e.g. flite-slt-00
+    source, _, name = voice.partition("-")
+    speaker = RealSpeaker(source, name, None, tuple(clips))
+    work = tmp_path / "work"
+    make_pairs(tiny_model_dir, [speaker], work, lambda _m: None)
+    assert (work / "pairs" / f"{voice}.npz").exists()
+    model, info = load_model(tiny_model_dir)
+    pairs = load_pairs(work, model)
+    assert len(pairs.train) >= 2
+    settings = RefinerTraining(
+        steps=100, batch=4, segment_frames=64, learning_rate=2e-3, channels=32, layers=2
+    )
+    checkpoint = work / REFINER_FILE
+    trained = train(pairs, info.config.n_phones, settings, checkpoint, lambda _m: None)
+    before = envelope_error(None, pairs, pairs.train)
+    assert envelope_error(trained, pairs, pairs.train) < 0.9 * before
+    # a finished run resumes at its end: nothing more is trained, the same refiner returns
+    again = train(pairs, info.config.n_phones, settings, checkpoint, lambda _m: None)
+    for name, tensor in trained.state_dict().items():
+        assert torch.equal(tensor, again.state_dict()[name])
+
+
+def test_benchmark_variants_choose_the_refiner(tiny_model_dir: Path, refined_copy: Path) -> None:
+    info = read_info(refined_copy)
+    own = load_model(refined_copy)[0].refiner
+    assert parse_variant("model", info).refiner_for(own) is own
+    assert parse_variant("refiner=off,strength=1", info).refiner_for(own) is None
+    # another folder's variant speaks through that folder's refiner, or none
+    assert parse_variant(f"fit={tiny_model_dir}", info).refiner_for(own) is None
+    carried = parse_variant(f"fit={refined_copy}", info).refiner_for(None)
+    assert carried is not None and torch.equal(
+        carried.output.weight, _busy_refiner(info.config.n_phones, 43).output.weight.half().float()
+    )
