@@ -13,6 +13,9 @@ import pytest
 import soundfile as sf
 import torch
 
+from metavoice_app.core.adapt.adapter import Adapter
+from metavoice_app.core.adapt.config import AdaptConfig
+from metavoice_app.core.adapt.takes import load_takes
 from metavoice_app.core.bench.tts import parse_variant
 from metavoice_app.core.features.world import BAP, LF0, N_MCEP, VUV
 from metavoice_app.core.model import refiner as refiner_module
@@ -25,6 +28,7 @@ from metavoice_app.core.model.refiner import (
     save_refiner,
 )
 from metavoice_app.core.model.voice import SPEAKER, with_voice
+from metavoice_app.core.profiles.mvoice import Consent, Manifest, save_profile
 from metavoice_app.core.synth.engine import SpeechEngine
 from metavoice_app.core.train.config import RefinerTraining
 from metavoice_app.core.train.corpus.real import RealClip, RealSpeaker
@@ -168,3 +172,36 @@ def test_benchmark_variants_choose_the_refiner(tiny_model_dir: Path, refined_cop
     assert carried is not None and torch.equal(
         carried.output.weight, _busy_refiner(info.config.n_phones, 43).output.weight.half().float()
     )
+
+
+def test_a_clone_speaks_through_the_refiner_its_tables_were_read_through(
+    refined_copy: Path, flite_speech: Callable[..., np.ndarray], tmp_path: Path
+) -> None:
+    """A profile records the refiner behind its exemplar tables; one made before the model
+    had a refiner (no record) speaks without it, as it did when it was made."""
+    lines = [
+        "Rice is often served in round bowls.",
+        "The birch canoe slid on the smooth planks.",
+    ]
+    for index, line in enumerate(lines):
+        sf.write(tmp_path / f"take{index}.wav", flite_speech(line, "awb"), 16000)
+        (tmp_path / f"take{index}.txt").write_text(line, encoding="utf-8")
+    takes, _ = load_takes(tmp_path)
+    engine = SpeechEngine(refined_copy)
+    assert engine.model.refiner is not None
+    voice = Adapter(engine.model, engine.info, AdaptConfig(steps=1, holdout=False)).adapt(takes)
+    assert voice.recipe["refiner"] == engine.model.refiner.file_id
+    assert len(engine.model.refiner.file_id) == 16
+    consent = Consent("Alan", "I, Alan, agree.", "2026-12-01T00:00:00+00:00")
+    audio = np.zeros(1600, np.float32)
+    spoken = {}
+    for label, recipe in (("new", dict(voice.recipe)), ("old", {})):
+        manifest = Manifest("Alan", engine.info.model_id, [], consent, recipe=recipe)
+        save_profile(tmp_path / f"{label}.mvoice", manifest, voice.tensors, audio, 16000)
+        handle = engine.voice(tmp_path / f"{label}.mvoice")
+        assert (handle.model.refiner is not None) == (label == "new")
+        spoken[label] = engine.speak("Rice in bowls.", voice=handle).audio
+    fresh = engine.speak("Rice in bowls.", voice=engine.voice_from_tensors("A", voice.tensors))
+    np.testing.assert_allclose(fresh.audio, spoken["new"], atol=1e-4)
+    assert not np.allclose(spoken["new"], spoken["old"], atol=1e-3)
+    assert engine.model.refiner is not None  # the base model keeps its own

@@ -19,12 +19,13 @@ use, size-capped.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save
+from safetensors.torch import load, save
 from torch import nn
 from torch.nn import functional as F
 
@@ -49,6 +50,10 @@ class EnvelopeRefiner(nn.Module):
     normalised envelope coefficients 1..N_MCEP-1 ``(B, T, N_MCEP-1)`` out: the model's own
     plus a residual correction (the output layer starts at zero, so an untrained refiner
     changes nothing)."""
+
+    # The first 16 hex digits of its file's sha256 ("" for one not read from a file): a
+    # cloned voice records the refiner its exemplar tables were read through.
+    file_id: str = ""
 
     def __init__(
         self,
@@ -133,10 +138,13 @@ def load_refiner(folder: Path, config: ModelConfig) -> EnvelopeRefiner | None:
         f"{REFINER_FILE} is {size / 2**20:.0f} MB, over the {MAX_REFINER_BYTES // 2**20} MB limit",
     )
     try:
-        state = load_file(str(path))
+        blob = path.read_bytes()
+        state = load(blob)
     except (SafetensorError, OSError, ValueError) as exc:
         raise RefinerError(f"{REFINER_FILE} is not a valid safetensors file: {exc}") from exc
-    return refiner_from_state(state, config)
+    refiner = refiner_from_state(state, config)
+    refiner.file_id = hashlib.sha256(blob).hexdigest()[:16]
+    return refiner
 
 
 def save_refiner(refiner: EnvelopeRefiner, folder: Path) -> None:

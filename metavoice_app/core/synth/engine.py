@@ -38,10 +38,20 @@ from metavoice_app.core.text.g2p import PhoneSequence
 log = logging.getLogger(__name__)
 
 SENTENCE_GAP_S = 0.15
+# voice_from_tensors' default: tables just read through this model's own refiner (never a
+# refiner's id, which is hexadecimal)
+CURRENT_REFINER = "current"
 
 
 def bundled_model_dir() -> Path:
     return resources_dir() / "models" / "base"
+
+
+def _refiner_record(recipe: dict[str, object]) -> str | None:
+    """The refiner a profile's exemplar tables were read through (None: none, as for
+    every profile made before refiners)."""
+    record = recipe.get("refiner")
+    return record if isinstance(record, str) else None
 
 
 class VoiceNotFoundError(KeyError):
@@ -237,7 +247,10 @@ class SpeechEngine:
                 manifest = profile.manifest
                 self._profiles = {
                     key: self.voice_from_tensors(
-                        manifest.name, profile.tensors, manifest.voice_delivery()
+                        manifest.name,
+                        profile.tensors,
+                        manifest.voice_delivery(),
+                        _refiner_record(manifest.recipe),
                     )
                 }
             return self._profiles[key]
@@ -251,9 +264,17 @@ class SpeechEngine:
         name: str,
         tensors: dict[str, torch.Tensor],
         delivery: VoiceDelivery | None = None,
+        read_through: str | None = CURRENT_REFINER,
     ) -> VoiceHandle:
         """A voice from adapted parameters (a profile's, or fresh from adaptation) and,
-        where it was fitted, the person's delivery."""
+        where it was fitted, the person's delivery.
+
+        A clone's exemplar tables hold the takes' residuals over the model's reading of
+        them, so they only fit frames made the way that reading was: ``read_through`` is
+        the id of the envelope refiner the reading went through (a profile's record; None
+        for none). A voice whose tables were read through another refiner than this
+        model's, such as one made before the model had one, speaks without the refiner,
+        as it did when it was made."""
         if SPEAKER not in tensors:
             raise ProfileError(f"voice {name!r} has no speaker vector; it cannot be used")
         try:
@@ -264,6 +285,13 @@ class SpeechEngine:
             model = with_voice(self.model, tensors)
         except ValueError as exc:
             raise ProfileError(f"voice {name!r}: {exc}") from exc
+        current = None if model.refiner is None else model.refiner.file_id
+        if exemplars is not None and read_through != CURRENT_REFINER and read_through != current:
+            log.info(
+                "voice %r: exemplar tables read through another refiner (or none); speaking without this model's",
+                name,
+            )
+            model.attach_refiner(None)
         speaker = tensors[SPEAKER].float().to(self.device)[None]
         return VoiceHandle(name, model, speaker, delivery, exemplars)
 
