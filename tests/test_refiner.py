@@ -205,3 +205,14 @@ def test_a_clone_speaks_through_the_refiner_its_tables_were_read_through(
     np.testing.assert_allclose(fresh.audio, spoken["new"], atol=1e-4)
     assert not np.allclose(spoken["new"], spoken["old"], atol=1e-3)
     assert engine.model.refiner is not None  # the base model keeps its own
+
+
+def test_the_train_command_says_what_it_lacks(
+    tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from metavoice_app.cli import main
+
+    args = ["train", "refiner", "--model", str(tiny_model_dir), "--work", str(tmp_path / "w")]
+    assert main([*args, "--shared", str(tmp_path)]) == 2
+    assert "no real speakers' recordings" in capsys.readouterr().err
+    assert not (tiny_model_dir / REFINER_FILE).exists()

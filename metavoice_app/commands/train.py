@@ -286,9 +286,17 @@ def _refiner(args: argparse.Namespace, _paths: AppPaths) -> int:
             file=sys.stderr,
         )
         return 2
+    speakers = training_speakers(shared)
+    if not speakers:
+        print(
+            f"metavoice train refiner: no real speakers' recordings under {shared} "
+            "(speech/vcc2016, speech/librispeech_untranscribed)",
+            file=sys.stderr,
+        )
+        return 2
     before, after = train_refiner(
         args.model,
-        training_speakers(shared),
+        speakers,
         args.work,
         RefinerTraining(steps=args.steps),
         threads=args.threads,
