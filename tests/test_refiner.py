@@ -143,9 +143,9 @@ def test_training_on_recordings_lowers_the_envelope_error(
     source, _, name = voice.partition("-")
     speaker = RealSpeaker(source, name, None, tuple(clips))
     work = tmp_path / "work"
-    make_pairs(tiny_model_dir, [speaker], work, lambda _m: None)
-    assert (work / "pairs" / f"{voice}.npz").exists()
     model, info = load_model(tiny_model_dir)
+    make_pairs(model, info, [speaker], work, lambda _m: None)
+    assert (work / "pairs" / f"{voice}.npz").exists()
     pairs = load_pairs(work, model)
     assert len(pairs.train) >= 2
     settings = RefinerTraining(

@@ -7,7 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from metavoice_app.commands.common import add_device_option, default_shared_data, runs_on_cpu_only
+from metavoice_app.commands.common import add_device_option, runs_on_cpu_only, shared_data_or_say
 from metavoice_app.core.adapt.config import PARAM_SETS
 from metavoice_app.core.paths import AppPaths
 
@@ -29,22 +29,13 @@ def _command() -> str:
     return "metavoice " + shlex.join(args[start:])
 
 
-def _shared(args: argparse.Namespace, suite: str, what: str = "") -> Path | None:
-    """The shared data folder, or None after saying that this benchmark needs it."""
-    shared: Path | None = args.shared or default_shared_data()
-    if shared is None:
-        print(
-            f"metavoice bench {suite}: needs the shared data folder (--shared DIR){what}.",
-            file=sys.stderr,
-        )
-    return shared
-
-
 def _tts(args: argparse.Namespace, _paths: AppPaths) -> int:
     from metavoice_app.core.bench.judge import JudgeUnavailableError
     from metavoice_app.core.bench.tts import TtsBenchConfig, run, to_markdown
 
-    shared = _shared(args, "tts", " for held-out sentences and the real dev recordings")
+    shared = shared_data_or_say(
+        args, "bench tts", " for held-out sentences and the real dev recordings"
+    )
     if shared is None:
         return 2
     config = TtsBenchConfig(
@@ -92,7 +83,7 @@ def _align(args: argparse.Namespace, _paths: AppPaths) -> int:
 def _dub(args: argparse.Namespace, _paths: AppPaths) -> int:
     from metavoice_app.core.bench.dub import run, to_markdown
 
-    shared = _shared(args, "dub")
+    shared = shared_data_or_say(args, "bench dub")
     if shared is None:
         return 2
     result = run(args.model, shared, args.minutes, args.threads)
@@ -104,7 +95,7 @@ def _adapt(args: argparse.Namespace, _paths: AppPaths) -> int:
     from metavoice_app.core.bench.adapt import plot, run, to_markdown
     from metavoice_app.core.bench.judge import JudgeUnavailableError
 
-    shared = _shared(args, "adapt")
+    shared = shared_data_or_say(args, "bench adapt")
     if shared is None:
         return 2
     candidates = {"meta init": args.meta, "baseline": args.baseline, args.label: args.model}
@@ -150,7 +141,7 @@ def _encoder(args: argparse.Namespace, _paths: AppPaths) -> int:
     from metavoice_app.core.speaker.bundle import load_tools
     from metavoice_app.core.train.speaker_encoder import CONFIG, load_encoder
 
-    shared = _shared(args, "encoder")
+    shared = shared_data_or_say(args, "bench encoder")
     if shared is None:
         return 2
     if (args.encoder / CONFIG).is_file():

@@ -33,6 +33,18 @@ def default_shared_data() -> Path | None:
     return beside_checkout if beside_checkout.is_dir() else None
 
 
+def shared_data_or_say(args: argparse.Namespace, command: str, what: str = "") -> Path | None:
+    """``--shared`` or the default shared data folder; None after saying on stderr that
+    ``metavoice COMMAND`` needs it (``what``: for what, when that helps)."""
+    shared: Path | None = args.shared or default_shared_data()
+    if shared is None:
+        print(
+            f"metavoice {command}: needs the shared data folder (--shared DIR){what}.",
+            file=sys.stderr,
+        )
+    return shared
+
+
 def add_device_option(
     parser: argparse.ArgumentParser,
     default: str = "auto: CUDA when available, otherwise CPU",

@@ -13,6 +13,7 @@ from metavoice_app.commands.common import (
     default_shared_data,
     print_progress,
     runs_on_cpu_only,
+    shared_data_or_say,
 )
 from metavoice_app.core.adapt.config import INNER_OPTIMIZERS, PARAM_SETS
 from metavoice_app.core.features.postfilter import MAX_PHONE_FRAMES
@@ -240,12 +241,8 @@ def _postfilter(args: argparse.Namespace, _paths: AppPaths) -> int:
     from metavoice_app.core.train.modelcard import update_postfilter_section
     from metavoice_app.core.train.postfilter import default_speakers, fit
 
-    shared = args.shared or default_shared_data()
+    shared = shared_data_or_say(args, "train postfilter")
     if shared is None:
-        print(
-            "metavoice train postfilter: needs the shared data folder (--shared DIR)",
-            file=sys.stderr,
-        )
         return 2
     engine = SpeechEngine(args.model, device="cpu")
     envelope_speakers, delivery_speakers = default_speakers(shared)
@@ -279,12 +276,8 @@ def _refiner(args: argparse.Namespace, _paths: AppPaths) -> int:
     from metavoice_app.core.train.modelcard import update_refiner_section
     from metavoice_app.core.train.refiner import train_refiner
 
-    shared = args.shared or default_shared_data()
+    shared = shared_data_or_say(args, "train refiner")
     if shared is None:
-        print(
-            "metavoice train refiner: needs the shared data folder (--shared DIR)",
-            file=sys.stderr,
-        )
         return 2
     speakers = training_speakers(shared)
     if not speakers:

@@ -360,9 +360,9 @@ class AcousticModel(nn.Module):
         frame_pad = torch.zeros(1, n_frames, dtype=torch.bool, device=phones.device)
         output = self.decode(self._add_variance(h, pitch, energy), attention, frame_pad, speaker)
         features = self.denormalize(output)[0]
-        frame_phones = torch.repeat_interleave(phones[0], durations[0])
-        if self.refiner is not None and len(frame_phones) == n_frames:
-            envelope = self.refiner(self.normalize(features)[None], frame_phones[None])[0]
+        if self.refiner is not None and int(durations.sum()) == n_frames:
+            frame_phones = torch.repeat_interleave(phones[0], durations[0])[None]
+            envelope = self.refiner(self.normalize(features)[None], frame_phones)[0]
             features[:, REFINED] = envelope * self.feature_std[REFINED] + self.feature_mean[REFINED]
         features[:, LF0] += controls.pitch_semitones * math.log(2.0) / 12.0
         return features

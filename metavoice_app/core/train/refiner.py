@@ -34,8 +34,9 @@ from metavoice_app.core.atomic import atomic_write_bytes
 from metavoice_app.core.audio.io import AudioFileError, load_audio
 from metavoice_app.core.audio.prep import normalize_loudness, trim_silence
 from metavoice_app.core.features import world
+from metavoice_app.core.features.exemplars import frame_phones
 from metavoice_app.core.model.acoustic import AcousticModel
-from metavoice_app.core.model.checkpoint import load_model
+from metavoice_app.core.model.checkpoint import ModelInfo, load_model
 from metavoice_app.core.model.refiner import (
     ENVELOPE,
     REFINER_FILE,
@@ -97,7 +98,7 @@ def _voice_pairs(
         n = min(len(predicted), len(real))
         real_all.append(real[:n])
         predicted_all.append(predicted[:n])
-        phones_all.append(np.repeat(ids[0].numpy(), durations.numpy())[:n].astype(np.int16))
+        phones_all.append(frame_phones(ids, durations[None])[:n].astype(np.int16))
         lengths.append(n)
         tune.append(index >= tune_from)
     if not lengths:
@@ -112,11 +113,29 @@ def _voice_pairs(
 
 
 def make_pairs(
-    model_dir: Path, speakers: list[RealSpeaker], work: Path, progress: Progress
+    model: AcousticModel,
+    info: ModelInfo,
+    speakers: list[RealSpeaker],
+    work: Path,
+    progress: Progress,
 ) -> None:
-    """Stage 1: each of the model's real voices' pairs into ``work/pairs`` (resumable)."""
-    model, info = load_model(model_dir)
+    """Stage 1: each of the model's real voices' pairs into ``work/pairs`` (resumable),
+    read without any refiner (the model's own refiner is detached meanwhile)."""
+    own = model.refiner
     model.attach_refiner(None)
+    try:
+        _make_pairs(model, info, speakers, work, progress)
+    finally:
+        model.attach_refiner(own)
+
+
+def _make_pairs(
+    model: AcousticModel,
+    info: ModelInfo,
+    speakers: list[RealSpeaker],
+    work: Path,
+    progress: Progress,
+) -> None:
     known = {v.id: i for i, v in enumerate(info.voices)}
     folder = work / "pairs"
     folder.mkdir(parents=True, exist_ok=True)
@@ -267,8 +286,8 @@ def train_refiner(
     """Both stages, then the refiner into ``model_dir``; returns the kept-apart envelope
     error without and with it."""
     torch.set_num_threads(threads)
-    make_pairs(model_dir, speakers, work, progress)
     model, info = load_model(model_dir)
+    make_pairs(model, info, speakers, work, progress)
     pairs = load_pairs(work, model)
     progress(f"{pairs.voices} voices, {len(pairs.train)} clips to learn from")
     refiner = train(pairs, info.config.n_phones, settings, work / REFINER_FILE, progress)
