@@ -32,7 +32,13 @@ from metavoice_app.core.profiles.mvoice import Consent, Manifest, save_profile
 from metavoice_app.core.synth.engine import SpeechEngine
 from metavoice_app.core.train.config import RefinerTraining
 from metavoice_app.core.train.corpus.real import RealClip, RealSpeaker
-from metavoice_app.core.train.refiner import envelope_error, load_pairs, make_pairs, train
+from metavoice_app.core.train.refiner import (
+    envelope_error,
+    load_pairs,
+    make_clone_pairs,
+    make_pairs,
+    train,
+)
 
 
 def _busy_refiner(n_phones: int, feature_dim: int) -> EnvelopeRefiner:
@@ -159,6 +165,69 @@ def test_training_on_recordings_lowers_the_envelope_error(
     again = train(pairs, info.config.n_phones, settings, checkpoint, lambda _m: None)
     for name, tensor in trained.state_dict().items():
         assert torch.equal(tensor, again.state_dict()[name])
+
+
+def test_clone_pairs_are_read_by_a_voice_adapted_to_takes(
+    tiny_model_dir: Path,
+    refined_copy: Path,
+    flite_speech: Callable[[str], np.ndarray],
+    tmp_path: Path,
+) -> None:
+    """A clone made from two of a speaker's clips reads the other two: the same real
+    frames as the built-in voice's pairs of those clips, other predicted ones; a rerun
+    resumes without redoing it, and the pairs are read without the model's refiner."""
+    texts = [
+        "Please call Stella and ask her to bring these things with her.",
+        "The rainbow is a division of white light into many beautiful colors.",
+        "We also need a small plastic snake and a big toy frog for the kids.",
+        "Rice is often served in round bowls.",
+    ]
+    clips = []
+    for index, text in enumerate(texts):
+        path = tmp_path / f"clip{index}.wav"
+        sf.write(path, flite_speech(text), 16000)
+        clips.append(RealClip(path, text))
+    engine = SpeechEngine(refined_copy)
+    voice = engine.info.voices[0].id
+    source, _, name = voice.partition("-")
+    speaker = RealSpeaker(source, name, None, tuple(clips))
+    work = tmp_path / "work"
+    settings = RefinerTraining(clone_draws=1, clone_takes=2, clone_clips=5, clone_tune=0)
+    make_clone_pairs(engine, [speaker], work, settings, lambda _m: None)
+    made = work / "pairs" / f"clone-{voice}-0.npz"
+    stamp = made.stat().st_mtime_ns
+    make_clone_pairs(engine, [speaker], work, settings, lambda _m: None)
+    assert made.stat().st_mtime_ns == stamp
+    # the same clips through the built-in voice, in another folder; matched by length
+    built_in = tmp_path / "built-in"
+    make_pairs(engine.model, engine.info, [speaker], built_in, lambda _m: None)
+    assert engine.model.refiner is not None  # put back after the pairs
+
+    def by_clip(path: Path) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        with np.load(path) as data:
+            ends = np.cumsum(data["lengths"])
+            return {
+                int(n): (data["real"][e - n : e], data["predicted"][e - n : e])
+                for n, e in zip(data["lengths"], ends, strict=True)
+            }
+
+    cloned, base = by_clip(made), by_clip(built_in / "pairs" / f"{voice}.npz")
+    assert len(cloned) == 2 and set(cloned) <= set(base)
+    for length, (real, predicted) in cloned.items():
+        np.testing.assert_array_equal(real, base[length][0])
+        assert not np.allclose(predicted, base[length][1], atol=1e-3)
+    pairs = load_pairs(work, engine.model)
+    assert pairs.voices == 1 and len(pairs.train) == 2 and not pairs.tune
+    # the same model without a refiner makes the same pairs: the refiner is not in them
+    plain = tmp_path / "plain"
+    make_clone_pairs(SpeechEngine(tiny_model_dir), [speaker], plain, settings, lambda _m: None)
+    for length, (_real, predicted) in by_clip(plain / "pairs" / made.name).items():
+        np.testing.assert_allclose(predicted, cloned[length][1], atol=1e-5)
+    # with no draws asked for, or a speaker with no more clips than takes, none are made
+    make_clone_pairs(engine, [speaker], tmp_path / "none", RefinerTraining(clone_draws=0), print)
+    short = RealSpeaker(source, name, None, tuple(clips[:2]))
+    make_clone_pairs(engine, [short], tmp_path / "none", settings, print)
+    assert not list((tmp_path / "none" / "pairs").glob("*.npz"))
 
 
 def test_benchmark_variants_choose_the_refiner(tiny_model_dir: Path, refined_copy: Path) -> None:

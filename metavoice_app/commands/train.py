@@ -291,7 +291,7 @@ def _refiner(args: argparse.Namespace, _paths: AppPaths) -> int:
         args.model,
         speakers,
         args.work,
-        RefinerTraining(steps=args.steps),
+        RefinerTraining(steps=args.steps, clone_draws=args.clone_draws),
         threads=args.threads,
         progress=lambda m: print(m, file=sys.stderr, flush=True),
     )
@@ -559,7 +559,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         description="Read the recordings of the model's real training voices at their "
         "force-aligned timing and train a small network, the model frozen, that corrects "
         "the model's envelopes towards the real ones; write it beside the weights as "
-        "refiner.safetensors. The weights, and so the voices made for the model, are "
+        "refiner.safetensors. Clones of the speakers with recordings enough, made from a "
+        "few takes as the wizard makes them, are read too, so the refiner also learns the "
+        "frames of cloned voices. The weights, and so the voices made for the model, are "
         "untouched. Pairs and checkpoints go to --work, from where a rerun resumes.",
     )
     refiner.add_argument("--model", type=Path, required=True, help="model folder to refine")
@@ -568,6 +570,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--work", type=Path, required=True, help="folder for the pairs and checkpoints"
     )
     refiner.add_argument("--steps", type=int, default=RefinerTraining.steps, help="training steps")
+    refiner.add_argument(
+        "--clone-draws",
+        type=int,
+        default=RefinerTraining.clone_draws,
+        help="clones made of each speaker with recordings enough to read pairs (0: none)",
+    )
     refiner.add_argument("--threads", type=int, default=2)
     runs_on_cpu_only(refiner)
     refiner.set_defaults(handler=_refiner)

@@ -63,3 +63,10 @@ class RefinerTraining:
     layers: int = 5
     kernel: int = 5
     seed: int = 0
+    # Clones of the VCC2016 speakers made for pairs (:func:`make_clone_pairs`): how many
+    # per speaker (0: none), from how many takes, each reading how many training clips
+    # and kept-apart clips.
+    clone_draws: int = 3
+    clone_takes: int = 5
+    clone_clips: int = 60
+    clone_tune: int = 10

@@ -22,6 +22,7 @@ from the model's own frames, never from an older refiner's.
 from __future__ import annotations
 
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,13 +31,18 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save
 
+from metavoice_app.core.adapt.adapter import AdaptationError
+from metavoice_app.core.adapt.clone import learn_voice
+from metavoice_app.core.adapt.config import AdaptConfig
+from metavoice_app.core.adapt.takes import Take
 from metavoice_app.core.atomic import atomic_write_bytes
+from metavoice_app.core.audio.checks import check_take
 from metavoice_app.core.audio.io import AudioFileError, load_audio
 from metavoice_app.core.audio.prep import normalize_loudness, trim_silence
 from metavoice_app.core.features import world
 from metavoice_app.core.features.exemplars import frame_phones
 from metavoice_app.core.model.acoustic import AcousticModel
-from metavoice_app.core.model.checkpoint import ModelInfo, load_model
+from metavoice_app.core.model.checkpoint import ModelInfo
 from metavoice_app.core.model.refiner import (
     ENVELOPE,
     REFINER_FILE,
@@ -44,10 +50,12 @@ from metavoice_app.core.model.refiner import (
     refiner_from_state,
     save_refiner,
 )
+from metavoice_app.core.model.voice import SPEAKER, with_voice
+from metavoice_app.core.synth.engine import SpeechEngine
 from metavoice_app.core.text.frontend import TextError, TextFrontend, utterance_phones
 from metavoice_app.core.text.phones import phone_ids
 from metavoice_app.core.train.config import RefinerTraining
-from metavoice_app.core.train.corpus.real import RealSpeaker, voice_id
+from metavoice_app.core.train.corpus.real import RealClip, RealSpeaker, voice_id
 
 Progress = Callable[[str], None]
 
@@ -71,16 +79,21 @@ class Pairs:
     voices: int
 
 
-def _voice_pairs(
-    model: AcousticModel, speaker_vector: torch.Tensor, speaker: RealSpeaker
+def _kept_apart_from(speaker: RealSpeaker) -> int:
+    """Index of a voice's first clip kept apart to watch training (its clip count when
+    none is: only VCC2016 speakers have clips enough to spare)."""
+    clips = len(speaker.clips)
+    return clips - TUNE_CLIPS if speaker.source == "vcc2016" and clips > 2 * TUNE_CLIPS else clips
+
+
+def _read_clips(
+    model: AcousticModel, speaker_vector: torch.Tensor, clips: list[tuple[RealClip, bool]]
 ) -> dict[str, np.ndarray] | None:
-    """One voice's real and predicted frames for its usable recordings."""
+    """Real and predicted frames of the usable ``(clip, kept apart)`` recordings, read by
+    ``model`` in the voice ``speaker_vector`` at each recording's own phone timing."""
     frontend = TextFrontend()
-    clips = list(speaker.clips)
-    kept_apart = speaker.source == "vcc2016" and len(clips) > 2 * TUNE_CLIPS
-    tune_from = len(clips) - TUNE_CLIPS if kept_apart else len(clips)
     real_all, predicted_all, phones_all, lengths, tune = [], [], [], [], []
-    for index, clip in enumerate(clips):
+    for clip, kept_apart in clips:
         try:
             ids = torch.tensor([phone_ids(list(utterance_phones(clip.text, frontend)))])
             wav = load_audio(clip.path)
@@ -100,7 +113,7 @@ def _voice_pairs(
         predicted_all.append(predicted[:n])
         phones_all.append(frame_phones(ids, durations[None])[:n].astype(np.int16))
         lengths.append(n)
-        tune.append(index >= tune_from)
+        tune.append(kept_apart)
     if not lengths:
         return None
     return {
@@ -110,6 +123,22 @@ def _voice_pairs(
         "lengths": np.array(lengths),
         "tune": np.array(tune),
     }
+
+
+def _voice_pairs(
+    model: AcousticModel, speaker_vector: torch.Tensor, speaker: RealSpeaker
+) -> dict[str, np.ndarray] | None:
+    """One built-in voice's real and predicted frames for its usable recordings."""
+    tune_from = _kept_apart_from(speaker)
+    return _read_clips(
+        model, speaker_vector, [(c, i >= tune_from) for i, c in enumerate(speaker.clips)]
+    )
+
+
+def _save_pairs(dest: Path, pairs: dict[str, np.ndarray]) -> None:
+    partial = dest.with_suffix(".partial.npz")
+    np.savez(partial, allow_pickle=False, **pairs)
+    partial.replace(dest)
 
 
 def make_pairs(
@@ -148,10 +177,75 @@ def _make_pairs(
         vector = model.speaker_vectors(torch.tensor([known[voice]]))
         pairs = _voice_pairs(model, vector, speaker)
         if pairs is not None:
-            partial = dest.with_suffix(".partial.npz")
-            np.savez(partial, allow_pickle=False, **pairs)
-            partial.replace(dest)
+            _save_pairs(dest, pairs)
         progress(f"pairs: {voice} ({number} of {len(todo)})")
+
+
+def _take(clip: RealClip) -> Take:
+    audio = load_audio(clip.path)
+    return Take(clip.path, clip.text, normalize_loudness(trim_silence(audio)), check_take(audio))
+
+
+def make_clone_pairs(
+    engine: SpeechEngine,
+    speakers: list[RealSpeaker],
+    work: Path,
+    settings: RefinerTraining,
+    progress: Progress,
+) -> None:
+    """Stage 1, clones (resumable): the same pairs as a cloned voice's frames would give.
+
+    A clone is spoken by the model adapted to a few takes, and its frames differ from a
+    built-in voice's (the refiner trained on built-in voices alone left clones' naturalness
+    where it was). So each speaker with more training clips than takes (the VCC2016 ones)
+    is cloned ``settings.clone_draws`` times as the wizard clones a person, from
+    ``settings.clone_takes`` of its training clips drawn at random (the app's adaptation
+    recipe, without exemplar tables, which are made after the refiner), and the clone reads
+    ``settings.clone_clips`` other training clips and ``settings.clone_tune`` of the
+    kept-apart ones (``pairs/clone-VOICE-DRAW.npz``). Run without the model's refiner.
+    """
+    folder = work / "pairs"
+    folder.mkdir(parents=True, exist_ok=True)
+    known = {v.id for v in engine.info.voices}
+    # Speakers with more training clips than takes (the VCC2016 ones; the LibriSpeech
+    # training speakers have one clip each)
+    cloneable = [
+        s for s in speakers if voice_id(s) in known and _kept_apart_from(s) > settings.clone_takes
+    ]
+    config = AdaptConfig(exemplars=False, similarity_every=0, seed=settings.seed)
+    for number, speaker in enumerate(cloneable, 1):
+        voice = voice_id(speaker)
+        tune_from = _kept_apart_from(speaker)
+        for draw in range(settings.clone_draws):
+            dest = folder / f"clone-{voice}-{draw}.npz"
+            if dest.exists():
+                continue
+            # The draw depends only on the seed, the voice and the draw number, so a
+            # resumed run picks the same takes.
+            rng = np.random.default_rng([settings.seed, draw, zlib.crc32(voice.encode())])
+            order = rng.permutation(tune_from)
+            takes_at, read_at = order[: settings.clone_takes], order[settings.clone_takes :]
+            read_at = read_at[: settings.clone_clips]
+            tune_at = rng.permutation(np.arange(tune_from, len(speaker.clips)))
+            tune_at = tune_at[: settings.clone_tune]
+            try:
+                takes = [_take(speaker.clips[int(i)]) for i in takes_at]
+                adapted = learn_voice(engine, takes, config)
+            except (AudioFileError, AdaptationError) as exc:
+                progress(f"clone pairs: {voice} draw {draw} skipped ({exc})")
+                continue
+            model = with_voice(engine.model, adapted.tensors)
+            model.attach_refiner(None)
+            vector = adapted.tensors[SPEAKER].float()[None]
+            clips = [(speaker.clips[int(i)], False) for i in read_at]
+            clips += [(speaker.clips[int(i)], True) for i in tune_at]
+            pairs = _read_clips(model, vector, clips)
+            if pairs is not None:
+                _save_pairs(dest, pairs)
+            progress(
+                f"clone pairs: {voice} draw {draw + 1} of {settings.clone_draws} "
+                f"({number} of {len(cloneable)}; {adapted.steps} steps)"
+            )
 
 
 def load_pairs(work: Path, model: AcousticModel) -> Pairs:
@@ -161,7 +255,11 @@ def load_pairs(work: Path, model: AcousticModel) -> Pairs:
     train: list[tuple[int, int]] = []
     tune: list[tuple[int, int]] = []
     start = 0
-    files = sorted((work / "pairs").glob("*.npz"))
+    files = [
+        path
+        for path in sorted((work / "pairs").glob("*.npz"))
+        if not path.name.endswith(".partial.npz")  # one cut short by a crash
+    ]
     for path in files:
         with np.load(path) as data:
             predicted.append(((data["predicted"] - mean) / std).astype(np.float32))
@@ -286,8 +384,10 @@ def train_refiner(
     """Both stages, then the refiner into ``model_dir``; returns the kept-apart envelope
     error without and with it."""
     torch.set_num_threads(threads)
-    model, info = load_model(model_dir)
+    engine = SpeechEngine(model_dir, "cpu")
+    model, info = engine.model, engine.info
     make_pairs(model, info, speakers, work, progress)
+    make_clone_pairs(engine, speakers, work, settings, progress)
     pairs = load_pairs(work, model)
     progress(f"{pairs.voices} voices, {len(pairs.train)} clips to learn from")
     refiner = train(pairs, info.config.n_phones, settings, work / REFINER_FILE, progress)
