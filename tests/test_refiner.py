@@ -285,3 +285,16 @@ def test_the_train_command_says_what_it_lacks(
     assert main([*args, "--shared", str(tmp_path)]) == 2
     assert "no real speakers' recordings" in capsys.readouterr().err
     assert not (tiny_model_dir / REFINER_FILE).exists()
+
+
+def test_the_model_card_says_how_the_refiner_was_trained(refined_copy: Path) -> None:
+    from metavoice_app.core.train.modelcard import REFINER_HEADING, update_refiner_section
+
+    card = update_refiner_section(refined_copy, 0.62, 0.60, 1500, clone_draws=3)
+    update_refiner_section(refined_copy, 0.61, 0.59, 1500, clone_draws=0)
+    text = card.read_text(encoding="utf-8")
+    assert text.count(REFINER_HEADING) == 1  # rewritten in place, never appended twice
+    assert "0.6100 without it, 0.5900 with it" in text and "0.6200" not in text
+    assert "cloned" not in text
+    update_refiner_section(refined_copy, 0.61, 0.59, 1500, clone_draws=3)
+    assert "cloned 3 times" in card.read_text(encoding="utf-8")

@@ -295,7 +295,7 @@ def _refiner(args: argparse.Namespace, _paths: AppPaths) -> int:
         threads=args.threads,
         progress=lambda m: print(m, file=sys.stderr, flush=True),
     )
-    update_refiner_section(args.model, before, after, args.steps)
+    update_refiner_section(args.model, before, after, args.steps, args.clone_draws)
     print(
         f"{args.model}: envelope refiner written; envelope error on the kept-apart clips "
         f"{before:.4f} without it, {after:.4f} with it. Refit the post-filter "

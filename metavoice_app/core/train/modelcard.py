@@ -109,9 +109,18 @@ def update_postfilter_section(folder: Path) -> Path:
     return _replace_section(folder, POSTFILTER_HEADING, postfilter_section(folder))
 
 
-def update_refiner_section(folder: Path, before: float, after: float, steps: int) -> Path:
+def update_refiner_section(
+    folder: Path, before: float, after: float, steps: int, clone_draws: int = 0
+) -> Path:
     """Write the card's envelope refiner section after training one."""
     size = (folder / REFINER_FILE).stat().st_size / 2**20
+    clones = (
+        f" Each VCC2016 speaker was also cloned {clone_draws} times from 5 of its clips, as "
+        "the wizard clones a person, and each clone read other clips the same way, so the "
+        "refiner learned cloned voices' frames too."
+        if clone_draws
+        else ""
+    )
     section = [
         REFINER_HEADING,
         "",
@@ -119,7 +128,8 @@ def update_refiner_section(folder: Path, before: float, after: float, steps: int
         f"for {steps} steps after the model with the model frozen, that corrects the model's "
         "coded envelopes (coefficients 1 and up) towards real ones. It learned from the "
         "recordings of the model's real training voices (VCC2016, LibriSpeech training "
-        "speakers), each read by the model at its force-aligned phone timing. Envelope error "
+        "speakers), each read by the model at its force-aligned phone timing."
+        f"{clones} Envelope error "
         "(mean absolute, normalised units) on the last clips of each VCC2016 speaker, kept "
         f"out of its training: {before:.4f} without it, {after:.4f} with it. It is not part "
         "of the weights, so the model id, and the voices made for it, are unchanged. "
