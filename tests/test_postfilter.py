@@ -232,6 +232,7 @@ def test_hard_set_is_the_held_out_test_other_speakers() -> None:
     hard = hard_recordings(shared, 1000)
     assert len(hard) == 100
     assert all("librispeech_test-other" in str(path) for path, _ in hard)
+    assert hard_recordings(shared, 40, skip=60) == hard[60:]  # the hard tuning slice
     assert len(speaker_recordings(shared, "vcc2016-SF1")) == 20
     assert speaker_recordings(shared, "flite-slt-00") == []
 

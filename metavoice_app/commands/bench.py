@@ -44,6 +44,7 @@ def _tts(args: argparse.Namespace, _paths: AppPaths) -> int:
         sentences=args.sentences,
         skip=args.skip,
         hard=args.hard,
+        hard_skip=args.hard_skip,
         voices=args.voices,
         corpus=args.corpus,
         threads=args.threads,
@@ -191,6 +192,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--skip", type=int, default=0, help="held-out prompts to pass over (a tuning slice)"
     )
     tts.add_argument("--hard", type=int, default=100, help="hard (test-other) sentences")
+    tts.add_argument(
+        "--hard-skip",
+        type=int,
+        default=0,
+        help="hard sentences to pass over (a tuning slice: --hard-skip 60 --hard 40)",
+    )
     tts.add_argument("--voices", nargs="+", help="model voices to test (default: four)")
     tts.add_argument(
         "--variants",

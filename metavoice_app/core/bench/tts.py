@@ -74,6 +74,7 @@ class TtsBenchConfig:
     # reported run does not read.
     skip: int = 0
     hard: int = 100
+    hard_skip: int = 0  # the same for the hard sentences (test-other has 100)
     voices: list[str] | None = None
     corpus: Path | None = None
     threads: int = 2
@@ -117,6 +118,7 @@ class TtsBenchResult:
     peak_memory_mb: float = 0.0
     sentences: dict[str, int] = field(default_factory=dict)
     skipped: int = 0
+    hard_skipped: int = 0
     model: str = ""
     variants: dict[str, str] = field(default_factory=dict)  # label -> post-filter summary
     threads: int = 2
@@ -135,16 +137,16 @@ def held_out_sentences(shared: Path, count: int, corpus: Path | None, skip: int 
     return picked[skip : skip + count]
 
 
-def hard_recordings(shared: Path, count: int) -> list[tuple[Path, str]]:
+def hard_recordings(shared: Path, count: int, skip: int = 0) -> list[tuple[Path, str]]:
     """The LibriSpeech test-other clips and their texts: held out of training, book
-    sentences with names and rare words."""
+    sentences with names and rare words; ``skip`` passes over the first ones."""
     clips = [
         (clip.path, clip.text)
         for speaker in librispeech_speakers(shared)
         for clip in speaker.clips
         if TEST_OTHER in clip.path.parts
     ]
-    return clips[:count]
+    return clips[skip : skip + count]
 
 
 def _dev_recordings(shared: Path) -> list[tuple[Path, str]]:
@@ -290,11 +292,14 @@ class _Judges:
 def run(config: TtsBenchConfig, progress: Progress = lambda _m: None) -> TtsBenchResult:
     torch.set_num_threads(config.threads)
     result = TtsBenchResult(
-        threads=config.threads, date=dt.date.today().isoformat(), skipped=config.skip
+        threads=config.threads,
+        date=dt.date.today().isoformat(),
+        skipped=config.skip,
+        hard_skipped=config.hard_skip,
     )
     texts: dict[str, list[str]] = {
         "prompts": held_out_sentences(config.shared, config.sentences, config.corpus, config.skip),
-        "hard": [text for _, text in hard_recordings(config.shared, config.hard)],
+        "hard": [text for _, text in hard_recordings(config.shared, config.hard, config.hard_skip)],
     }
     texts = {name: items for name, items in texts.items() if items}
     result.sentences = {name: len(items) for name, items in texts.items()}
@@ -392,7 +397,7 @@ def _references(
     progress("real recordings")
     for label, name, recordings in (
         ("real recordings (VCTK dev speakers, own texts)", "prompts", _dev_recordings(config.shared)),
-        ("real recordings (LibriSpeech test-other)", "hard", hard_recordings(config.shared, config.hard)),
+        ("real recordings (LibriSpeech test-other)", "hard", hard_recordings(config.shared, config.hard, config.hard_skip)),
     ):  # fmt: skip
         if name not in texts:
             continue
@@ -428,6 +433,8 @@ def to_markdown(result: TtsBenchResult, command: str) -> str:
     counts = ", ".join(f"{n} {name}" for name, n in result.sentences.items())
     if result.skipped:
         counts += f" (the prompts after the first {result.skipped} held-out ones)"
+    if result.hard_skipped:
+        counts += f" (the hard sentences after the first {result.hard_skipped})"
     lines = [
         "## Text to speech (`metavoice bench tts`)"
         if not ablation
