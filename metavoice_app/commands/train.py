@@ -559,9 +559,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         description="Read the recordings of the model's real training voices at their "
         "force-aligned timing and train a small network, the model frozen, that corrects "
         "the model's envelopes towards the real ones; write it beside the weights as "
-        "refiner.safetensors. Clones of the speakers with recordings enough, made from a "
-        "few takes as the wizard makes them, are read too, so the refiner also learns the "
-        "frames of cloned voices. The weights, and so the voices made for the model, are "
+        "refiner.safetensors. With --clone-draws, clones of the speakers with recordings "
+        "enough, made from a few takes as the wizard makes them, are read too, so the "
+        "refiner also learns the frames of cloned voices. The weights, and so the voices made for the model, are "
         "untouched. Pairs and checkpoints go to --work, from where a rerun resumes.",
     )
     refiner.add_argument("--model", type=Path, required=True, help="model folder to refine")
@@ -574,7 +574,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "--clone-draws",
         type=int,
         default=RefinerTraining.clone_draws,
-        help="clones made of each speaker with recordings enough to read pairs (0: none)",
+        help="clones made of each speaker with recordings enough to read pairs (default 0: none)",
     )
     refiner.add_argument("--threads", type=int, default=2)
     runs_on_cpu_only(refiner)

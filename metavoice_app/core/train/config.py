@@ -65,8 +65,11 @@ class RefinerTraining:
     seed: int = 0
     # Clones of the VCC2016 speakers made for pairs (:func:`make_clone_pairs`): how many
     # per speaker (0: none), from how many takes, each reading how many training clips
-    # and kept-apart clips.
-    clone_draws: int = 3
+    # and kept-apart clips. None by default: 3 draws corrected the clones' kept-apart
+    # envelopes three times as much, but on the dev sets the clones' similarity and
+    # naturalness stayed level and their WER went down on one and up on the other
+    # (docs/benchmarks.md, tts-refiner-clones), so the bundled refiner has none.
+    clone_draws: int = 0
     clone_takes: int = 5
     clone_clips: int = 60
     clone_tune: int = 10

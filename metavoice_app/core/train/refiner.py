@@ -198,7 +198,7 @@ def make_clone_pairs(
     A clone is spoken by the model adapted to a few takes, and its frames differ from a
     built-in voice's (the refiner trained on built-in voices alone left clones' naturalness
     where it was). So each speaker with more training clips than takes (the VCC2016 ones)
-    is cloned ``settings.clone_draws`` times as the wizard clones a person, from
+    can be cloned ``settings.clone_draws`` times as the wizard clones a person, from
     ``settings.clone_takes`` of its training clips drawn at random (the app's adaptation
     recipe, without exemplar tables, which are made after the refiner), and the clone reads
     ``settings.clone_clips`` other training clips and ``settings.clone_tune`` of the
