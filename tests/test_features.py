@@ -50,6 +50,33 @@ def test_vocoding_round_trip_stays_closer_than_another_voice(speech: np.ndarray)
     assert _mcd(feats, again) < 0.8 * _mcd(feats, other_voice)
 
 
+@pytest.mark.parametrize("seconds", [0.3, 1.5, 7.0])
+def test_growing_render_joins_to_the_whole_render_exactly(
+    speech: np.ndarray, seconds: float
+) -> None:
+    """Playback starts on the first piece, so the pieces must be the whole render's own
+    samples: a join that differed would click wherever a sentence was split."""
+    params = world.analyze(speech, "dio")
+    frames = int(seconds * 1000 / world.FRAME_PERIOD_MS)
+    reps = -(-frames // params.n_frames)  # long speech: the clip said several times over
+    sliced = world.WorldParams(
+        *(
+            np.tile(x, (reps,) + (1,) * (x.ndim - 1))[:frames]
+            for x in (params.f0, params.sp, params.ap)
+        )
+    )
+    pieces = list(world.synthesize_growing(sliced))
+    assert [last for _, last in pieces] == [False] * (len(pieces) - 1) + [True]
+    assert all(len(audio) > 0 for audio, _ in pieces)
+    if frames > 2 * world.FIRST_PIECE_FRAMES:  # the first piece comes after part of the work
+        assert len(pieces) >= 2
+        assert len(pieces[0][0]) < world.FIRST_PIECE_FRAMES * world.HOP_LENGTH
+    else:
+        assert len(pieces) <= 2
+    joined = np.concatenate([audio for audio, _ in pieces])
+    assert np.array_equal(joined, world.synthesize(sliced))
+
+
 def test_harvest_and_dio_agree_on_clean_speech(speech: np.ndarray) -> None:
     a = world.encode(world.analyze(speech, "dio"))
     b = world.encode(world.analyze(speech, "harvest"))

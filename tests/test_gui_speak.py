@@ -256,6 +256,8 @@ def test_stop_keeps_the_finished_sentences_as_a_clip(
         page.text_edit.setPlainText("Hello there. Come here now. Goodbye. See you.")
         qtbot.mouseClick(page.speak_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: controller.player.playing, timeout=30_000)
+        # the first sentence plays from its first piece on; Stop comes once it is finished
+        qtbot.waitUntil(lambda: "sentence 2 of 4" in page.status.text(), timeout=30_000)
         qtbot.mouseClick(page.stop_button, Qt.MouseButton.LeftButton)
         assert not controller.player.playing
     finally:

@@ -62,16 +62,45 @@ def test_stream_makes_each_sentence_on_demand_and_joins_to_speak(
     assert stream.count == 3 and made == []
     first = next(stream)
     assert len(made) == 1  # handed out before the later sentences are made
-    assert np.array_equal(stream.result().audio, first.audio)
+    assert first.index == 0 and first.first
     pieces = [first, *stream]
-    assert [(p.index, p.count) for p in pieces] == [(0, 3), (1, 3), (2, 3)]
-    assert [p.text for p in pieces] == whole.sentences
+    assert len(made) == 3
+    complete = [p for p in pieces if p.complete]
+    assert [(p.index, p.count) for p in complete] == [(0, 3), (1, 3), (2, 3)]
+    assert [p.text for p in complete] == whole.sentences
+    # later sentences come whole; the pieces of each join to the sentence kept
+    for index, sentence in enumerate(stream.made):
+        own = [p for p in pieces if p.index == index]
+        assert own[0].first and own[-1].complete and (index == 0 or len(own) == 1)
+        assert np.array_equal(np.concatenate([p.audio for p in own]), sentence.audio)
     gap = np.zeros(int(SENTENCE_GAP_S * engine.sample_rate), dtype=np.float32)
-    joined = np.concatenate([pieces[0].audio, gap, pieces[1].audio, gap, pieces[2].audio])
+    said = [s.audio for s in stream.made]
+    joined = np.concatenate([said[0], gap, said[1], gap, said[2]])
     assert np.array_equal(joined, whole.audio)
     assert np.array_equal(np.concatenate([p.spaced() for p in pieces]), whole.audio)
     with pytest.raises(TextError):  # bad text fails when the stream is made, before any audio
         engine.speak_stream("   ")
+
+
+def test_a_long_first_sentence_starts_before_it_is_vocoded(engine: SpeechEngine) -> None:
+    """The first audio of a text comes after a part of its first sentence is vocoded, and
+    the parts play exactly as the sentence vocoded whole; a stream stopped after the first
+    part keeps nothing unfinished."""
+    text = (
+        "The rainbow is a division of white light into many beautiful colours, which take "
+        "the shape of a long round arch, with its path high above, and its two ends apparently "
+        "beyond the horizon."
+    )
+    whole = engine.speak(text)
+    stream = engine.speak_stream(text)
+    first = next(stream)
+    assert not first.complete and stream.made == []
+    assert stream.result().sentences == []  # a part of a sentence is not a finished one
+    rest = list(stream)
+    assert rest[-1].complete and len(stream.made) == 1
+    joined = np.concatenate([first.audio, *(p.audio for p in rest)])
+    assert np.array_equal(joined, whole.audio)
+    assert len(first.audio) < 0.25 * len(whole.audio)
 
 
 def test_a_cancel_stops_speaking_before_the_next_sentence(

@@ -32,8 +32,9 @@ def _make_sentences(stream: SpeechStream) -> bool:
     """Make every sentence, one progress line each when there are several; False when
     Ctrl+C stopped it (the sentences finished by then stay in ``stream.made``)."""
     try:
-        for sentence in stream:
-            if sentence.count > 1:
+        for piece in stream:
+            if piece.complete and piece.count > 1:
+                sentence = stream.made[-1]
                 message = f"{sentence.text} ({sentence.duration:.2f} s)"
                 print_progress(sentence.index + 1, sentence.count, message)
     except KeyboardInterrupt:

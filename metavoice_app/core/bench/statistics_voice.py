@@ -13,7 +13,7 @@ a baseline (flite with moved statistics) was level with the adapted clones.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -145,7 +145,11 @@ def _spoken(
     make: Callable[[PhoneSequence], npt.NDArray[np.float32]],
 ) -> npt.NDArray[np.float32]:
     """``text`` made sentence by sentence with ``make``, joined as the engine joins them."""
-    stream = SpeechStream(engine.frontend.prepare(text), make, engine.sample_rate, 0.0)
-    for _sentence in stream:
+
+    def whole(sentence: PhoneSequence, _opening: bool) -> Iterator[tuple[np.ndarray, bool]]:
+        yield make(sentence), True
+
+    stream = SpeechStream(engine.frontend.prepare(text), whole, engine.sample_rate, 0.0, False)
+    for _piece in stream:
         pass
     return stream.result().audio

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -134,6 +134,13 @@ class PostFilter:
     def vocode(self, features: npt.NDArray[np.floating]) -> npt.NDArray[np.float32]:
         """One sentence's frames to audio, through the corrections."""
         return world.synthesize(world.decode(self.apply(features), self.voicing_threshold))
+
+    def vocode_growing(
+        self, features: npt.NDArray[np.floating]
+    ) -> Iterator[tuple[npt.NDArray[np.float32], bool]]:
+        """:meth:`vocode`'s audio in pieces that join to exactly it, the first made after a
+        fraction of the work (see :func:`world.synthesize_growing`)."""
+        return world.synthesize_growing(world.decode(self.apply(features), self.voicing_threshold))
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -10,6 +10,7 @@ well as the original recording, which is what voice cloning needs most.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,22 @@ FFT_SIZE = 1024
 N_MCEP = 40
 F0_FLOOR = 55.0
 F0_CEIL = 700.0
+RECORDING_F0 = "harvest"
+"""F0 method for real recordings whose frames the model learns from or is matched to:
+the envelope follows the F0 it is analysed with, and ``dio``'s frames re-synthesise 0.2-0.35
+NISQA-TTS below ``harvest``'s (docs/benchmarks.md, the frame's costs), so every real frame
+a model or its refiner learns from, or a voice is adapted to, is analysed one way."""
+
+# Samples at the end of a render of the first frames that the frames after them would
+# still change: WORLD places each pulse's response half an FFT window before the pulse, so
+# the last ~660 samples of a partial render differ from the whole one's. One window is kept
+# back, a margin over that (tests check the pieces join to the whole render exactly).
+SETTLING_SAMPLES = FFT_SIZE
+# The first piece of a growing render, and how much longer each later partial render is:
+# 60 frames are 0.6 s of speech made in a few tens of milliseconds, and a render three
+# times as long takes a fraction of the time the piece before it plays.
+FIRST_PIECE_FRAMES = 60
+PIECE_GROWTH = 3
 
 MCEP = slice(0, N_MCEP)
 LF0 = N_MCEP
@@ -134,3 +151,25 @@ def synthesize(params: WorldParams) -> npt.NDArray[np.float32]:
         FRAME_PERIOD_MS,
     )
     return np.asarray(np.clip(wav, -1.0, 1.0), dtype=np.float32)
+
+
+def synthesize_growing(params: WorldParams) -> Iterator[tuple[npt.NDArray[np.float32], bool]]:
+    """:func:`synthesize`'s audio in pieces that join to exactly it, each with whether it
+    is the last, the first after rendering only the first :data:`FIRST_PIECE_FRAMES`.
+
+    WORLD's synthesis is deterministic and runs forward in time, so a render of the first
+    frames equals the whole render up to :data:`SETTLING_SAMPLES` before its end: playback
+    can start after a fraction of the work (first audio sooner), at the cost of rendering
+    the start again, and nothing at the joins is approximated or cross-faded.
+    """
+    total = params.n_frames
+    done = 0
+    frames = FIRST_PIECE_FRAMES
+    while frames < total:
+        head = synthesize(WorldParams(params.f0[:frames], params.sp[:frames], params.ap[:frames]))
+        settled = len(head) - SETTLING_SAMPLES
+        if settled > done:
+            yield head[done:settled], False
+            done = settled
+        frames *= PIECE_GROWTH
+    yield synthesize(params)[done:], True

@@ -3,7 +3,8 @@
 It loads a model folder (the bundled one by default), prepares text with the
 front end, runs the acoustic model sentence by sentence, vocodes with WORLD
 and joins the sentences with short pauses. :meth:`SpeechEngine.speak_stream`
-hands out each sentence as soon as it is made, so long text can be played and
+hands out each sentence as soon as it is made (the first in growing pieces, so
+playback starts after a fraction of its work), so long text can be played and
 reported while the rest is still being made; :meth:`SpeechEngine.speak` is
 built on it.
 """
@@ -90,7 +91,7 @@ class SpeechResult:
 
 @dataclass
 class SentenceAudio:
-    """One sentence's speech, handed out by a :class:`SpeechStream` as soon as it is made."""
+    """One finished sentence's speech, as a :class:`SpeechStream` keeps it."""
 
     index: int  # from 0
     count: int  # sentences in the whole text
@@ -104,33 +105,74 @@ class SentenceAudio:
 
     def spaced(self) -> np.ndarray:
         """The samples this sentence adds to the whole text's audio: the pause after the
-        previous sentence (none before the first), then the sentence. A player appending
-        these as they arrive plays exactly what :meth:`SpeechStream.result` joins."""
+        previous sentence (none before the first), then the sentence."""
         if self.index == 0:
             return self.audio
-        gap = np.zeros(int(SENTENCE_GAP_S * self.sample_rate), dtype=np.float32)
-        return np.concatenate((gap, self.audio))
+        return np.concatenate((sentence_gap(self.sample_rate), self.audio))
 
 
-class SpeechStream(Iterator[SentenceAudio]):
-    """Speech for one text, made a sentence at a time as it is iterated (once).
+@dataclass
+class SpeechPiece:
+    """Speech handed out by a :class:`SpeechStream` as soon as it is made: a whole
+    sentence, or for the first sentence of a text a part of it, so that playback starts
+    while the rest of it is still being vocoded."""
 
-    Every sentence made is also kept, so a caller stopped half way (Ctrl+C, a Stop
+    index: int  # the sentence, from 0
+    count: int  # sentences in the whole text
+    text: str  # the sentence's text
+    audio: np.ndarray  # float32 mono: this piece's samples
+    sample_rate: int
+    first: bool  # the sentence's first piece
+    complete: bool  # the sentence's last piece: with it the sentence is finished
+
+    @property
+    def duration(self) -> float:
+        return len(self.audio) / self.sample_rate
+
+    def spaced(self) -> np.ndarray:
+        """The samples this piece adds to the whole text's audio: the pause after the
+        previous sentence before a later sentence's first piece, then the piece. A player
+        appending these as they arrive plays exactly what :meth:`SpeechStream.result` joins."""
+        if self.index == 0 or not self.first:
+            return self.audio
+        return np.concatenate((sentence_gap(self.sample_rate), self.audio))
+
+
+def sentence_gap(sample_rate: int) -> np.ndarray:
+    """The silence between two sentences."""
+    return np.zeros(int(SENTENCE_GAP_S * sample_rate), dtype=np.float32)
+
+
+# One sentence's audio in pieces, each with whether it is the last; the flag says whether
+# the sentence opens the text (the one whose first audio a listener waits for).
+SentenceMaker = Callable[[PhoneSequence, bool], Iterator[tuple[np.ndarray, bool]]]
+
+
+class SpeechStream(Iterator[SpeechPiece]):
+    """Speech for one text, made as it is iterated (once): the first sentence in growing
+    pieces, so its first audio comes after a fraction of its work, each later one whole.
+
+    Every sentence finished is also kept, so a caller stopped half way (Ctrl+C, a Stop
     button) still has the finished sentences as one clip: :meth:`result`.
     """
 
     def __init__(
         self,
         prepared: PreparedText,
-        make: Callable[[PhoneSequence], np.ndarray],
+        make: SentenceMaker,
         sample_rate: int,
         started: float,
+        growing: bool = True,
     ) -> None:
         self._prepared = prepared
         self._make = make
+        self._growing = growing
         self._started = started
         self.sample_rate = sample_rate
         self.made: list[SentenceAudio] = []
+        # the sentence being made: its pieces still to come and those handed out
+        self._pieces: Iterator[tuple[np.ndarray, bool]] | None = None
+        self._parts: list[np.ndarray] = []
 
     @property
     def count(self) -> int:
@@ -149,20 +191,27 @@ class SpeechStream(Iterator[SentenceAudio]):
             return 1.0, "done"
         return done / self.count, f"sentence {done + 1} of {self.count}"
 
-    def __next__(self) -> SentenceAudio:
+    def __next__(self) -> SpeechPiece:
         index = len(self.made)
         if index == self.count:
             raise StopIteration
         sentence = self._prepared.sentences[index]
-        piece = SentenceAudio(
-            index, self.count, sentence.text, self._make(sentence), self.sample_rate
-        )
-        self.made.append(piece)
-        return piece
+        if self._pieces is None:
+            self._pieces, self._parts = self._make(sentence, self._growing and index == 0), []
+        audio, last = next(self._pieces)
+        first = not self._parts
+        self._parts.append(audio)
+        if last:
+            whole = np.concatenate(self._parts) if len(self._parts) > 1 else audio
+            self.made.append(
+                SentenceAudio(index, self.count, sentence.text, whole, self.sample_rate)
+            )
+            self._pieces, self._parts = None, []
+        return SpeechPiece(index, self.count, sentence.text, audio, self.sample_rate, first, last)
 
     def result(self) -> SpeechResult:
-        """The sentences made so far joined with pauses: the whole text once the stream is
-        exhausted, the finished part when it was stopped early."""
+        """The sentences finished so far joined with pauses: the whole text once the stream
+        is exhausted, the finished part when it was stopped early."""
         pieces = [piece.spaced() for piece in self.made]
         return SpeechResult(
             np.concatenate(pieces) if pieces else np.zeros(0, np.float32),
@@ -311,8 +360,11 @@ class SpeechEngine:
         text: str,
         voice: str | Path | VoiceHandle | None = None,
         controls: Controls | None = None,
+        growing: bool = True,
     ) -> SpeechStream:
-        """Speech for ``text``, made one sentence at a time as the stream is iterated.
+        """Speech for ``text``, made one sentence at a time as the stream is iterated;
+        with ``growing`` (for a listener) the first sentence comes in growing pieces, the
+        same samples sooner.
 
         The text is prepared and the voice loaded here, so text that cannot be spoken
         (``TextError``) or an unknown voice fails before any audio is made.
@@ -324,27 +376,34 @@ class SpeechEngine:
         paced, floor = pacing(postfilter, controls or Controls())
         return SpeechStream(
             prepared,
-            functools.partial(self._sentence_audio, handle, paced, floor, postfilter),
+            functools.partial(self._sentence_pieces, handle, paced, floor, postfilter),
             self.sample_rate,
             started,
+            growing,
         )
 
-    def _sentence_audio(
+    def _sentence_pieces(
         self,
         handle: VoiceHandle,
         controls: Controls,
         floor: int,
         postfilter: PostFilter,
         sentence: PhoneSequence,
-    ) -> np.ndarray:
-        """One sentence's audio: the only place the model and the vocoder are run."""
+        opening: bool,
+    ) -> Iterator[tuple[np.ndarray, bool]]:
+        """One sentence's audio, in growing pieces when it opens the text (else whole),
+        each with whether it is the last: the only place the model and the vocoder are
+        run. Either way the samples are the same."""
         ids = torch.tensor([sentence.ids], device=self.device)
         durations = handle.model.predict_durations(ids, handle.speaker, controls.speed, floor)
         features = handle.model.synthesize(ids, handle.speaker, controls, durations=durations)
         frames = features.float().cpu().numpy()
         if handle.exemplars is not None:
             frames = handle.exemplars.refine(frames, frame_phones(ids, durations))
-        return postfilter.vocode(frames)
+        if opening:
+            yield from postfilter.vocode_growing(frames)
+        else:
+            yield postfilter.vocode(frames), True
 
     def speak(
         self,
@@ -353,12 +412,12 @@ class SpeechEngine:
         controls: Controls | None = None,
         progress: ProgressSink = NO_PROGRESS,
     ) -> SpeechResult:
-        """Speech for the whole of ``text`` at once: :meth:`speak_stream` run to its end, so
-        both give the same audio. Raises ``TextError`` for text that cannot be spoken;
+        """Speech for the whole of ``text`` at once: :meth:`speak_stream` run to its end
+        (each sentence whole, as no one is listening yet), so both give the same audio. Raises ``TextError`` for text that cannot be spoken;
         ``progress`` is told before each sentence and at the end, and a cancel raises
         :class:`~metavoice_app.core.progress.Cancelled` between sentences (a caller that
         keeps the finished sentences iterates :meth:`speak_stream` itself)."""
-        stream = self.speak_stream(text, voice, controls)
+        stream = self.speak_stream(text, voice, controls, growing=False)
         progress.report(*stream.progress)
         for _sentence in stream:
             progress.report(*stream.progress)

@@ -23,7 +23,7 @@ from metavoice_app.core.features.world import FRAME_PERIOD_MS
 from metavoice_app.core.model.acoustic import Controls
 from metavoice_app.core.paths import AppPaths
 from metavoice_app.core.progress import Cancelled, Progress
-from metavoice_app.core.synth.engine import SentenceAudio, SpeechEngine, SpeechStream
+from metavoice_app.core.synth.engine import SpeechEngine, SpeechPiece, SpeechStream
 from metavoice_app.gui.engine_service import EngineService
 from metavoice_app.gui.errors import show_error
 from metavoice_app.gui.files import start_folder
@@ -63,9 +63,10 @@ class Clip:
 
 
 def _make_sentences(stream: SpeechStream, ctx: TaskContext) -> None:
-    """Make every sentence, handing each to the GUI thread (``Task.reported``) as soon as
-    it is made. A cancel takes effect between sentences and keeps those already made
-    (in ``stream.made``); with none made yet, the task is cancelled as usual."""
+    """Make every sentence, handing each piece to the GUI thread (``Task.reported``) as
+    soon as it is made. A cancel takes effect between pieces and keeps the sentences
+    already finished (in ``stream.made``); with none finished yet, the task is cancelled
+    as usual."""
 
     def report() -> None:
         fraction, message = stream.progress
@@ -73,8 +74,8 @@ def _make_sentences(stream: SpeechStream, ctx: TaskContext) -> None:
 
     try:
         report()
-        for sentence in stream:
-            ctx.send(sentence)
+        for piece in stream:
+            ctx.send(piece)
             report()
         ctx.report(0.95, "drawing the spectrogram")
     except Cancelled:
@@ -205,7 +206,7 @@ class SpeakController(QObject):
 
         task = Task(work)
         task.progressed.connect(self._while_current(task, self._progress))
-        task.reported.connect(self._while_current(task, self._sentence_made))
+        task.reported.connect(self._while_current(task, self._piece_made))
         task.succeeded.connect(self._while_current(task, self._spoken))
         task.failed.connect(self._while_current(task, self._failed))
         task.cancelled.connect(self._while_current(task, lambda: self._finish("Stopped.")))
@@ -227,17 +228,15 @@ class SpeakController(QObject):
 
         return guarded
 
-    def _sentence_made(self, sentence: SentenceAudio) -> None:
-        """Play the first sentence at once and append each later one to the playing audio."""
+    def _piece_made(self, piece: SpeechPiece) -> None:
+        """Play the first piece at once and append each later one to the playing audio."""
         if not self._live:
             return
-        if sentence.index == 0:
+        if piece.index == 0 and piece.first:
             self._clear_selection()  # the view and playhead would otherwise show the old clip
-            self.player.play(
-                sentence.audio, sentence.sample_rate, growing=True, owner=self.play_toggle
-            )
+            self.player.play(piece.audio, piece.sample_rate, growing=True, owner=self.play_toggle)
         else:
-            self.player.append(sentence.spaced())
+            self.player.append(piece.spaced())
 
     def _clear_selection(self) -> None:
         self.current = None
