@@ -16,7 +16,10 @@ import torch
 from metavoice_app.core.adapt.adapter import Adapter
 from metavoice_app.core.adapt.config import AdaptConfig
 from metavoice_app.core.adapt.takes import load_takes
+from metavoice_app.core.audio.io import load_audio
+from metavoice_app.core.audio.prep import normalize_loudness, trim_silence
 from metavoice_app.core.bench.tts import parse_variant
+from metavoice_app.core.features import world
 from metavoice_app.core.features.world import BAP, LF0, N_MCEP, VUV
 from metavoice_app.core.model import refiner as refiner_module
 from metavoice_app.core.model.checkpoint import ModelLoadError, load_model, read_info
@@ -152,6 +155,12 @@ def test_training_on_recordings_lowers_the_envelope_error(
     model, info = load_model(tiny_model_dir)
     make_pairs(model, info, [speaker], work, lambda _m: None)
     assert (work / "pairs" / f"{voice}.npz").exists()
+    # the real frames are analysed as the model's training recordings are, not by dio
+    with np.load(work / "pairs" / f"{voice}.npz") as data:
+        first = data["real"][: int(data["lengths"][0])]
+    clean = normalize_loudness(trim_silence(load_audio(clips[0].path)))
+    expected = world.encode(world.analyze(clean, world.RECORDING_F0))[: len(first)]
+    np.testing.assert_allclose(first, expected, atol=1e-5)
     pairs = load_pairs(work, model)
     assert len(pairs.train) >= 2
     settings = RefinerTraining(

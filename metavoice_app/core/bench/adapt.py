@@ -173,7 +173,7 @@ class DevJudges:
                 audio = load_audio(path)
                 embeddings.append(self.speaker.embed(audio))
                 self.real_features[path] = world.encode(
-                    world.analyze(trim_silence(audio), "harvest")
+                    world.analyze(trim_silence(audio), world.RECORDING_F0)
                 )
                 delivered.append(measure(audio, text, self.frontend))
             centroid = np.mean(embeddings, axis=0)
@@ -199,7 +199,7 @@ class DevJudges:
             identified = self.names[int(np.argmax(self.matrix @ embedding))] == speaker
             stats.setdefault("identified", []).append(float(identified))
             mcd, f0 = distortion(
-                self.real_features[path], world.encode(world.analyze(audio, "harvest"))
+                self.real_features[path], world.encode(world.analyze(audio, world.RECORDING_F0))
             )
             stats.setdefault("mcd", []).append(mcd)
             if np.isfinite(f0):

@@ -6,6 +6,7 @@ from collections import Counter
 from pathlib import Path
 
 from metavoice_app.core.atomic import atomic_write_text
+from metavoice_app.core.features import world
 from metavoice_app.core.features.postfilter import VoiceDelivery
 from metavoice_app.core.model.checkpoint import load_model, read_info
 from metavoice_app.core.model.refiner import REFINER_FILE
@@ -128,7 +129,8 @@ def update_refiner_section(
         f"for {steps} steps after the model with the model frozen, that corrects the model's "
         "coded envelopes (coefficients 1 and up) towards real ones. It learned from the "
         "recordings of the model's real training voices (VCC2016, LibriSpeech training "
-        "speakers), each read by the model at its force-aligned phone timing."
+        "speakers), each read by the model at its force-aligned phone timing, the real frames "
+        f"analysed as the model's own training frames are (WORLD, `{world.RECORDING_F0}` F0)."
         f"{clones} Envelope error "
         "(mean absolute, normalised units) on the last clips of each VCC2016 speaker, kept "
         f"out of its training: {before:.4f} without it, {after:.4f} with it. It is not part "

@@ -101,7 +101,8 @@ def _read_clips(
             continue
         if not CLIP_SECONDS[0] <= len(wav) / world.SAMPLE_RATE <= CLIP_SECONDS[1]:
             continue
-        real = world.encode(world.analyze(normalize_loudness(trim_silence(wav)), "dio"))
+        clean = normalize_loudness(trim_silence(wav))
+        real = world.encode(world.analyze(clean, world.RECORDING_F0))
         if ids.shape[1] >= len(real):
             continue
         durations, confidence = model.force_align(ids, torch.from_numpy(real)[None])

@@ -203,7 +203,7 @@ def run_real(job: RealJob) -> tuple[Speaker, dict[str, np.ndarray]]:
             log.warning("%s: skipped (%s)", clip.path.name, exc)
             continue
         wav = normalize_loudness(trim_silence(load_audio(clip.path)))
-        feats = world.encode(pseudo.apply(world.analyze(wav, "harvest"), job.transform))
+        feats = world.encode(pseudo.apply(world.analyze(wav, world.RECORDING_F0), job.transform))
         utt_id = f"{job.speaker_id}-{clip.path.stem}"
         speaker.utterances.append(
             Utterance(
