@@ -166,6 +166,18 @@ def test_a_voice_keeps_its_takes_and_is_recreated_for_a_new_model(
     with pytest.raises(mvoice.ProfileError, match="already made for the model in use"):
         recreate_voice(engine, library, cloned.path)
 
+    # the model's envelope refiner was trained again since the voice's tables were read
+    profile = mvoice.read_profile(cloned.path)
+    assert not engine.misses_its_refiner(profile.manifest.recipe)
+    profile.manifest.recipe["refiner"] = "0123456789abcdef"
+    mvoice.save_profile(
+        cloned.path, profile.manifest, profile.tensors, profile.preview, profile.preview_rate
+    )
+    assert engine.misses_its_refiner(mvoice.read_profile(cloned.path).manifest.recipe)
+    recreate_voice(engine, library, cloned.path, AdaptConfig(steps=2))
+    renewed = mvoice.read_profile(cloned.path, engine.info.model_id).manifest
+    assert renewed.id == old.id and not engine.misses_its_refiner(renewed.recipe)
+
 
 def test_recreating_is_refused_without_takes_and_changes_nothing_when_cancelled(
     engine: SpeechEngine, takes: list[Take], tmp_path: Path

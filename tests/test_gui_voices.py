@@ -212,6 +212,25 @@ def test_a_voice_for_another_model_is_shown_as_such_and_recreated(
     assert any(combo.itemText(i) == "Old (your voice)" for i in range(combo.count()))
 
 
+def test_a_voice_made_before_the_models_refiner_speaks_and_offers_recreation(
+    window: MainWindow, app_paths: AppPaths
+) -> None:
+    """Its exemplar tables were read through an envelope refiner the model no longer has:
+    it speaks (without the refiner), and the page says re-creating it brings the refiner."""
+    page, controller = window.voices_page, window.voices_controller
+    model_id = window.engines.engine.info.model_id
+    path = _profile(app_paths.voices_dir / "before.mvoice", model_id, "Before")
+    profile = read_profile(path)
+    profile.manifest.recipe = {"exemplar_refinement": True, "refiner": "0123456789abcdef"}
+    save_profile(path, profile.manifest, profile.tensors, profile.preview, profile.preview_rate)
+    controller.refresh()
+    assert page.table.item(_row(window, "Before"), 4).text() == "this model, before its new refiner"
+    assert page.table.item(_row(window, "Ada"), 4).text() == "this model"
+    page.table.selectRow(_row(window, "Before"))
+    assert page.speak_button.isEnabled()
+    assert page.rebuild_button.isVisible() and not page.rebuild_button.isEnabled()  # no takes
+
+
 def test_cancelling_a_recreation_leaves_the_voice_as_it_was(
     window: MainWindow, qtbot: QtBot, old_voice: Path
 ) -> None:

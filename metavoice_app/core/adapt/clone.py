@@ -191,12 +191,13 @@ def recreate_voice(
     config: AdaptConfig | None = None,
     progress: ProgressSink = NO_PROGRESS,
 ) -> ClonedVoice:
-    """Learn the library's voice at ``path`` again, on the engine's model, from the takes
-    kept with it: the new profile replaces the old at the same place, with the same id,
+    """Learn the library's voice at ``path`` again, on the engine's model (another model
+    than it was made for, or the same one since its refiner was trained again), from the
+    takes kept with it: the new profile replaces the old at the same place, with the same id,
     name and consent record; the old one is first copied to the library's trash (it
     still serves the model it was made for). Nothing changes if it is cancelled."""
     old = read_profile(path).manifest
-    if old.base_model_id == engine.info.model_id:
+    if old.base_model_id == engine.info.model_id and not engine.misses_its_refiner(old.recipe):
         raise ProfileError(f"'{old.name}' is already made for the model in use")
     stored = library.takes(old.id)
     if stored is None:

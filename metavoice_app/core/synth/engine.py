@@ -308,6 +308,14 @@ class SpeechEngine:
             name, self.model, self.speaker_vector(name), self.info.voice_delivery.get(name)
         )
 
+    def misses_its_refiner(self, recipe: dict[str, object]) -> bool:
+        """Whether a profile made for this model had its exemplar tables read through
+        another envelope refiner than the model's (one made before the refiner was trained
+        again): it speaks without the refiner (:meth:`voice_from_tensors`) until it is
+        re-created from its takes."""
+        current = None if self.model.refiner is None else self.model.refiner.file_id
+        return bool(recipe.get("exemplar_refinement")) and _refiner_record(recipe) != current
+
     def voice_from_tensors(
         self,
         name: str,

@@ -102,6 +102,12 @@ class VoicesController(QObject):
                         if entry.takes_kept
                         else f"another model ({m.base_model_id[:8]}), no takes to re-create it"
                     )
+                elif self._before_refiner(entry):
+                    base = (
+                        "this model, before its new refiner: re-create it"
+                        if entry.takes_kept
+                        else "this model, before its new refiner"
+                    )
                 similarity = "" if m.similarity is None else f"{m.similarity:.2f}"
                 cells = [m.name, m.created[:10], str(m.takes), similarity, base]
             for column, text in enumerate(cells):
@@ -191,10 +197,26 @@ class VoicesController(QObject):
             and entry.manifest.base_model_id != engine.info.model_id
         )
 
+    def _before_refiner(self, entry: Entry | None) -> bool:
+        """A voice of this model made before its envelope refiner was trained again: it
+        speaks, without the refiner, and re-creating it brings the refiner back."""
+        engine = self.engines.engine
+        return (
+            entry is not None
+            and entry.manifest is not None
+            and engine is not None
+            and entry.manifest.base_model_id == engine.info.model_id
+            and engine.misses_its_refiner(entry.manifest.recipe)
+        )
+
+    def _recreatable(self, entry: Entry | None) -> bool:
+        return self._for_another_model(entry) or self._before_refiner(entry)
+
     def _selection_changed(self) -> None:
         """Enable what the selected voice allows: a voice made for another model can be
-        previewed, exported and re-created, not spoken with; nothing changes the library
-        while a voice is being re-created."""
+        previewed, exported and re-created, not spoken with; one made before the model's
+        refiner speaks and can be re-created; nothing changes the library while a voice is
+        being re-created."""
         page = self.page
         entry = self.selected()
         usable = entry is not None and entry.manifest is not None
@@ -209,14 +231,15 @@ class VoicesController(QObject):
         page.export_takes_box.setEnabled(usable and takes and not busy)
         if not takes:
             page.export_takes_box.setChecked(False)
-        page.rebuild_button.setVisible(foreign or busy)
-        page.rebuild_button.setEnabled(foreign and takes and not busy)
+        stale = self._recreatable(entry)
+        page.rebuild_button.setVisible(stale or busy)
+        page.rebuild_button.setEnabled(stale and takes and not busy)
         page.rebuild_button.setToolTip(
             "Learn this voice again on the speech model in use, from the recordings kept "
             "with it; the old profile goes to the library's trash"
             if takes
-            else "This voice was made for another speech model and has no recordings kept "
-            "with it: clone it again from its recordings"
+            else "This voice was made for another speech model, or before its refiner, and "
+            "has no recordings kept with it: clone it again from its recordings"
         )
 
     def _report(self, text: str) -> None:
@@ -354,7 +377,7 @@ class VoicesController(QObject):
         """Learn the selected voice, made for another model, again on this one from its
         kept takes, in the background with progress and Cancel."""
         entry, engine = self.selected(), self.engines.engine
-        if engine is None or self.rebuild_task is not None or not self._for_another_model(entry):
+        if engine is None or self.rebuild_task is not None or not self._recreatable(entry):
             return None
         assert entry is not None
         path, name = entry.path, entry.name
