@@ -534,7 +534,7 @@ class Adapter:
                 "measured_voicing_threshold": _rounded(matched.voicing_threshold),
                 "exemplar_refinement": config.exemplars,
                 # what the exemplar tables were read through (see SpeechEngine.voice_from_tensors)
-                "refiner": None if self.base.refiner is None else self.base.refiner.file_id,
+                "refiner": self.base.refiner_id,
             },
         )
 

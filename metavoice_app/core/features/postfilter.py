@@ -133,14 +133,18 @@ class PostFilter:
 
     def vocode(self, features: npt.NDArray[np.floating]) -> npt.NDArray[np.float32]:
         """One sentence's frames to audio, through the corrections."""
-        return world.synthesize(world.decode(self.apply(features), self.voicing_threshold))
+        return world.synthesize(self._world_params(features))
 
     def vocode_growing(
         self, features: npt.NDArray[np.floating]
     ) -> Iterator[tuple[npt.NDArray[np.float32], bool]]:
         """:meth:`vocode`'s audio in pieces that join to exactly it, the first made after a
         fraction of the work (see :func:`world.synthesize_growing`)."""
-        return world.synthesize_growing(world.decode(self.apply(features), self.voicing_threshold))
+        return world.synthesize_growing(self._world_params(features))
+
+    def _world_params(self, features: npt.NDArray[np.floating]) -> world.WorldParams:
+        """One sentence's frames, corrected, as WORLD parameters at this voicing threshold."""
+        return world.decode(self.apply(features), self.voicing_threshold)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -131,6 +131,12 @@ class AcousticModel(nn.Module):
             refiner = refiner.to(self.feature_mean.device).eval()
         object.__setattr__(self, "refiner", refiner)
 
+    @property
+    def refiner_id(self) -> str | None:
+        """The attached refiner's file id (None without one): what a profile's exemplar
+        tables record they were read through."""
+        return None if self.refiner is None else self.refiner.file_id
+
     # Normalisation -----------------------------------------------------------------------
     def set_feature_stats(self, mean: torch.Tensor, std: torch.Tensor) -> None:
         """Per-dimension statistics of the training features; voicing stays 0/1."""

@@ -313,8 +313,10 @@ class SpeechEngine:
         another envelope refiner than the model's (one made before the refiner was trained
         again): it speaks without the refiner (:meth:`voice_from_tensors`) until it is
         re-created from its takes."""
-        current = None if self.model.refiner is None else self.model.refiner.file_id
-        return bool(recipe.get("exemplar_refinement")) and _refiner_record(recipe) != current
+        return (
+            bool(recipe.get("exemplar_refinement"))
+            and _refiner_record(recipe) != self.model.refiner_id
+        )
 
     def voice_from_tensors(
         self,
@@ -342,7 +344,7 @@ class SpeechEngine:
             model = with_voice(self.model, tensors)
         except ValueError as exc:
             raise ProfileError(f"voice {name!r}: {exc}") from exc
-        current = None if model.refiner is None else model.refiner.file_id
+        current = model.refiner_id
         if exemplars is not None and read_through != CURRENT_REFINER and read_through != current:
             log.info(
                 "voice %r: exemplar tables read through another refiner (or none); speaking without this model's",
@@ -421,12 +423,13 @@ class SpeechEngine:
         progress: ProgressSink = NO_PROGRESS,
     ) -> SpeechResult:
         """Speech for the whole of ``text`` at once: :meth:`speak_stream` run to its end
-        (each sentence whole, as no one is listening yet), so both give the same audio. Raises ``TextError`` for text that cannot be spoken;
-        ``progress`` is told before each sentence and at the end, and a cancel raises
+        (each sentence whole, as no one is listening yet), so both give the same audio.
+        Raises ``TextError`` for text that cannot be spoken; ``progress`` is told before
+        each sentence and at the end, and a cancel raises
         :class:`~metavoice_app.core.progress.Cancelled` between sentences (a caller that
         keeps the finished sentences iterates :meth:`speak_stream` itself)."""
         stream = self.speak_stream(text, voice, controls, growing=False)
         progress.report(*stream.progress)
-        for _sentence in stream:
+        for _piece in stream:  # one a sentence: nothing grows here
             progress.report(*stream.progress)
         return stream.result()
