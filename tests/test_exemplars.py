@@ -9,9 +9,9 @@ import pytest
 import soundfile as sf
 import torch
 
-from metavoice_app.core.adapt.adapter import Adapter, read_takes
+from metavoice_app.core.adapt.adapter import Adapter, read_takes, spoken_pairs
 from metavoice_app.core.adapt.config import AdaptConfig
-from metavoice_app.core.adapt.takes import load_takes
+from metavoice_app.core.adapt.takes import load_takes, take_features
 from metavoice_app.core.features import world
 from metavoice_app.core.features.exemplars import (
     CLASSES,
@@ -22,7 +22,6 @@ from metavoice_app.core.features.exemplars import (
     RESIDUAL_WEIGHT,
     ExemplarError,
     Exemplars,
-    frame_phones,
 )
 from metavoice_app.core.features.postfilter import EXEMPLAR_STRENGTH, PostFilter
 from metavoice_app.core.model.checkpoint import load_model
@@ -148,21 +147,43 @@ def test_adapted_voices_carry_their_takes_tables(tiny_model_dir: Path, adapted) 
     assert Exemplars.from_tensors(plain.tensors) is None
 
 
-def test_refinement_brings_a_take_read_by_the_voice_closer_to_the_take(
+def _spoken(tiny_model_dir: Path, takes, voice):
+    """The adapted voice's handle and its readings of the takes as it speaks new text."""
+    engine = SpeechEngine(tiny_model_dir, device="cpu")
+    handle = engine.voice_from_tensors("Alan", voice.tensors, voice.delivery)
+    adapter = Adapter(engine.model, engine.info, AdaptConfig())
+    batch = adapter._batch(takes, [take_features(t) for t in takes], handle.model)
+    readings = read_takes(handle.model, [batch], handle.speaker[0])
+    postfilter = engine.postfilter.for_voice(voice.delivery, exemplars=True)
+    return handle, spoken_pairs(handle.model, readings, handle.speaker[0], postfilter)
+
+
+def test_tables_hold_the_takes_as_the_voice_speaks_them(tiny_model_dir: Path, adapted) -> None:
+    """The tables are searched with frames the voice makes at its own pace, so they hold
+    its frames made that way, not its reading at the takes' aligned timing."""
+    takes, voice = adapted
+    handle, pairs = _spoken(tiny_model_dir, takes, voice)
+    assert handle.exemplars is not None
+    expected = Exemplars.collect(pairs)
+    assert expected is not None and expected.frames == handle.exemplars.frames
+    np.testing.assert_allclose(handle.exemplars.predicted, expected.predicted, atol=2e-2)
+    np.testing.assert_allclose(handle.exemplars.residual, expected.residual, atol=2e-2)
+    for take, (phones, said, real) in zip(takes, pairs, strict=True):
+        assert len(phones) == len(said) == len(real)
+        # every real frame is one of the take's (or a mean of neighbouring ones)
+        features = take_features(take)
+        assert (real[:, ENVELOPE] >= features[:, ENVELOPE].min(0) - 1e-6).all()
+        assert (real[:, ENVELOPE] <= features[:, ENVELOPE].max(0) + 1e-6).all()
+
+
+def test_refinement_brings_the_voice_saying_a_take_closer_to_the_take(
     tiny_model_dir: Path, adapted
 ) -> None:
     takes, voice = adapted
-    engine = SpeechEngine(tiny_model_dir, device="cpu")
-    handle = engine.voice_from_tensors("Alan", voice.tensors)
+    handle, pairs = _spoken(tiny_model_dir, takes, voice)
     assert handle.exemplars is not None
-    adapter = Adapter(engine.model, engine.info, AdaptConfig())
-    from metavoice_app.core.adapt.takes import take_features
-
-    batch = adapter._batch(takes, [take_features(t) for t in takes], handle.model)
-    for reading in read_takes(handle.model, [batch], handle.speaker[0]):
-        said = reading.said.numpy()
-        real = reading.real.numpy()
-        refined = handle.exemplars.refine(said, frame_phones(reading.phones, reading.durations))
+    for phones, said, real in pairs:
+        refined = handle.exemplars.refine(said, phones)
         before = np.abs(said[:, ENVELOPE] - real[:, ENVELOPE]).mean()
         after = np.abs(refined[:, ENVELOPE] - real[:, ENVELOPE]).mean()
         assert after < 0.9 * before

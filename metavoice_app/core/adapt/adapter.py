@@ -37,9 +37,10 @@ from metavoice_app.core.adapt.takes import Take, take_features
 from metavoice_app.core.adapt.update import InnerOptimizer, UpdateRule
 from metavoice_app.core.features import world
 from metavoice_app.core.features.delivery import matched_voicing, measure, measure_spoken, summarise
-from metavoice_app.core.features.exemplars import Exemplars, frame_phones
+from metavoice_app.core.features.exemplars import ENVELOPE, Exemplars, frame_phones
 from metavoice_app.core.features.postfilter import PostFilter, VoiceDelivery
-from metavoice_app.core.model.acoustic import AcousticModel, Batch, padding_mask
+from metavoice_app.core.features.warping import warped_onto
+from metavoice_app.core.model.acoustic import AcousticModel, Batch, Controls, padding_mask
 from metavoice_app.core.model.checkpoint import ModelInfo
 from metavoice_app.core.model.voice import (
     SPEAKER,
@@ -52,6 +53,7 @@ from metavoice_app.core.model.voice import (
     with_voice,
 )
 from metavoice_app.core.progress import NO_PROGRESS, ProgressSink
+from metavoice_app.core.synth.engine import pacing
 from metavoice_app.core.text.frontend import TextFrontend, utterance_phones
 from metavoice_app.core.text.phones import phone_ids
 
@@ -238,17 +240,41 @@ def takes_pace(
     return real_frames / predicted_frames
 
 
-def exemplar_tensors(readings: list[TakeReading]) -> dict[str, torch.Tensor]:
-    """The takes' frames paired with the voice's predictions, as the tensors a voice
-    carries for exemplar refinement (none when the takes hold no speech)."""
-    exemplars = Exemplars.collect(
-        (
-            frame_phones(take.phones, take.durations),
-            take.said.float().cpu().numpy(),
-            take.real.float().cpu().numpy(),
-        )
-        for take in readings
-    )
+# One take's frames for exemplar refinement: the phone id of each frame, the voice's
+# frames and the real frames paired with them, ``(T, FEATURE_DIM)`` each.
+ExemplarPairs = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+@torch.no_grad()
+def spoken_pairs(
+    model: AcousticModel, readings: list[TakeReading], speaker: torch.Tensor, postfilter: PostFilter
+) -> list[ExemplarPairs]:
+    """Each take's text said by the voice as it speaks new text (its own durations at the
+    voice's pace), every frame paired with the take's real frames by warping the two
+    envelopes onto each other.
+
+    At synthesis the tables are searched with frames made this way; a reading at the
+    take's aligned timing is another kind of frame (the model at aligned durations lost
+    three times the words on the dev speakers, docs/benchmarks.md, adapt-diagnosis), and
+    the aligner, trained on the engine's voices, gives a quarter of real speech sounds a
+    single frame, so an aligned pair often holds another sound's frame. Pairs made this
+    way were ahead on both dev sets (14 speakers): similarity +0.006 / +0.008, WER -2.3 /
+    -3.0 points, test-other naturalness +0.17 (docs/benchmarks.md, adapt-exemplar-pairs)."""
+    paced, floor = pacing(postfilter, Controls())
+    pairs = []
+    for take in readings:
+        durations = model.predict_durations(take.phones, speaker[None], paced.speed, floor)
+        said = model.synthesize(take.phones, speaker[None], paced, durations=durations)
+        frames = said.float().cpu().numpy().astype(np.float64)
+        real = warped_onto(frames, take.real.float().cpu().numpy(), ENVELOPE)
+        pairs.append((frame_phones(take.phones, durations), frames, real))
+    return pairs
+
+
+def exemplar_tensors(pairs: list[ExemplarPairs]) -> dict[str, torch.Tensor]:
+    """The takes' frames paired with the voice's, as the tensors a voice carries for
+    exemplar refinement (none when the takes hold no speech)."""
+    exemplars = Exemplars.collect(pairs)
     return {} if exemplars is None else exemplars.to_tensors()
 
 
@@ -436,8 +462,13 @@ class Adapter:
             """The voice as it is now, with its exemplar tables, for a benchmark."""
             state = self._stored(self._snapshot(model, names, speaker), params)
             if config.exemplars:
-                voiced = with_voice(self.base, state)
-                state.update(exemplar_tensors(read_takes(voiced, batches, speaker.detach())))
+                voiced, vector = with_voice(self.base, state), speaker.detach()
+                readings = read_takes(voiced, batches, vector)
+                pace = takes_pace(voiced, readings, vector)
+                paced = self.info.postfilter.for_voice(
+                    None if pace is None else VoiceDelivery.measured(1.0, pace), exemplars=True
+                )
+                state.update(exemplar_tensors(spoken_pairs(voiced, readings, vector, paced)))
             return state, time.perf_counter() - started
 
         if 0 in snapshot_steps:
@@ -494,8 +525,11 @@ class Adapter:
         readings = read_takes(model, batches, kept_speaker)
         pace = takes_pace(model, readings, kept_speaker)
         matched = match_takes(readings, support + held_out, self.info.postfilter, self.frontend)
+        delivery = measured_delivery(pace, matched)
         if config.exemplars:
-            tensors = {**tensors, **exemplar_tensors(readings)}
+            paced = self.info.postfilter.for_voice(delivery, exemplars=True)
+            pairs = spoken_pairs(model, readings, kept_speaker, paced)
+            tensors = {**tensors, **exemplar_tensors(pairs)}
         similarity = None
         if voice_print is not None:
             # The meter already judged the kept voice when it kept the last step (the
@@ -515,7 +549,7 @@ class Adapter:
             snapshots=snapshots,
             similarity=similarity,
             voice_print=voice_print,
-            delivery=measured_delivery(pace, matched),
+            delivery=delivery,
             recipe={
                 "method": "fine-tuning",
                 "params": params,

@@ -36,6 +36,7 @@ from metavoice_app.core.bench.statistics_voice import StatisticsVoice
 from metavoice_app.core.bench.wer import word_error_rate
 from metavoice_app.core.features import world
 from metavoice_app.core.features.delivery import DeliverySummary, measure, summarise
+from metavoice_app.core.features.warping import warping_path
 from metavoice_app.core.synth.engine import SpeechEngine, VoiceHandle
 from metavoice_app.core.text.frontend import TextFrontend
 from metavoice_app.core.train.corpus.real import is_held_out, librispeech_speakers
@@ -83,27 +84,10 @@ class SpeakerJudge:
         return np.asarray(self._encoder.embed_utterance(self._prep(audio, source_sr=16000)))
 
 
-def dtw_path(a: np.ndarray, b: np.ndarray) -> list[tuple[int, int]]:
-    """Dynamic time warping path between two feature sequences (Euclidean cost)."""
-    cost = np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1))
-    total = np.full((len(a) + 1, len(b) + 1), np.inf)
-    total[0, 0] = 0.0
-    for i in range(1, len(a) + 1):
-        row = total[i - 1]
-        for j in range(1, len(b) + 1):
-            total[i, j] = cost[i - 1, j - 1] + min(row[j], row[j - 1], total[i, j - 1])
-    path, i, j = [], len(a), len(b)
-    while i > 0 and j > 0:
-        path.append((i - 1, j - 1))
-        step = int(np.argmin([total[i - 1, j - 1], total[i - 1, j], total[i, j - 1]]))
-        i, j = (i - 1, j - 1) if step == 0 else (i - 1, j) if step == 1 else (i, j - 1)
-    return path[::-1]
-
-
 def distortion(real: np.ndarray, synthetic: np.ndarray) -> tuple[float, float]:
     """(MCD in dB over envelope coefficients 1-39, F0 RMSE in cents) after DTW."""
     mcep = slice(1, world.N_MCEP)
-    path = dtw_path(real[:, mcep], synthetic[:, mcep])
+    path = warping_path(real[:, mcep], synthetic[:, mcep])
     i, j = np.array(path).T
     diff = real[i, mcep] - synthetic[j, mcep]
     mcd = float(MCD_SCALE * np.mean(np.sqrt((diff**2).sum(1))))

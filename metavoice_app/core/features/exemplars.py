@@ -3,10 +3,14 @@
 A few adaptation steps move the model's voice towards the person, but its envelopes stay
 the model's smooth average: injected into the person's real recordings, that smoothing
 alone costs a tenth of the speaker similarity, and the adapted envelope misses the
-person's timbre beyond it. The takes hold the real thing. After adapting, the model reads
-each take with the take's own phone timing, and every real frame is paired with the
-frame the model predicted for it; their difference (the *residual*) is what the model
-got wrong about this person for that sound in that context.
+person's timbre beyond it. The takes hold the real thing. After adapting, the voice says
+each take's text as it speaks new text (its own durations, at the person's pace), and
+every frame it makes is paired with the take's real frames by warping the two envelopes
+onto each other; their difference (the *residual*) is what the model got wrong about
+this person for that sound in that context. (Pairs made at the take's force-aligned
+timing held another kind of frame than the ones the tables are searched with, and the
+aligner often misplaces boundaries in real speech: they corrected clones less, see
+docs/benchmarks.md, adapt-exemplar-pairs.)
 
 At synthesis each frame the model makes looks up the take frames of the same phone
 (stress ignored) whose predictions are nearest to its own (in the model's coded-envelope
@@ -92,8 +96,8 @@ class Exemplars:
         cls,
         takes: Iterable[tuple[npt.NDArray[np.integer], np.ndarray, np.ndarray]],
     ) -> Exemplars | None:
-        """Tables from (phone id of each frame, predicted frames, real frames) per take;
-        None when the takes hold no speech frames."""
+        """Tables from (phone id of each frame, the voice's frames, the real frames paired
+        with them) per take; None when the takes hold no speech frames."""
         classes, predicted, residual = [], [], []
         for frame_phones, said, real in takes:
             n = min(len(frame_phones), len(said), len(real))
