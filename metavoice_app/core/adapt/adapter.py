@@ -265,7 +265,7 @@ def spoken_pairs(
     for take in readings:
         durations = model.predict_durations(take.phones, speaker[None], paced.speed, floor)
         said = model.synthesize(take.phones, speaker[None], paced, durations=durations)
-        frames = said.float().cpu().numpy().astype(np.float64)
+        frames = said.float().cpu().numpy()
         real = warped_onto(frames, take.real.float().cpu().numpy(), ENVELOPE)
         pairs.append((frame_phones(take.phones, durations), frames, real))
     return pairs
@@ -465,6 +465,8 @@ class Adapter:
                 voiced, vector = with_voice(self.base, state), speaker.detach()
                 readings = read_takes(voiced, batches, vector)
                 pace = takes_pace(voiced, readings, vector)
+                # the tables need only the snapshot's pace (pitch range does not change
+                # frames; the kept voice's full delivery is measured once, at the end)
                 paced = self.info.postfilter.for_voice(
                     None if pace is None else VoiceDelivery.measured(1.0, pace), exemplars=True
                 )
