@@ -148,8 +148,11 @@ def test_wizard_end_to_end(
         # analysed as it is accepted, and the analysis kept for adaptation
         take = session.takes_dir / f"{index + 1:02d}.wav"
         qtbot.waitUntil(features_path(take).exists, timeout=60_000)
-    # the last take leads to the review, not straight into training
+    # the last take leads to the review, not straight into training; the steps on the
+    # first two takes were begun while the last sentence was read
     assert page.steps.currentIndex() == REVIEW and controller.adapt_task is None
+    assert controller.ahead is not None
+    assert [path.name for path, _ in controller.ahead.recordings] == ["01.wav", "02.wav"]
     review = page.review
     assert len(review.rows) == 3 and review.name_edit.text() == "Ada Lovelace"
     review.name_edit.setText("Ada's voice")
@@ -163,6 +166,7 @@ def test_wizard_end_to_end(
     qtbot.waitUntil(lambda: page.steps.currentIndex() == DONE, timeout=180_000)
     assert "ready" in wizard.clone_status.text()
     assert controller.losses and controller.losses[-1][0] == len(controller.losses)
+    assert controller.cloned is not None and controller.cloned.voice.steps_ahead > 0
     assert page.adapt.similarity_meter.isHidden()  # this tiny model has no speaker encoder
 
     # files on disk: takes with transcripts, consent, the session record and the profile
@@ -453,7 +457,7 @@ def test_unexpected_failures_show_details(
     def broken(*_args, **_kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(Adapter, "adapt", broken)  # a bug deep inside adaptation
+    monkeypatch.setattr(Adapter, "finish", broken)  # a bug deep inside adaptation
     controller, page = wizard.clone_controller, wizard.clone_page
     controller.wizard.resume(_complete_session(app_paths, tmp_path, flite_speech))
     controller._show()

@@ -171,3 +171,52 @@ def test_imported_take_numbers_are_not_reused_after_a_removal(tmp_path: Path) ->
 def test_the_similarity_reading_is_in_plain_words() -> None:
     assert "very close" in similarity_reading(0.9)
     assert "not much like" in similarity_reading(0.1)
+
+
+def test_the_takes_learned_ahead_are_those_adaptation_will_step_on(tmp_path: Path) -> None:
+    """Adaptation learns from the used takes in file order and holds the last one out."""
+    sentences = [f"Sentence number {n}." for n in range(5)]
+    wizard = CloneWizard(lambda: CloneSession.new(tmp_path / "five", sentences))
+    wizard.begin()
+    assert wizard.session is not None
+    wizard.session.confirm_consent_in_writing("Ada")
+    wizard.consent_given()
+
+    def names() -> list[str] | None:
+        ahead = wizard.takes_ahead()
+        return None if ahead is None else [take.name for take in ahead]
+
+    for index in range(4):
+        assert names() is None  # two sentences or more still to read
+        wizard.recorded(_recording(tmp_path, f"a{index}.wav"))
+        wizard.checked(True)
+        wizard.accept()
+    # the last sentence's take will sort last and be held out: learn from these four
+    assert names() == ["01.wav", "02.wav", "03.wav", "04.wav"]
+    wizard.recorded(_recording(tmp_path, "a4.wav"))
+    wizard.checked(True)
+    wizard.accept()
+    assert wizard.step == Step.REVIEW
+    assert names() == ["01.wav", "02.wav", "03.wav", "04.wav"]
+    session = wizard.session
+    session.set_problem("02.wav", "It does not say its sentence.")  # left out ...
+    assert names() == ["01.wav", "03.wav", "04.wav"]
+    session.keep("02.wav")  # ... unless kept
+    assert names() == ["01.wav", "02.wav", "03.wav", "04.wav"]
+    session.add_imported(_recording(tmp_path, "extra.wav"), "An imported take.")
+    assert names() == ["01.wav", "02.wav", "03.wav", "04.wav", "05.wav"]
+    session.remove("03.wav")  # sentence 3 is asked again: it will sort before the import
+    assert names() is None
+
+
+def test_nothing_is_learned_ahead_without_a_take_to_hold_out(tmp_path: Path) -> None:
+    wizard = CloneWizard(lambda: CloneSession.new(tmp_path / "two", PROMPTS[:2]))
+    wizard.begin()
+    assert wizard.session is not None
+    wizard.session.confirm_consent_in_writing("Ada")
+    wizard.consent_given()
+    for index in range(2):
+        wizard.recorded(_recording(tmp_path, f"a{index}.wav"))
+        wizard.checked(True)
+        wizard.accept()
+    assert wizard.step == Step.REVIEW and wizard.takes_ahead() is None

@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -141,6 +142,8 @@ class AdaptedVoice:
     snapshots: dict[int, tuple[dict[str, torch.Tensor], float]] = field(default_factory=dict)
     # The person's pitch range and pace against the adapted model's, from the takes
     delivery: VoiceDelivery | None = None
+    # of ``steps``, those taken ahead, before the held-out take was at hand (.ahead)
+    steps_ahead: int = 0
 
 
 @torch.no_grad()
@@ -330,6 +333,110 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
+class SupportSteps:
+    """Adaptation's gradient steps on the support takes, which need nothing from the
+    held-out take: the wizard takes them while the person reads the last sentence
+    (:meth:`advance`, in the background), and :meth:`Adapter.finish` replays those and
+    takes the rest. The state after each step taken ahead is kept so that the held-out
+    take can judge every step afterwards; the steps and the voice kept are the same as
+    when they are taken one by one with the held-out take at hand."""
+
+    def __init__(
+        self,
+        config: AdaptConfig,
+        model: AcousticModel,
+        params: str,
+        rule: UpdateRule,
+        names: list[str],
+        speaker: torch.nn.Parameter,
+        optimizer: InnerOptimizer,
+        takes: list[Take],
+        features: list[np.ndarray],
+        batch: Batch,
+        learned_rates: bool,
+        analysis_seconds: float,
+        seconds: float,
+    ) -> None:
+        self.config = config
+        self.model = model
+        self.params = params
+        self.rule = rule
+        self.names = names
+        self.speaker = speaker
+        self.optimizer = optimizer
+        self.takes = takes
+        self.features = features
+        self.batch = batch
+        self.learned_rates = learned_rates
+        self.analysis_seconds = analysis_seconds
+        self.seconds = seconds  # of work so far
+        self._stepping = 0.0  # of which taking steps
+        self.fast = {n: p for n, p in model.named_parameters() if n in names}
+        self.fast[SPEAKER] = speaker
+        self.encoded = _phone_encodings(model, batch)
+        self.losses: list[float] = []  # the support loss of each step taken
+        # the adapted tensors before any step and after each step taken ahead
+        self.states: list[dict[str, torch.Tensor]] = []
+
+    @property
+    def done(self) -> int:
+        return len(self.losses)
+
+    @property
+    def step_seconds(self) -> float:
+        """The time one step takes, as measured so far (for the time left)."""
+        return self._stepping / self.done if self.done else 0.0
+
+    def losses_of(self, batch: Batch, encoded: torch.Tensor | None) -> dict[str, torch.Tensor]:
+        vector = self.speaker[None].expand(batch.phones.shape[0], -1)
+        return self.model.losses(batch, speaker=vector, align=False, encoded=encoded)
+
+    def step(self) -> None:
+        """One step on the support takes, from the state the model is in."""
+        started = time.perf_counter()
+        loss = acoustic_loss(self.losses_of(self.batch, self.encoded))
+        grads = torch.autograd.grad(loss, list(self.fast.values()))
+        with torch.no_grad():
+            updated = self.optimizer.step(
+                {n: p.detach() for n, p in self.fast.items()},
+                dict(zip(self.fast, grads, strict=True)),
+            )
+            for name, tensor in updated.items():
+                self.fast[name].copy_(tensor)
+        self.losses.append(float(loss.detach()))
+        took = time.perf_counter() - started
+        self.seconds += took
+        self._stepping += took
+
+    def advance(self, stop: threading.Event, progress: ProgressSink = NO_PROGRESS) -> None:
+        """Take the config's steps ahead, keeping each state, until they are all taken or
+        ``stop`` is set (checked between steps); a cancel raises
+        :class:`~metavoice_app.core.progress.Cancelled` between steps."""
+        if self.done != max(0, len(self.states) - 1):
+            raise RuntimeError("steps taken one by one cannot be continued ahead")
+        if not self.states:
+            self.states.append(self._state())
+        while self.done < self.config.steps:
+            progress.check_cancelled()
+            if stop.is_set():
+                break
+            self.step()
+            self.states.append(self._state())
+
+    def show(self, step: int) -> bool:
+        """Put the model in the state after ``step`` when that step was taken ahead (then
+        True); False when it is still to be taken."""
+        if step >= len(self.states):
+            return False
+        with torch.no_grad():
+            for name, tensor in self.states[step].items():
+                self.fast[name].copy_(tensor)
+        return True
+
+    def _state(self) -> dict[str, torch.Tensor]:
+        return {n: p.detach().clone() for n, p in self.fast.items()}
+
+
 class Adapter:
     def __init__(
         self,
@@ -394,61 +501,112 @@ class Adapter:
         batch.durations = durations
         return batch
 
-    def adapt(
-        self,
-        takes: list[Take],
-        progress: ProgressSink = NO_PROGRESS,
-        snapshot_steps: tuple[int, ...] = (),
-    ) -> AdaptedVoice:
-        """Fit a voice to ``takes``, reporting each step (an :class:`AdaptStep` as the
-        detail); raises :class:`~metavoice_app.core.progress.Cancelled` before the next
-        step once ``progress`` is cancelled.
+    def split(self, takes: list[Take]) -> tuple[list[Take], list[Take]]:
+        """The takes learned from and the take held out to judge the steps (the last,
+        when the config holds one out and there are at least three)."""
+        held = 1 if self.config.holdout and len(takes) >= 3 else 0
+        return takes[: len(takes) - held], takes[len(takes) - held :]
 
-        ``snapshot_steps`` keeps the voice as it was after those steps (0: before any
-        step), so a benchmark can compare step counts in one run.
-        """
+    def _analysed(self, takes: list[Take]) -> list[np.ndarray]:
+        """The takes' WORLD features (cached ones reused). Harvest F0 is the slow part and
+        releases the GIL: takes are analysed side by side on the threads torch may use
+        (about 1.6x faster on 2 cores)."""
         if not takes:
+            return []
+        cache = self.config.cache_features
+        with ThreadPoolExecutor(max(1, min(len(takes), torch.get_num_threads()))) as pool:
+            return list(pool.map(lambda take: take_features(take, cache=cache), takes))
+
+    def begin(self, support: list[Take]) -> SupportSteps:
+        """Everything adaptation does before it needs the held-out take: the support
+        takes analysed and aligned, the voice's start and its optimiser. The steps run
+        in :meth:`finish`, or ahead of it (:meth:`SupportSteps.advance`)."""
+        if not support:
             raise AdaptationError("there are no usable takes to learn the voice from")
-        config = self.config
-        torch.manual_seed(config.seed)
+        torch.manual_seed(self.config.seed)
         started = time.perf_counter()
         model = copy.deepcopy(self.base)
         # Evaluation mode still learns (gradients flow) but has no dropout noise, which a
         # handful of takes does not want; it also lets attention use the fused kernel
         # (dropout inside attention forced the slow one and cost a quarter of each step).
         model.eval()
-        params, rule = adaptation_rule(config, self.info)
+        params, rule = adaptation_rule(self.config, self.info)
         names = adapted_names(model, params)
         for name, parameter in model.named_parameters():
             parameter.requires_grad_(name in names)
-        # Analysed once (Harvest F0 is the slow part), for the start and the batches.
-        # WORLD analysis releases the GIL: takes are analysed side by side on the
-        # threads torch may use (about 1.6x faster on 2 cores).
-        with ThreadPoolExecutor(max(1, min(len(takes), torch.get_num_threads()))) as pool:
-            features = list(
-                pool.map(lambda take: take_features(take, cache=config.cache_features), takes)
-            )
+        features = self._analysed(support)
         analysis_seconds = time.perf_counter() - started
-        voice_print = self.tools.voice_print(features) if self.tools is not None else None
-        speaker = torch.nn.Parameter(self.initial_speaker(voice_print).clone())
-        held_out = takes[-1:] if config.holdout and len(takes) >= 3 else []
-        support = takes[: len(takes) - len(held_out)]
-        support_batch = self._batch(support, features[: len(support)], model)
-        holdout_batch = self._batch(held_out, features[len(support) :], model) if held_out else None
-        meter_batch = holdout_batch if holdout_batch is not None else support_batch
-        fast = {n: p for n, p in model.named_parameters() if n in names}
-        fast[SPEAKER] = speaker
+        # The start sees the support takes only: the held-out take judges the steps.
+        start_print = self.tools.voice_print(features) if self.tools is not None else None
+        speaker = torch.nn.Parameter(self.initial_speaker(start_print).clone())
+        batch = self._batch(support, features, model)
         learned = {SPEAKER if n == SPEAKER_INIT else n: r for n, r in self.info.inner_rates.items()}
         optimizer = InnerOptimizer(rule, rule.rates(names, SPEAKER, learned))
+        return SupportSteps(
+            self.config,
+            model,
+            params,
+            rule,
+            names,
+            speaker,
+            optimizer,
+            support,
+            features,
+            batch,
+            bool(learned),
+            analysis_seconds,
+            time.perf_counter() - started,
+        )
 
+    def adapt(
+        self,
+        takes: list[Take],
+        progress: ProgressSink = NO_PROGRESS,
+        snapshot_steps: tuple[int, ...] = (),
+    ) -> AdaptedVoice:
+        """Fit a voice to ``takes``: :meth:`begin` on the support takes, then
+        :meth:`finish` with the held-out one."""
+        if not takes:
+            raise AdaptationError("there are no usable takes to learn the voice from")
+        support, held_out = self.split(takes)
+        return self.finish(self.begin(support), held_out, progress, snapshot_steps)
+
+    def finish(
+        self,
+        run: SupportSteps,
+        held_out: list[Take],
+        progress: ProgressSink = NO_PROGRESS,
+        snapshot_steps: tuple[int, ...] = (),
+    ) -> AdaptedVoice:
+        """Take the steps (those :meth:`SupportSteps.advance` took ahead are replayed, not
+        taken again), judging each on ``held_out`` to keep the best voice, then measure the
+        kept voice and make its exemplar tables. Reports each step (an :class:`AdaptStep`
+        as the detail); raises :class:`~metavoice_app.core.progress.Cancelled` before the
+        next step once ``progress`` is cancelled. The voice is the same whether or not
+        the steps were taken ahead.
+
+        ``snapshot_steps`` keeps the voice as it was after those steps (0: before any
+        step), so a benchmark can compare step counts in one run.
+        """
+        config = self.config
+        if run.config != config:
+            raise ValueError("these steps were taken with other settings")
+        started = time.perf_counter()
+
+        def clock() -> float:
+            """Seconds of work on this voice so far, the steps taken ahead included."""
+            return run.seconds + time.perf_counter() - started
+
+        model, speaker, names, params = run.model, run.speaker, run.names, run.params
+        held_features = self._analysed(held_out)
+        analysis_seconds = run.analysis_seconds + clock() - run.seconds
+        takes, features = run.takes + held_out, run.features + held_features
+        voice_print = self.tools.voice_print(features) if self.tools is not None else None
+        holdout_batch = self._batch(held_out, held_features, model) if held_out else None
+        meter_batch = holdout_batch if holdout_batch is not None else run.batch
         # No preset adapts the text encoder, so its output is computed once per batch
         # (about 5 % of each step's time went into recomputing it).
-        support_encoded = _phone_encodings(model, support_batch)
         holdout_encoded = None if holdout_batch is None else _phone_encodings(model, holdout_batch)
-
-        def losses_of(batch: Batch, encoded: torch.Tensor | None) -> dict[str, torch.Tensor]:
-            vector = speaker[None].expand(batch.phones.shape[0], -1)
-            return model.losses(batch, speaker=vector, align=False, encoded=encoded)
 
         monitor = HoldoutMonitor(config.patience)
         kept_holdout, kept_state, kept_step = None, None, 0
@@ -456,7 +614,7 @@ class Adapter:
         loss_value = float("nan")
         step = 0
         snapshots: dict[int, tuple[dict[str, torch.Tensor], float]] = {}
-        batches = [support_batch] + ([holdout_batch] if holdout_batch is not None else [])
+        batches = [run.batch] + ([holdout_batch] if holdout_batch is not None else [])
 
         def judged_state() -> tuple[dict[str, torch.Tensor], float]:
             """The voice as it is now, with its exemplar tables, for a benchmark."""
@@ -471,27 +629,23 @@ class Adapter:
                     None if pace is None else VoiceDelivery.measured(1.0, pace), exemplars=True
                 )
                 state.update(exemplar_tensors(spoken_pairs(voiced, readings, vector, paced)))
-            return state, time.perf_counter() - started
+            return state, clock()
 
         if 0 in snapshot_steps:
+            run.show(0)
             snapshots[0] = judged_state()
         for step in range(1, config.steps + 1):
             progress.check_cancelled()
-            loss = acoustic_loss(losses_of(support_batch, support_encoded))
-            grads = torch.autograd.grad(loss, list(fast.values()))
-            with torch.no_grad():
-                updated = optimizer.step(
-                    {n: p.detach() for n, p in fast.items()}, dict(zip(fast, grads, strict=True))
-                )
-                for name, tensor in updated.items():
-                    fast[name].copy_(tensor)
-            loss_value = float(loss.detach())
+            replayed = run.show(step)
+            if not replayed:
+                run.step()
+            loss_value = run.losses[step - 1]
             if step in snapshot_steps:
                 snapshots[step] = judged_state()
             holdout_value = None
             if holdout_batch is not None:
                 with torch.no_grad():
-                    held = losses_of(holdout_batch, holdout_encoded)
+                    held = run.losses_of(holdout_batch, holdout_encoded)
                 holdout_value = float(acoustic_loss(held))
                 if monitor.keep(float(held["features"])):
                     kept_holdout = holdout_value
@@ -500,10 +654,10 @@ class Adapter:
             due = config.similarity_every and (
                 step % config.similarity_every == 0 or step == config.steps
             )
-            if progress.watched and voice_print is not None and due:  # for the meter only
+            # for the meter only, and only while the person watches the steps being taken
+            if progress.watched and voice_print is not None and due and not replayed:
                 similarity = self._similarity(model, meter_batch, speaker, voice_print)
                 metered = (step, similarity)
-            elapsed = time.perf_counter() - started
             progress.report(
                 step / config.steps,
                 f"step {step} of {config.steps}",
@@ -512,7 +666,7 @@ class Adapter:
                     config.steps,
                     loss_value,
                     holdout_value,
-                    elapsed / step * (config.steps - step),
+                    run.step_seconds * (config.steps - step),
                     similarity,
                 ),
             )
@@ -526,7 +680,7 @@ class Adapter:
         kept_speaker = tensors[SPEAKER].to(self.device)
         readings = read_takes(model, batches, kept_speaker)
         pace = takes_pace(model, readings, kept_speaker)
-        matched = match_takes(readings, support + held_out, self.info.postfilter, self.frontend)
+        matched = match_takes(readings, takes, self.info.postfilter, self.frontend)
         delivery = measured_delivery(pace, matched)
         if config.exemplars:
             paced = self.info.postfilter.for_voice(delivery, exemplars=True)
@@ -544,7 +698,7 @@ class Adapter:
         return AdaptedVoice(
             tensors=tensors,
             steps=step,
-            seconds=time.perf_counter() - started,
+            seconds=clock(),
             analysis_seconds=analysis_seconds,
             final_loss=loss_value,
             holdout_loss=kept_holdout,
@@ -552,15 +706,16 @@ class Adapter:
             similarity=similarity,
             voice_print=voice_print,
             delivery=delivery,
+            steps_ahead=min(step, max(0, len(run.states) - 1)),
             recipe={
                 "method": "fine-tuning",
                 "params": params,
                 "steps": step,
-                "optimizer": rule.optimizer,
-                "learning_rate": rule.learning_rate,
-                "embedding_learning_rate": rule.speaker_learning_rate,
-                "learned_rates": bool(learned),
-                "support_takes": len(support),
+                "optimizer": run.rule.optimizer,
+                "learning_rate": run.rule.learning_rate,
+                "embedding_learning_rate": run.rule.speaker_learning_rate,
+                "learned_rates": run.learned_rates,
+                "support_takes": len(run.takes),
                 "held_out_takes": len(held_out),
                 "seed": config.seed,
                 "base_init": self.info.training.init or "base",

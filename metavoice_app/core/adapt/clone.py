@@ -28,6 +28,7 @@ from metavoice_app.core.adapt.adapter import (
     adaptation_rule,
     stored_bytes,
 )
+from metavoice_app.core.adapt.ahead import LearningAhead
 from metavoice_app.core.adapt.config import AdaptConfig
 from metavoice_app.core.adapt.profile import PREVIEW_TEXT, consent_record
 from metavoice_app.core.adapt.screening import Screened, screen_takes
@@ -68,11 +69,17 @@ def learn_voice(
     config: AdaptConfig,
     progress: ProgressSink = NO_PROGRESS,
     snapshot_steps: tuple[int, ...] = (),
+    ahead: LearningAhead | None = None,
 ) -> AdaptedVoice:
     """Fit a voice to ``takes`` on the engine's model, with its speaker tools (the
-    benchmark judges this voice without saving it)."""
+    benchmark judges this voice without saving it); from the steps ``ahead`` took, when
+    it took them on the same takes."""
     adapter = Adapter(engine.model, engine.info, config, engine.speaker_tools)
-    return adapter.adapt(takes, progress, snapshot_steps)
+    if ahead is None:
+        return adapter.adapt(takes, progress, snapshot_steps)
+    support, held_out = adapter.split(takes)
+    steps = ahead.take_over(engine, support, config) or adapter.begin(support)
+    return adapter.finish(steps, held_out, progress, snapshot_steps)
 
 
 def check_takes(engine: SpeechEngine, takes: list[Take], cache: bool = False) -> list[Screened]:
@@ -107,6 +114,7 @@ def clone_voice(
     fallback: Destination | None = None,
     keep_takes_in: VoiceLibrary | None = None,
     remake: Manifest | None = None,
+    ahead: LearningAhead | None = None,
 ) -> ClonedVoice:
     """Learn the voice in ``takes`` and save it as a profile at ``destination(manifest)``.
 
@@ -120,7 +128,9 @@ def clone_voice(
     ``keep_takes_in``: the library that keeps the takes and the consent recording under
     the voice's id, to re-create it for a later model (``takes_problem`` says why not,
     when they could not be kept). ``remake``: the manifest of the voice being re-created,
-    whose id, creation date and consent record the new profile keeps.
+    whose id, creation date and consent record the new profile keeps. ``ahead``: the
+    wizard's head start on the steps (:mod:`.ahead`), used when it learned from these
+    takes.
     """
     config = config or AdaptConfig()
     params, _ = adaptation_rule(config, engine.info)
@@ -131,7 +141,7 @@ def clone_voice(
             f"than the {MEMBER_LIMITS[ADAPTER] // 2**20} MB a voice profile may hold; adapt "
             "cln or lowrank instead"
         )
-    voice = learn_voice(engine, takes, config, progress)
+    voice = learn_voice(engine, takes, config, progress, ahead=ahead)
     consent = remake.consent if remake else consent_record(speaker_name, consent_recording)
     handle = engine.voice_from_tensors(name, voice.tensors, voice.delivery)
     preview = engine.speak(PREVIEW_TEXT, voice=handle)

@@ -114,12 +114,17 @@ class CloneSession:
     def has_consent(self) -> bool:
         return bool(self.consent_file) or self.consent_in_writing
 
+    @staticmethod
+    def take_name(index: int) -> str:
+        """The file name of sentence ``index``'s take."""
+        return f"{index + 1:02d}.wav"
+
     def accept(self, index: int, recording: Path) -> Path:
         """Keep ``recording`` as the take for prompt ``index`` (replacing an earlier one,
         and what was found about it). Its analysed features, when the checks made them
         while the person listened to the verdict, come along with their times kept, so
         the features cache still holds for the take."""
-        name = f"{index + 1:02d}.wav"
+        name = self.take_name(index)
         target = self.takes_dir / name
         shutil.copy2(recording, target)
         analysed = features_path(recording)

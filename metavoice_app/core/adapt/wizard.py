@@ -201,6 +201,27 @@ class CloneWizard:
     def used_takes(self) -> list[ReviewTake]:
         return [take for take in self.takes() if take.used]
 
+    def takes_ahead(self) -> list[ReviewTake] | None:
+        """The takes adaptation will step on, when they are known before "Create voice":
+        it learns from the used takes in file-name order and holds the last one out
+        (:meth:`~metavoice_app.core.adapt.adapter.Adapter.split`), so once every sentence
+        but the last has its take, the steps can be taken while the last one is read
+        (:mod:`metavoice_app.core.adapt.ahead`). None while that is not known yet, or
+        when there would be too few takes to hold one out. A guess that later proves
+        wrong costs only the head start: the pipeline checks the takes it is given."""
+        session = self.session
+        if session is None or self.created:
+            return None
+        used = sorted(self.used_takes(), key=lambda take: take.name)
+        missing = [i for i in range(len(session.prompts)) if i not in session.accepted]
+        if not missing:
+            support = used[:-1]
+        elif len(missing) == 1 and all(take.name < session.take_name(missing[0]) for take in used):
+            support = used  # the last sentence's take will be the one held out
+        else:
+            return None
+        return support if len(support) >= 2 else None
+
     # Adaptation ------------------------------------------------------------------------
     @property
     def created(self) -> bool:

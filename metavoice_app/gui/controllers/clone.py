@@ -21,6 +21,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from metavoice_app.core.adapt.adapter import AdaptationError, AdaptStep
+from metavoice_app.core.adapt.ahead import LearningAhead
 from metavoice_app.core.adapt.clone import ClonedVoice, check_new_take, clone_voice
 from metavoice_app.core.adapt.config import AdaptConfig
 from metavoice_app.core.adapt.profile import CONSENT_TEMPLATE
@@ -82,7 +83,10 @@ class CloneController(QObject):
         self.recording_for: str | None = None  # "test", "consent" or "prompt"
         self.tasks: list[Task] = []
         self.adapt_task: Task | None = None
+        # The steps taken on the takes so far while the last sentence is read
+        self.ahead: LearningAhead | None = None
         self._waiting_for_engine = False
+        self._ahead_key: tuple[list[tuple[Path, str]], list[int]] | None = None
         self.confirm_box: QMessageBox | None = None
         self.cloned: ClonedVoice | None = None  # the voice this wizard made last
         # What the words-and-speaker check found per attempt, and the take each became
@@ -276,6 +280,7 @@ class CloneController(QObject):
 
     def _start_over_now(self) -> None:
         self._stop_recorder(keep=False)
+        self._drop_ahead()
         if self.adapt_task is not None and self.adapt_task.is_running():
             self.adapt_task.cancel()
         self.wizard.start_over()
@@ -484,6 +489,7 @@ class CloneController(QObject):
         name = self._accepted_from.get(attempt)
         if name is not None and self.session is not None:  # accepted before the verdict
             self.session.set_problem(name, problem)
+            self._learn_ahead()  # a take left out changes which are learned from
             if self.wizard.step == Step.REVIEW:
                 self._show()
         elif attempt == self.wizard.attempt and problem:
@@ -519,7 +525,7 @@ class CloneController(QObject):
             # so adaptation finds the features ready.
             self._run(
                 lambda _ctx: take_features(prepare_take(kept, text), cache=True),
-                lambda _features: None,
+                lambda _features: self._learn_ahead(),
                 lambda message: log.warning("could not analyse %s: %s", kept, message),
             )
         self._show()
@@ -619,6 +625,7 @@ class CloneController(QObject):
         if not review.name_edit.text().strip():
             review.name_edit.setText(session.voice_name or session.speaker_name)
         self._review_changed()
+        self._learn_ahead()  # a resumed session's takes too
 
     def _take_audio(self, path: Path) -> np.ndarray:
         """A take's audio for its waveform, read once per version of the file (the review
@@ -668,12 +675,51 @@ class CloneController(QObject):
     def _remove(self, name: str) -> None:
         if self.session is not None:
             self.session.remove(name)
+        self._learn_ahead()
         self._show()
 
     def _keep(self, name: str, keep: bool) -> None:
         if self.session is not None:
             self.session.keep(name, keep)
+        self._learn_ahead()
         self._show()
+
+    # Learning ahead ----------------------------------------------------------------------
+    def _learn_ahead(self) -> None:
+        """Take adaptation's steps on the takes it will learn from, in the background,
+        once they are known (every sentence but the last recorded): "Create voice" then
+        takes them over and the person waits only for the rest (``core/adapt/ahead.py``).
+        A head start on other takes than these is stopped; nothing is saved by it."""
+        engine, session = self.engines.engine, self.session
+        planned = None
+        if engine is not None and session is not None and not self.wizard.adapting:
+            planned = self.wizard.takes_ahead()
+        if planned is None:
+            self._drop_ahead()
+            return
+        assert engine is not None
+        try:  # a take recorded again keeps its name: its time tells the versions apart
+            stamps = [take.path.stat().st_mtime_ns for take in planned]
+        except OSError:
+            self._drop_ahead()
+            return
+        recordings = [(take.path, take.text) for take in planned]
+        key = (recordings, stamps)
+        if self.ahead is not None and self._ahead_key == key:
+            return
+        self._drop_ahead()
+        ahead = LearningAhead(engine, recordings, AdaptConfig(cache_features=True))
+        self.ahead, self._ahead_key = ahead, key
+        self._run(
+            ahead.run,
+            lambda steps: log.info("took %s steps ahead on %d takes", steps, len(recordings)),
+            lambda message: log.warning("could not learn ahead: %s", message),
+        )
+
+    def _drop_ahead(self) -> None:
+        if self.ahead is not None:
+            self.ahead.stop()
+        self.ahead, self._ahead_key = None, None
 
     # Adaptation --------------------------------------------------------------------------
     def create_voice(self) -> None:
@@ -714,6 +760,8 @@ class CloneController(QObject):
     def _engine_ready(self, _engine: object) -> None:
         if self._waiting_for_engine and self.wizard.adapting:
             self._start_adaptation()
+        else:
+            self._learn_ahead()
 
     def _engine_failed(self, message: str) -> None:
         if self._waiting_for_engine and self.wizard.adapting:
@@ -735,6 +783,7 @@ class CloneController(QObject):
         speaker = session.speaker_name or name
         consent_file = session.folder / session.consent_file if session.consent_file else None
         used = {take.name for take in self.wizard.used_takes()}
+        ahead, self.ahead, self._ahead_key = self.ahead, None, None  # handed over once
 
         def work(ctx: TaskContext) -> ClonedVoice | Failure:
             takes, rejected = load_takes(session.takes_dir)
@@ -752,6 +801,7 @@ class CloneController(QObject):
                     config=config,
                     progress=ctx,
                     keep_takes_in=self.library,
+                    ahead=ahead,
                 )
             except (AdaptationError, ProfileError, OSError) as exc:  # said in plain words
                 return Failure(f"Learning the voice failed: {exc}. Your recordings are kept.")
@@ -874,6 +924,7 @@ class CloneController(QObject):
 
     def shutdown(self) -> None:
         self._stop_recorder(keep=False)
+        self._drop_ahead()
         if self.adapt_task is not None and self.adapt_task.is_running():
             self.adapt_task.cancel()
             self.adapt_task.wait(10_000)
