@@ -84,6 +84,8 @@ def test_steps_taken_ahead_make_the_same_voice(
     # every step judged on the held-out take as it was after that step
     assert _curve(reports) == straight.curve
     assert len({held for _, _, held in straight.curve}) == len(straight.curve)
+    # nothing is left to take, so no time is promised for it
+    assert all(p.detail.eta_seconds == 0 for p in reports if isinstance(p.detail, AdaptStep))
     # handed over once: a second voice from the same head start takes its own steps
     assert ahead.take_over(engine, ahead.support, CONFIG) is None
 

@@ -666,7 +666,8 @@ class Adapter:
                     config.steps,
                     loss_value,
                     holdout_value,
-                    run.step_seconds * (config.steps - step),
+                    # the steps still to take (those taken ahead are only judged)
+                    run.step_seconds * (config.steps - max(step, len(run.states) - 1)),
                     similarity,
                 ),
             )
