@@ -690,9 +690,11 @@ class CloneController(QObject):
         once they are known (every sentence but the last recorded): "Create voice" then
         takes them over and the person waits only for the rest (``core/adapt/ahead.py``).
         A head start on other takes than these is stopped; nothing is saved by it."""
+        if self.wizard.adapting:
+            return  # the head start is the pipeline's to take over, or already taken
         engine, session = self.engines.engine, self.session
         planned = None
-        if engine is not None and session is not None and not self.wizard.adapting:
+        if engine is not None and session is not None:
             planned = self.wizard.takes_ahead()
         if planned is None:
             self._drop_ahead()
