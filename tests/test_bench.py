@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +93,42 @@ def test_adapt_report_lists_what_each_run_adapted() -> None:
     assert text.startswith("## What to adapt") and "![" not in text
     text = to_markdown(rows, "metavoice bench adapt --holdout", None, 2, holdout=True)
     assert text.startswith("## The wizard's recipe") and "the last held out" in text
+
+
+def test_adapt_report_says_where_a_dev_set_is_not_held_out(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from metavoice_app.core.bench.adapt import Row, SeenSpeakers, seen_speakers, to_markdown
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model_dir)
+    root = tmp_path / "shared" / "speech" / "librispeech_untranscribed"
+    root.mkdir(parents=True)
+    rows = [
+        "librispeech_test-other/7/1.flac\t7\tsome words\n",
+        "librispeech_train-clean/8/1.flac\t8\tother words\n",
+    ]
+    (root / "metadata.whisper_base.tsv").write_text("".join(rows), encoding="utf-8")
+    shared = tmp_path / "shared"
+    assert seen_speakers(model_dir, shared, "test-other") == SeenSpeakers((), ())
+    # name the tiny model's first two voices after the held-out and the training speaker
+    config = model_dir / "config.json"
+    first, second = (v["id"] for v in json.loads(config.read_text(encoding="utf-8"))["voices"])
+    text = config.read_text(encoding="utf-8")
+    text = text.replace(f'"{first}"', '"libri-7"').replace(f'"{second}"', '"libri-8"')
+    config.write_text(text, encoding="utf-8")
+    seen = seen_speakers(model_dir, shared, "test-other")
+    assert seen == SeenSpeakers(("7",), ())
+    assert seen_speakers(model_dir, shared, "vctk") == SeenSpeakers((), ())
+
+    row = Row("meta init", "cln, adam", 412.0, 10, 0.75, 1.0, 7.1, 210.0, 0.12, 15.2, 4.0)
+    text = to_markdown([row], "metavoice bench adapt", None, 2, dev_set="test-other")
+    assert "Not held out" not in text
+    text = to_markdown([row], "metavoice bench adapt", None, 2, seen={"meta init": seen})
+    assert "**Not held out for meta init:** its weights were trained on 1 of these" in text
+    assert "(7) and its voice memory fitted on 0 (-)" in text
 
 
 def test_encoder_scores_separate_speakers() -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from torch.nn import functional as F
 
@@ -179,3 +180,99 @@ def test_envelope_smoothing_keeps_level_and_spreads_detail() -> None:
     assert smoothed.shape == spike.shape
     assert np.isclose(smoothed.sum(), 5.0) and np.isclose(smoothed.max(), 1.0)
     assert np.count_nonzero(smoothed) == 5
+
+
+def test_refitting_the_voice_memory_leaves_voices_out(
+    tiny_model_with_encoder: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    from metavoice_app.core.model.folder import ModelFolder
+    from metavoice_app.core.speaker.bundle import MEMORY_FILE, load_tools
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(tiny_model_with_encoder, model_dir)
+    before = load_tools(model_dir)
+    assert before is not None and before.memory_start
+    model_id = ModelFolder(model_dir).read().model_id
+    dropped, *kept = list(before.voice_prints)
+    assert kept, "the tiny model needs at least two voices in its memory"
+    # nothing to leave out is refused, by name, and the folder is untouched
+    memory_bytes = (model_dir / MEMORY_FILE).read_bytes()
+    assert main(["train", "refit-memory", "--model", str(model_dir)]) == 2
+    assert (model_dir / MEMORY_FILE).read_bytes() == memory_bytes
+
+    command = ["train", "refit-memory", "--model", str(model_dir), "--leave-out", dropped]
+    assert main([*command, "--no-start"]) == 0
+    after = load_tools(model_dir)
+    info = ModelFolder(model_dir).read()
+    assert after is not None and not after.memory_start
+    assert info.voice_memory is not None and info.voice_memory.voices == tuple(kept)
+    assert info.voice_memory.speakers == len(kept)
+    assert list(after.voice_prints) == kept
+    assert all(np.array_equal(after.voice_prints[v], before.voice_prints[v]) for v in kept)
+    assert info.model_id == model_id  # the weights, and so every saved voice, still fit
+    # the memory was fitted again: a different mapping from the same encoder
+    probe = before.voice_prints[dropped]
+    assert not torch.allclose(after.starting_vector(probe), before.starting_vector(probe))
+    assert torch.equal(
+        next(iter(after.encoder.state_dict().values())),
+        next(iter(before.encoder.state_dict().values())),
+    )
+
+
+def test_refitting_refuses_to_empty_the_memory(
+    tiny_model_with_encoder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    from metavoice_app.core.speaker.bundle import MEMORY_FILE, load_tools
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(tiny_model_with_encoder, model_dir)
+    tools = load_tools(model_dir)
+    assert tools is not None
+    memory_bytes = (model_dir / MEMORY_FILE).read_bytes()
+    leave = [arg for voice in tools.voice_prints for arg in ("--leave-out", voice)]
+    assert main(["train", "refit-memory", "--model", str(model_dir), *leave]) == 1
+    assert "no voice would remain" in capsys.readouterr().err
+    assert (model_dir / MEMORY_FILE).read_bytes() == memory_bytes
+
+
+def test_refitting_finds_the_held_out_speakers_in_the_shared_data(
+    tiny_model_with_encoder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--held-out`` drops exactly the voices made from test-other speakers."""
+    import shutil
+
+    from metavoice_app.core.model.folder import ModelFolder
+    from metavoice_app.core.speaker.bundle import MEMORY_FILE
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(tiny_model_with_encoder, model_dir)
+    root = tmp_path / "shared" / "speech" / "librispeech_untranscribed"
+    root.mkdir(parents=True)
+    rows = [
+        "librispeech_test-other/7/1.flac\t7\tsome words\n",
+        "librispeech_train-clean/8/1.flac\t8\tother words\n",
+    ]
+    (root / "metadata.whisper_base.tsv").write_text("".join(rows), encoding="utf-8")
+    command = ["train", "refit-memory", "--model", str(model_dir), "--held-out"]
+    command += ["--shared", str(tmp_path / "shared")]
+    memory_bytes = (model_dir / MEMORY_FILE).read_bytes()
+    assert main(command) == 0
+    assert "left as it was" in capsys.readouterr().out  # no voice of the tiny model is libri-7
+    assert (model_dir / MEMORY_FILE).read_bytes() == memory_bytes
+
+    # Name two of the tiny model's voices after the two LibriSpeech speakers.
+    config = model_dir / "config.json"
+    record = ModelFolder(model_dir).read().voice_memory
+    assert record is not None and len(record.voices) == 2
+    held, trained = record.voices[0], record.voices[1]
+    text = config.read_text(encoding="utf-8")
+    text = text.replace(f'"{held}"', '"libri-7"').replace(f'"{trained}"', '"libri-8"')
+    config.write_text(text, encoding="utf-8")
+    assert main(command) == 0
+    assert "1 left out (libri-7)" in capsys.readouterr().out
+    record = ModelFolder(model_dir).read().voice_memory
+    assert record is not None and "libri-7" not in record.voices and "libri-8" in record.voices

@@ -93,7 +93,7 @@ def _dub(args: argparse.Namespace, _paths: AppPaths) -> int:
 
 
 def _adapt(args: argparse.Namespace, _paths: AppPaths) -> int:
-    from metavoice_app.core.bench.adapt import plot, run, to_markdown
+    from metavoice_app.core.bench.adapt import plot, run, seen_speakers, to_markdown
     from metavoice_app.core.bench.judge import JudgeUnavailableError
 
     shared = shared_data_or_say(args, "bench adapt")
@@ -107,6 +107,15 @@ def _adapt(args: argparse.Namespace, _paths: AppPaths) -> int:
             file=sys.stderr,
         )
         return 2
+    seen = {label: seen_speakers(folder, shared, args.dev_set) for label, folder in models.items()}
+    for label, known in seen.items():
+        if known.weights or known.memory:
+            print(
+                f"metavoice bench adapt: {label} was trained on {len(known.weights)} of the "
+                f"{args.dev_set} speakers (its voice memory on {len(known.memory)}): its "
+                "numbers there are not held out",
+                file=sys.stderr,
+            )
     try:
         rows = run(
             models,
@@ -127,7 +136,13 @@ def _adapt(args: argparse.Namespace, _paths: AppPaths) -> int:
         plot(rows, args.plot, reference=0.91)
     plot_name = args.plot.name if args.plot is not None else None
     markdown = to_markdown(
-        rows, _command(), plot_name, args.threads, holdout=args.holdout, dev_set=args.dev_set
+        rows,
+        _command(),
+        plot_name,
+        args.threads,
+        holdout=args.holdout,
+        dev_set=args.dev_set,
+        seen=seen,
     )
     _publish(markdown, args.report, args.section)
     return 0

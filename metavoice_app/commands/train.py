@@ -235,6 +235,40 @@ def _attach_encoder(args: argparse.Namespace, _paths: AppPaths) -> int:
     return 0
 
 
+def _refit_memory(args: argparse.Namespace, _paths: AppPaths) -> int:
+    from metavoice_app.core.train.corpus.real import is_held_out, librispeech_speakers, voice_id
+    from metavoice_app.core.train.speaker_tools import refit_memory
+
+    leave_out = set(args.leave_out)
+    if args.held_out:
+        shared = shared_data_or_say(args, "train refit-memory", " to find the held-out speakers")
+        if shared is None:
+            return 2
+        leave_out |= {voice_id(s) for s in librispeech_speakers(shared) if is_held_out(s)}
+    if not leave_out:
+        print(
+            "metavoice train refit-memory: nothing to leave out: give --leave-out VOICE "
+            "and/or --held-out.",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        record, dropped = refit_memory(args.model, leave_out, memory_start=args.start)
+    except (OSError, ValueError) as error:
+        print(f"metavoice train refit-memory: {error}", file=sys.stderr)
+        return 1
+    if not dropped:
+        print(f"none of those voices is in the voice memory of {args.model}; left as it was")
+        return 0
+    start = "starts new voices from it" if record.start else "keeps the model's start"
+    print(
+        f"voice memory of {args.model} refitted on {record.speakers} voices, "
+        f"{len(dropped)} left out ({', '.join(sorted(dropped))}); "
+        f"adaptation {start}"
+    )
+    return 0
+
+
 def _postfilter(args: argparse.Namespace, _paths: AppPaths) -> int:
     from metavoice_app.core.model.checkpoint import write_postfilter
     from metavoice_app.core.synth.engine import SpeechEngine
@@ -519,6 +553,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     runs_on_cpu_only(attach)
     attach.set_defaults(handler=_attach_encoder)
+    refit = stages.add_parser(
+        "refit-memory",
+        help="fit a model's voice memory again without some voices (held-out dev speakers)",
+        description="Refit the voice memory from the voice prints stored in the model folder, "
+        "leaving out the voices given; no corpus is read and the weights, model id and saved "
+        "voices are untouched. For a model trained before a dev speaker was held out.",
+    )
+    refit.add_argument("--model", type=Path, required=True, help="model folder to refit")
+    refit.add_argument(
+        "--leave-out", action="append", default=[], metavar="VOICE", help="a voice id to drop"
+    )
+    refit.add_argument(
+        "--held-out",
+        action="store_true",
+        help="drop the voices of the dev speakers held out of training (found in --shared)",
+    )
+    refit.add_argument("--shared", type=Path, help="shared data folder (for --held-out)")
+    refit.add_argument(
+        "--start",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="adaptation starts new voices from the memory's blend (default) or, with "
+        "--no-start, from the model's own starting vector",
+    )
+    runs_on_cpu_only(refit)
+    refit.set_defaults(handler=_refit_memory)
     postfilter = stages.add_parser(
         "postfilter",
         help="fit a model's synthesis post-filter on real speakers' recordings",

@@ -37,9 +37,10 @@ from metavoice_app.core.bench.wer import word_error_rate
 from metavoice_app.core.features import world
 from metavoice_app.core.features.delivery import DeliverySummary, measure, summarise
 from metavoice_app.core.features.warping import warping_path
+from metavoice_app.core.model.folder import ModelFolder
 from metavoice_app.core.synth.engine import SpeechEngine, VoiceHandle
 from metavoice_app.core.text.frontend import TextFrontend
-from metavoice_app.core.train.corpus.real import is_held_out, librispeech_speakers
+from metavoice_app.core.train.corpus.real import is_held_out, librispeech_speakers, voice_id
 
 STEPS = (0, 5, 10, 20, 50, 100)
 MCD_SCALE = 10.0 / np.log(10.0) * np.sqrt(2.0)
@@ -100,7 +101,7 @@ def distortion(real: np.ndarray, synthetic: np.ndarray) -> tuple[float, float]:
 
 DEV_SETS = {
     "vctk": "4 unseen VCTK dev speakers (p225-p228)",
-    "test-other": "10 LibriSpeech test-other speakers (held out of training)",
+    "test-other": "10 LibriSpeech test-other speakers (left out of the training corpus)",
 }
 
 
@@ -121,6 +122,32 @@ def dev_recordings(shared: Path, dev_set: str = "vctk") -> dict[str, list[tuple[
     else:
         raise ValueError(f"unknown dev set {dev_set!r}; choose {', '.join(DEV_SETS)}")
     return {speaker: sorted(items) for speaker, items in sorted(rows.items())}
+
+
+@dataclass(frozen=True)
+class SeenSpeakers:
+    """The dev speakers a model was trained on: its numbers there are not held out."""
+
+    weights: tuple[str, ...]  # speakers with a voice among the model's trained voices
+    memory: tuple[str, ...]  # speakers the voice memory was fitted on
+
+
+def seen_speakers(model_dir: Path, shared: Path, dev_set: str) -> SeenSpeakers:
+    """Which of a dev set's speakers a model folder was trained on.
+
+    The corpus builder leaves the test-other speakers out, but a model built before that
+    rule (or from another corpus) may hold them; VCTK was never a training source. Read
+    from the folder's voice list, so it needs no corpus.
+    """
+    if dev_set != "test-other":
+        return SeenSpeakers((), ())
+    ids = {voice_id(p): p.name for p in librispeech_speakers(shared) if is_held_out(p)}
+    info = ModelFolder(model_dir).read()
+    memory = info.voice_memory.voices if info.voice_memory is not None else ()
+    return SeenSpeakers(
+        tuple(sorted(ids[v.id] for v in info.voices if v.id in ids)),
+        tuple(sorted(ids[v] for v in memory if v in ids)),
+    )
 
 
 # speaker -> (support takes, (path, text) of each query recording)
@@ -358,7 +385,9 @@ def to_markdown(
     threads: int,
     holdout: bool = False,
     dev_set: str = "vctk",
+    seen: dict[str, SeenSpeakers] | None = None,
 ) -> str:
+    """The report; ``seen`` (by model label) says plainly where a dev set is not held out."""
     compares_params = len({r.adapts for r in rows}) > len({r.init.split(",")[0] for r in rows})
     if holdout:
         title = "## The wizard's recipe: one take held out (`metavoice bench adapt --holdout`)"
@@ -389,6 +418,17 @@ def to_markdown(
         "with the mean and spread of each envelope coefficient and of log-F0, and its "
         "speaking rate, moved to the takes'.",
         "",
+    ]
+    for label, known in (seen or {}).items():
+        if known.weights or known.memory:
+            lines += [
+                f"**Not held out for {label}:** its weights were trained on "
+                f"{len(known.weights)} of these speakers ({', '.join(known.weights) or '-'}) "
+                f"and its voice memory fitted on {len(known.memory)} "
+                f"({', '.join(known.memory) or '-'}).",
+                "",
+            ]
+    lines += [
         "| init | adapts | profile (KB) | steps | similarity | identification | MCD (dB) | "
         "F0 RMSE (cents) | WER | NISQA | rate | pitch range | time (s) "
         "| of which take analysis (s) |",
