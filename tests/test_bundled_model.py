@@ -4,7 +4,9 @@ trained baseline beside it for the adaptation benchmark."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
+from conftest import shared_data
 from safetensors.torch import load_file
 
 from metavoice_app.core.adapt.adapter import SPEAKER_INIT, adaptation_rule
@@ -21,7 +23,8 @@ def test_the_default_model_speaks_and_maps_its_voices() -> None:
     assert len(audio) > 4000 and np.abs(audio).max() > 0.01
     tools = engine.speaker_tools
     assert tools is not None and len(tools.voice_prints) > 100
-    assert not tools.memory_start  # the encoder serves the meter and the map
+    # new voices start from the memory's blend (docs/benchmarks.md, adapt-start)
+    assert tools.memory_start
     assert len(layout(tools.voice_prints)) == len(tools.voice_prints)
 
 
@@ -73,3 +76,15 @@ def test_both_bundled_models_speak_through_the_same_refiner() -> None:
     model, info = load_model(base)
     assert model.refiner is not None
     assert info.model_id == read_info(base).model_id  # the refiner is not in the weights
+
+
+@pytest.mark.skipif(shared_data() is None, reason="the shared data folder is not present")
+def test_the_bundled_voice_memories_leave_the_held_out_speakers_out() -> None:
+    """The weights predate the hold-out rule, but a start drawn from the voice memory
+    must not know the test-other dev speakers, or that dev set would measure recall."""
+    from metavoice_app.core.bench.adapt import seen_speakers
+
+    shared = shared_data()
+    assert shared is not None
+    for folder in (bundled_model_dir(), bundled_model_dir().parent / "baseline"):
+        assert seen_speakers(folder, shared, "test-other").memory == ()

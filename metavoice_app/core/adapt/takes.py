@@ -103,7 +103,7 @@ def take_features(take: Take, cache: bool = False) -> np.ndarray:
     if take.features is not None:
         return take.features
     if not cache:
-        return world.encode(world.analyze(take.audio, world.RECORDING_F0))
+        return world.recording_features(take.audio)
     cached_file = features_path(take.path)
     try:
         if cached_file.exists() and cached_file.stat().st_mtime >= take.path.stat().st_mtime:
@@ -112,7 +112,7 @@ def take_features(take: Take, cache: bool = False) -> np.ndarray:
                 return cached
     except (OSError, ValueError):
         pass  # a damaged cache is simply recomputed
-    features = world.encode(world.analyze(take.audio, world.RECORDING_F0))
+    features = world.recording_features(take.audio)
     try:
         with atomic_open(cached_file) as handle:
             np.save(handle, features, allow_pickle=False)

@@ -183,9 +183,7 @@ class DevJudges:
             for path, text in queries:
                 audio = load_audio(path)
                 embeddings.append(self.speaker.embed(audio))
-                self.real_features[path] = world.encode(
-                    world.analyze(trim_silence(audio), world.RECORDING_F0)
-                )
+                self.real_features[path] = world.recording_features(trim_silence(audio))
                 delivered.append(measure(audio, text, self.frontend))
             centroid = np.mean(embeddings, axis=0)
             self.centroids[name] = centroid / np.linalg.norm(centroid)
@@ -209,9 +207,7 @@ class DevJudges:
             stats.setdefault("similarity", []).append(float(self.centroids[speaker] @ embedding))
             identified = self.names[int(np.argmax(self.matrix @ embedding))] == speaker
             stats.setdefault("identified", []).append(float(identified))
-            mcd, f0 = distortion(
-                self.real_features[path], world.encode(world.analyze(audio, world.RECORDING_F0))
-            )
+            mcd, f0 = distortion(self.real_features[path], world.recording_features(audio))
             stats.setdefault("mcd", []).append(mcd)
             if np.isfinite(f0):
                 stats.setdefault("f0", []).append(f0)

@@ -55,9 +55,7 @@ def run(encoder: SpeakerEncoder, shared: Path, with_reference: bool = True) -> l
             audio.append(normalize_loudness(trim_silence(load_audio(path))))
             labels.append(index)
     label_array = np.array(labels)
-    ours = np.stack(
-        [encoder.embed(world.encode(world.analyze(a, world.RECORDING_F0))) for a in audio]
-    )
+    ours = np.stack([encoder.embed(world.recording_features(a)) for a in audio])
     rows = [score("ours (GE2E, WORLD features)", ours, label_array)]
     if with_reference:
         judge = SpeakerJudge()

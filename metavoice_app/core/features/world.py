@@ -130,6 +130,13 @@ def encode(params: WorldParams) -> npt.NDArray[np.float32]:
     return feats.astype(np.float32)
 
 
+def recording_features(wav: npt.NDArray[np.floating]) -> npt.NDArray[np.float32]:
+    """A real recording's ``(frames, 43)`` features, analysed as every real frame the
+    model learns from or is compared with is (:data:`RECORDING_F0`): one place, so a take,
+    a refiner pair and a benchmark reference cannot drift apart."""
+    return encode(analyze(wav, RECORDING_F0))
+
+
 def decode(feats: npt.NDArray[np.floating], vuv_threshold: float = 0.5) -> WorldParams:
     """The model's feature matrix back to WORLD parameters."""
     x = np.ascontiguousarray(feats, dtype=np.float64)

@@ -135,7 +135,7 @@ def speaker_stats(
 
     def analyse(clip: tuple[Path, str]) -> tuple[np.ndarray, Delivery | None]:
         audio = load_audio(clip[0])
-        return world.encode(world.analyze(audio)), measure(audio, clip[1], engine.frontend)
+        return world.recording_features(audio), measure(audio, clip[1], engine.frontend)
 
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:  # WORLD releases the GIL
         analysed = list(pool.map(analyse, clips))

@@ -102,7 +102,7 @@ def _read_clips(
         if not CLIP_SECONDS[0] <= len(wav) / world.SAMPLE_RATE <= CLIP_SECONDS[1]:
             continue
         clean = normalize_loudness(trim_silence(wav))
-        real = world.encode(world.analyze(clean, world.RECORDING_F0))
+        real = world.recording_features(clean)
         if ids.shape[1] >= len(real):
             continue
         durations, confidence = model.force_align(ids, torch.from_numpy(real)[None])
