@@ -169,6 +169,22 @@ def test_second_adaptation_dev_set_is_the_held_out_test_other_speakers() -> None
         dev_recordings(shared, "vctk-all")
 
 
+@pytest.mark.skipif(shared_data() is None, reason="the shared data folder is not present")
+def test_fewer_takes_are_judged_on_the_same_queries() -> None:
+    from metavoice_app.core.bench.adapt import Row, dev_speakers, to_markdown
+
+    shared = shared_data()
+    assert shared is not None
+    one, five = dev_speakers(shared, 1), dev_speakers(shared, 5)
+    assert one.keys() == five.keys()
+    for speaker, (takes, queries) in one.items():
+        assert len(takes) == 1 and takes[0].path == five[speaker][0][0].path
+        assert queries == five[speaker][1] and len(queries) == 5
+    row = Row("meta init", "cln, adam", 412.0, 0, 0.75, 1.0, 7.1, 210.0, 0.12, 15.2, 4.0)
+    text = to_markdown([row], "metavoice bench adapt --takes 1", None, 2, support=1)
+    assert "1 support recording each, recordings 6 on as queries" in text
+
+
 def test_tts_benchmark_picks_the_real_speakers_not_their_warped_copies() -> None:
     from metavoice_app.core.bench.tts import _pick_voices
     from metavoice_app.core.synth.engine import SpeechEngine

@@ -590,3 +590,63 @@ def test_import_starts_in_the_users_folder_and_asks_for_missing_words_with_play(
     assert seen[-1] == str(tmp_path)
     controller.transcript_dialog.skip_button.click()
     controller.transcript_dialog.skip_button.click()
+
+
+def test_a_first_sketch_of_the_voice_is_heard_while_recording(
+    wizard: MainWindow, qtbot: QtBot, microphone, flite_speech, silent_speakers: None
+) -> None:
+    page, controller = wizard.clone_page, wizard.clone_controller
+    _record_consent(wizard, qtbot, microphone, flite_speech)
+    qtbot.mouseClick(page.consent.next_button, Qt.MouseButton.LeftButton)
+    prompts, sketcher = page.prompts, controller.sketcher
+    session = controller.session
+    assert session is not None
+    assert not prompts.sketch_button.isEnabled()  # no take to make it from yet
+
+    def record(index: int) -> None:
+        _say(
+            qtbot,
+            microphone,
+            flite_speech(session.prompts[index], "awb"),
+            prompts.record_button.click,
+        )
+        qtbot.waitUntil(prompts.accept_button.isEnabled, timeout=30_000)
+
+    record(0)
+    assert not prompts.sketch_button.isEnabled()  # the take is not accepted yet
+    prompts.accept_button.click()
+    qtbot.waitUntil(prompts.sketch_button.isEnabled, timeout=30_000)
+    prompts.sketch_button.click()
+    assert "Making a first sketch from 1 take" in prompts.sketch_status.text()
+    assert not prompts.sketch_button.isEnabled()  # one sketch at a time
+    qtbot.waitUntil(lambda: sketcher.sketch is not None and wizard.player.playing, timeout=60_000)
+    assert sketcher.sketch is not None and sketcher.sketch.takes == 1
+    assert "A first sketch from 1 take" in prompts.sketch_status.text()
+    qtbot.waitUntil(prompts.sketch_button.isEnabled, timeout=10_000)
+    assert prompts.sketch_button.text() == "Stop"
+    prompts.sketch_button.click()
+    assert not wizard.player.playing and prompts.sketch_button.text() == "Hear a first sketch"
+    first = sketcher.sketch
+    prompts.sketch_button.click()  # the same takes: the same sketch, played at once
+    assert wizard.player.playing and sketcher.task is None and sketcher.sketch is first
+    # recording the next sentence stops the sketch and offers none meanwhile
+    microphone.source = flite_speech(session.prompts[1], "awb")
+    prompts.record_button.click()
+    assert not wizard.player.playing and not prompts.sketch_button.isEnabled()
+    qtbot.waitUntil(
+        lambda: microphone.last.delivered >= len(microphone.source) + 3200, timeout=30_000
+    )
+    prompts.record_button.click()
+    qtbot.waitUntil(prompts.accept_button.isEnabled, timeout=30_000)
+    prompts.accept_button.click()
+    qtbot.waitUntil(prompts.sketch_button.isEnabled, timeout=30_000)
+    # a second take makes a new sketch; recording cancels one being made, losing nothing
+    prompts.sketch_button.click()
+    assert sketcher.task is not None
+    microphone.source = flite_speech(session.prompts[2], "awb")
+    prompts.record_button.click()
+    qtbot.waitUntil(lambda: sketcher.task is None, timeout=60_000)
+    assert sketcher.sketch is first and not wizard.player.playing
+    prompts.record_button.click()
+    qtbot.waitUntil(prompts.sketch_button.isEnabled, timeout=30_000)
+    assert sorted(p.name for p in session.takes_dir.glob("*.wav")) == ["01.wav", "02.wav"]

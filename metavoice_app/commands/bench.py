@@ -121,6 +121,7 @@ def _adapt(args: argparse.Namespace, _paths: AppPaths) -> int:
             models,
             shared,
             tuple(args.steps),
+            support=args.takes,
             params=tuple(args.params or [None]),
             threads=args.threads,
             progress=lambda m: print(m, file=sys.stderr, flush=True),
@@ -143,6 +144,7 @@ def _adapt(args: argparse.Namespace, _paths: AppPaths) -> int:
         holdout=args.holdout,
         dev_set=args.dev_set,
         seen=seen,
+        support=args.takes,
     )
     _publish(markdown, args.report, args.section)
     return 0
@@ -310,6 +312,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         action="store_true",
         help="leave out the non-learned baseline (the default voice with its statistics "
         "moved to the takes)",
+    )
+    adapt.add_argument(
+        "--takes",
+        type=int,
+        choices=range(1, 6),
+        default=5,
+        metavar="N",
+        help="recordings to learn from, 1-5 (default 5): each speaker's first N; the queries "
+        "stay the same (a first sketch is made from the takes recorded so far)",
     )
     adapt.add_argument("--plot", type=Path, help="draw similarity vs steps to this PNG")
     adapt.add_argument("--report", type=Path, help="update this markdown file's section")

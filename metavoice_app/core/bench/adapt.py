@@ -154,7 +154,13 @@ def seen_speakers(model_dir: Path, shared: Path, dev_set: str) -> SeenSpeakers:
 DevSpeakers = dict[str, tuple[list[Take], list[tuple[Path, str]]]]
 
 
+SUPPORT = 5  # recordings each dev speaker gives to learn from; the rest are queries
+
+
 def dev_speakers(shared: Path, support: int, dev_set: str = "vctk") -> DevSpeakers:
+    """Each speaker's first ``support`` recordings as takes and, whatever ``support``,
+    the same queries (those after the first :data:`SUPPORT`), so runs with fewer takes
+    are judged on the same sentences."""
     speakers = {}
     for speaker, items in dev_recordings(shared, dev_set).items():
         takes = []
@@ -163,7 +169,7 @@ def dev_speakers(shared: Path, support: int, dev_set: str = "vctk") -> DevSpeake
             takes.append(
                 Take(path, text, normalize_loudness(trim_silence(audio)), check_take(audio))
             )
-        speakers[speaker] = (takes, items[support:])
+        speakers[speaker] = (takes, items[max(support, SUPPORT) :])
     return speakers
 
 
@@ -278,7 +284,7 @@ def run(
     models: dict[str, Path],
     shared: Path,
     steps: tuple[int, ...] = STEPS,
-    support: int = 5,
+    support: int = SUPPORT,
     params: tuple[ParamSet | None, ...] = (None,),
     threads: int = 2,
     progress: Callable[[str], None] = lambda _m: None,
@@ -382,14 +388,15 @@ def to_markdown(
     holdout: bool = False,
     dev_set: str = "vctk",
     seen: dict[str, SeenSpeakers] | None = None,
+    support: int = SUPPORT,
 ) -> str:
     """The report; ``seen`` (by model label) says plainly where a dev set is not held out."""
     compares_params = len({r.adapts for r in rows}) > len({r.init.split(",")[0] for r in rows})
     if holdout:
         title = "## The wizard's recipe: one take held out (`metavoice bench adapt --holdout`)"
         takes = (
-            "5 recordings each (4 adapted on, the last held out to stop early and choose "
-            "the voice kept, as the wizard does; steps: the most it may take)"
+            f"{support} recordings each ({support - 1} adapted on, the last held out to stop "
+            "early and choose the voice kept, as the wizard does; steps: the most it may take)"
         )
     else:
         title = (
@@ -397,12 +404,12 @@ def to_markdown(
             if compares_params
             else "## Few-shot adaptation (`metavoice bench adapt`)"
         )
-        takes = "5 support recordings each"
+        takes = f"{support} support recording{'s' if support != 1 else ''} each"
     lines = [
         title,
         "",
         f"Measured {dt.date.today().isoformat()} with `{command}` on {threads} CPU threads. "
-        f"{DEV_SETS[dev_set]}, {takes}, the other 5 as queries. "
+        f"{DEV_SETS[dev_set]}, {takes}, recordings {SUPPORT + 1} on as queries. "
         "Similarity: cosine of Resemblyzer embeddings of each synthesised query and the real "
         "speaker's centroid; identification among the dev set's speakers; MCD over WORLD coded "
         "envelope coefficients 1-39 and F0 RMSE after DTW against the real queries; WER by "

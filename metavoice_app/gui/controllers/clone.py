@@ -39,6 +39,7 @@ from metavoice_app.core.profiles.mvoice import ProfileError
 from metavoice_app.core.progress import Progress
 from metavoice_app.core.settings import Settings
 from metavoice_app.core.synth.engine import SpeechEngine
+from metavoice_app.gui.controllers.sketch import SketchController
 from metavoice_app.gui.engine_service import EngineService
 from metavoice_app.gui.errors import show_error
 from metavoice_app.gui.files import start_folder
@@ -102,6 +103,13 @@ class CloneController(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(50)
         self._timer.timeout.connect(self._refresh_meters)
+        self.sketcher = SketchController(
+            page.prompts.sketch_button,
+            page.prompts.sketch_status,
+            engines,
+            player,
+            self._sketch_recordings,
+        )
         self._wire()
 
     @property
@@ -411,7 +419,12 @@ class CloneController(QObject):
         prompts.elapsed.setText("0.0 s")
         for button in (prompts.play_button, prompts.retake_button, prompts.accept_button):
             button.setEnabled(False)
+        self.sketcher.refresh(self.recording_for is None)
         prompts.record_button.setFocus()
+
+    def _sketch_recordings(self) -> list[tuple[Path, str]]:
+        """The takes a first sketch is made from: those the voice would learn from now."""
+        return [(take.path, take.text) for take in self.wizard.used_takes()]
 
     def toggle_prompt_recording(self) -> None:
         if self.wizard.step != Step.PROMPTS or self.session is None:
@@ -420,6 +433,7 @@ class CloneController(QObject):
         if self.recording_for == "prompt":
             path = self._stop_recorder()
             prompts.set_recording(False)
+            self.sketcher.refresh(True)
             if path is not None:
                 self.wizard.recorded(path)
                 prompts.verdict.setText("Checking the take…")
@@ -429,7 +443,9 @@ class CloneController(QObject):
         if index is None:
             return
         self.player.stop()
+        self.sketcher.cancel()  # the microphone and the take's checks come first
         if self._start_recorder(self.session.attempt_path(index), "prompt"):
+            self.sketcher.refresh(False)
             prompts.set_recording(True)
             prompts.verdict.setText("")
             for button in (prompts.play_button, prompts.retake_button, prompts.accept_button):
@@ -764,6 +780,8 @@ class CloneController(QObject):
             self._start_adaptation()
         else:
             self._learn_ahead()
+        if self.wizard.step == Step.PROMPTS:
+            self.sketcher.refresh(self.recording_for is None)
 
     def _engine_failed(self, message: str) -> None:
         if self._waiting_for_engine and self.wizard.adapting:
@@ -927,6 +945,7 @@ class CloneController(QObject):
     def shutdown(self) -> None:
         self._stop_recorder(keep=False)
         self._drop_ahead()
+        self.sketcher.shutdown()
         if self.adapt_task is not None and self.adapt_task.is_running():
             self.adapt_task.cancel()
             self.adapt_task.wait(10_000)

@@ -153,6 +153,16 @@ class PromptStep(QWidget):
         self.back_button = _back_button()
         for button in (self.play_button, self.retake_button, self.accept_button):
             button.setEnabled(False)
+        # The voice the accepted takes already give, before any learning
+        self.sketch_button = QPushButton("Hear a first sketch")
+        self.sketch_button.setToolTip(
+            "A rough first sketch of your voice from the sentences accepted so far, made "
+            "before the voice is learned. It grows more like you with each take."
+        )
+        self.sketch_button.setEnabled(False)
+        self.sketch_status = QLabel()
+        self.sketch_status.setWordWrap(True)
+        self.sketch_status.setAccessibleName("First sketch")
         layout = QVBoxLayout(self)
         layout.addWidget(self.counter)
         layout.addWidget(self.prompt)
@@ -165,6 +175,10 @@ class PromptStep(QWidget):
         layout.addWidget(self.level)
         layout.addWidget(self.wave)
         layout.addWidget(self.verdict)
+        sketch = QHBoxLayout()
+        sketch.addWidget(self.sketch_button)
+        sketch.addWidget(self.sketch_status, 1)
+        layout.addLayout(sketch)
         layout.addStretch(1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.back_button)
