@@ -650,3 +650,6 @@ def test_a_first_sketch_of_the_voice_is_heard_while_recording(
     prompts.record_button.click()
     qtbot.waitUntil(prompts.sketch_button.isEnabled, timeout=30_000)
     assert sorted(p.name for p in session.takes_dir.glob("*.wav")) == ["01.wav", "02.wav"]
+    # starting over sets the takes aside: their sketch is forgotten with them
+    controller._start_over_now()
+    assert sketcher.sketch is None and prompts.sketch_status.text() == ""

@@ -289,6 +289,7 @@ class CloneController(QObject):
     def _start_over_now(self) -> None:
         self._stop_recorder(keep=False)
         self._drop_ahead()
+        self.sketcher.reset()
         if self.adapt_task is not None and self.adapt_task.is_running():
             self.adapt_task.cancel()
         self.wizard.start_over()

@@ -60,6 +60,12 @@ class SketchController(QObject):
         if self.toggle.active:
             self.player.stop()
 
+    def reset(self) -> None:
+        """Forget the sketch: its takes were set aside (Start over)."""
+        self.cancel()
+        self.sketch, self._key = None, None
+        self.status.setText("")
+
     def shutdown(self) -> None:
         if self.task is not None:
             self.task.cancel()
