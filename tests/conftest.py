@@ -47,13 +47,15 @@ class SilentSpeakers:
     """An output stream that accepts the player's callback and plays nowhere: speakers
     for a machine without a sound card."""
 
+    active = False  # plays nothing, so it never has audio queued
+
     def __init__(self, **kwargs: object) -> None:
         self.callback = kwargs["callback"]
 
     def start(self) -> None:
         pass
 
-    def stop(self) -> None:
+    def abort(self) -> None:
         pass
 
     def close(self) -> None:

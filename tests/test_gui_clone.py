@@ -599,57 +599,78 @@ def test_a_first_sketch_of_the_voice_is_heard_while_recording(
     _record_consent(wizard, qtbot, microphone, flite_speech)
     qtbot.mouseClick(page.consent.next_button, Qt.MouseButton.LeftButton)
     prompts, sketcher = page.prompts, controller.sketcher
+    button, status = prompts.sketch_button, prompts.sketch_status
     session = controller.session
     assert session is not None
-    assert not prompts.sketch_button.isEnabled()  # no take to make it from yet
+    assert not button.isEnabled()  # no take to make it from yet
 
     def record(index: int) -> None:
-        _say(
-            qtbot,
-            microphone,
-            flite_speech(session.prompts[index], "awb"),
-            prompts.record_button.click,
+        microphone.source = flite_speech(session.prompts[index], "awb")
+        prompts.record_button.click()
+        assert not button.isEnabled()  # none while a take is recorded
+        qtbot.waitUntil(
+            lambda: microphone.last.delivered >= len(microphone.source) + 3200, timeout=30_000
         )
+        prompts.record_button.click()
         qtbot.waitUntil(prompts.accept_button.isEnabled, timeout=30_000)
 
     record(0)
-    assert not prompts.sketch_button.isEnabled()  # the take is not accepted yet
+    assert not button.isEnabled()  # the take is not accepted yet
     prompts.accept_button.click()
-    qtbot.waitUntil(prompts.sketch_button.isEnabled, timeout=30_000)
-    prompts.sketch_button.click()
-    assert "Making a first sketch from 1 take" in prompts.sketch_status.text()
-    assert not prompts.sketch_button.isEnabled()  # one sketch at a time
+    qtbot.waitUntil(button.isEnabled, timeout=30_000)
+    button.click()
+    assert "Making a first sketch from 1 take" in status.text()
+    assert button.isEnabled() and button.text() == "Cancel sketch"  # it can be cancelled
     qtbot.waitUntil(lambda: sketcher.sketch is not None and wizard.player.playing, timeout=60_000)
-    assert sketcher.sketch is not None and sketcher.sketch.takes == 1
-    assert "A first sketch from 1 take" in prompts.sketch_status.text()
-    qtbot.waitUntil(prompts.sketch_button.isEnabled, timeout=10_000)
-    assert prompts.sketch_button.text() == "Stop"
-    prompts.sketch_button.click()
-    assert not wizard.player.playing and prompts.sketch_button.text() == "Hear a first sketch"
     first = sketcher.sketch
-    prompts.sketch_button.click()  # the same takes: the same sketch, played at once
+    assert first is not None and first.takes == 1
+    assert "A first sketch from 1 take" in status.text()
+    qtbot.waitUntil(lambda: sketcher.task is None, timeout=10_000)
+    assert button.text() == "Stop"
+    button.click()
+    assert not wizard.player.playing and button.text() == "Hear a first sketch"
+    button.click()  # the same takes: the same sketch, played at once
     assert wizard.player.playing and sketcher.task is None and sketcher.sketch is first
-    # recording the next sentence stops the sketch and offers none meanwhile
-    microphone.source = flite_speech(session.prompts[1], "awb")
+
+    # recording the next sentence stops the sketch, and a new take makes the old one stale
+    record(1)
+    assert not wizard.player.playing
+    prompts.accept_button.click()
+    qtbot.waitUntil(button.isEnabled, timeout=30_000)
+    assert "The last sketch was from 1 take" in status.text() and "from 2 takes" in status.text()
+    # a sketch being made is cancelled by its button, and by recording; none replaces the first
+    button.click()
+    assert sketcher.task is not None
+    button.click()
+    assert status.text() == "Sketch cancelled."
+    qtbot.waitUntil(lambda: sketcher.task is None, timeout=60_000)
+    assert sketcher.sketch is first and not wizard.player.playing
+    assert button.text() == "Hear a first sketch" and button.isEnabled()
+    button.click()
+    assert sketcher.task is not None
+    microphone.source = flite_speech(session.prompts[2], "awb")
     prompts.record_button.click()
-    assert not wizard.player.playing and not prompts.sketch_button.isEnabled()
+    assert "Sketch stopped for the recording" in status.text()
+    qtbot.waitUntil(lambda: sketcher.task is None, timeout=60_000)
+    assert sketcher.sketch is first and not wizard.player.playing
     qtbot.waitUntil(
         lambda: microphone.last.delivered >= len(microphone.source) + 3200, timeout=30_000
     )
     prompts.record_button.click()
     qtbot.waitUntil(prompts.accept_button.isEnabled, timeout=30_000)
-    prompts.accept_button.click()
-    qtbot.waitUntil(prompts.sketch_button.isEnabled, timeout=30_000)
-    # a second take makes a new sketch; recording cancels one being made, losing nothing
-    prompts.sketch_button.click()
+    # a sketch still being made when the last take is accepted is not heard on the review
+    button.click()
     assert sketcher.task is not None
-    microphone.source = flite_speech(session.prompts[2], "awb")
-    prompts.record_button.click()
+    prompts.accept_button.click()
+    assert page.steps.currentIndex() == REVIEW
     qtbot.waitUntil(lambda: sketcher.task is None, timeout=60_000)
-    assert sketcher.sketch is first and not wizard.player.playing
-    prompts.record_button.click()
-    qtbot.waitUntil(prompts.sketch_button.isEnabled, timeout=30_000)
-    assert sorted(p.name for p in session.takes_dir.glob("*.wav")) == ["01.wav", "02.wav"]
+    qtbot.wait(200)
+    assert not wizard.player.playing
+    assert sorted(p.name for p in session.takes_dir.glob("*.wav")) == [
+        "01.wav",
+        "02.wav",
+        "03.wav",
+    ]
     # starting over sets the takes aside: their sketch is forgotten with them
     controller._start_over_now()
-    assert sketcher.sketch is None and prompts.sketch_status.text() == ""
+    assert sketcher.sketch is None and status.text() == ""

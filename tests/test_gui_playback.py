@@ -134,3 +134,67 @@ def test_a_failed_play_is_told_only_where_it_was_asked_for(
     player.failed.connect(other.failure_reporter(told["other"].append))
     player.play(np.zeros(160, dtype=np.float32), 16000, owner=mine)
     assert len(told["mine"]) == 1 and told["other"] == []
+
+
+class QueuedSpeakers:
+    """A stream with a PortAudio-like queue: stop() drains it (slowly), abort() does not;
+    after the callback raises CallbackStop it stays active until the queue is heard."""
+
+    drain_seconds = 1.0
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.callback = kwargs["callback"]
+        self.active = False
+        self.calls: list[str] = []
+        QueuedSpeakers.last = self
+
+    def start(self) -> None:
+        self.active = True
+
+    def pull(self, frames: int = 160) -> bool:
+        """One block through the callback; False once the player said the clip ended."""
+        try:
+            self.callback(np.zeros((frames, 1), dtype=np.float32), frames, None, None)
+        except sounddevice.CallbackStop:
+            return False
+        return True
+
+    def stop(self) -> None:
+        import time
+
+        self.calls.append("stop")
+        time.sleep(self.drain_seconds)
+        self.active = False
+
+    def abort(self) -> None:
+        self.calls.append("abort")
+        self.active = False
+
+    def close(self) -> None:
+        self.calls.append("close")
+
+
+def test_stopping_a_play_does_not_wait_for_the_queued_audio(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    monkeypatch.setattr(sounddevice, "OutputStream", QueuedSpeakers)
+    player = Player()
+    player.play(np.zeros(16000, dtype=np.float32), 16000)
+    stream = QueuedSpeakers.last
+    started = time.perf_counter()
+    player.stop()  # a Stop, or Record pressed while it plays
+    assert time.perf_counter() - started < 0.5
+    assert stream.calls == ["abort", "close"] and not player.playing
+
+    # At the clip's end the player lets the queue play out and closes the stream after.
+    player.play(np.zeros(320, dtype=np.float32), 16000)
+    stream = QueuedSpeakers.last
+    assert stream.pull() and stream.pull()
+    assert not stream.pull()  # the clip is over: CallbackStop
+    qtbot.wait(150)
+    assert player.playing and stream.calls == []  # the queued samples are still heard
+    stream.active = False  # PortAudio has played them
+    qtbot.waitUntil(lambda: not player.playing, timeout=2_000)
+    assert stream.calls == ["abort", "close"]

@@ -133,21 +133,32 @@ class _FakeStream:
         self.rate, self.callback = samplerate, callback
         self.pulled: list[np.ndarray] = []
         self._running = False
+        self.aborted = False
         _FakeStream.last = self
+
+    @property
+    def active(self) -> bool:
+        return self._running
 
     def start(self) -> None:
         self._running = True
 
         def pump() -> None:
+            import sounddevice
+
             while self._running:
                 out = np.zeros((160, 1), dtype=np.float32)
-                self.callback(out, 160, None, None)
+                try:
+                    self.callback(out, 160, None, None)
+                except sounddevice.CallbackStop:  # PortAudio: play this block, then stop
+                    self._running = False
                 self.pulled.append(out[:, 0].copy())
                 time.sleep(160 / self.rate)
 
         threading.Thread(target=pump, daemon=True).start()
 
-    def stop(self) -> None:
+    def abort(self) -> None:
+        self.aborted = True
         self._running = False
 
     def close(self) -> None:

@@ -187,6 +187,9 @@ class CloneController(QObject):
         wizard, page = self.wizard, self.page
         step = wizard.step
         page.steps.setCurrentIndex(int(step))
+        if step != Step.PROMPTS:  # its sketch is heard only there, where it can be stopped
+            self.sketcher.refresh(False)
+            self.sketcher.cancel()
         if step == Step.PROMPTS:
             self._show_prompt()
         elif step == Step.REVIEW:
@@ -443,14 +446,16 @@ class CloneController(QObject):
         index = self.wizard.prompt
         if index is None:
             return
+        self.sketcher.refresh(False)
+        self.sketcher.cancel("Sketch stopped for the recording; ask again after the take.")
         self.player.stop()
-        self.sketcher.cancel()  # the microphone and the take's checks come first
         if self._start_recorder(self.session.attempt_path(index), "prompt"):
-            self.sketcher.refresh(False)
             prompts.set_recording(True)
             prompts.verdict.setText("")
             for button in (prompts.play_button, prompts.retake_button, prompts.accept_button):
                 button.setEnabled(False)
+        else:
+            self.sketcher.refresh(True)  # no recording after all: the sketch is offered again
 
     def _check(self, path: Path, then: Callable[[TakeReport], None]) -> None:
         self._run(

@@ -2,8 +2,10 @@
 
 The sketch is made in the background from the takes accepted so far (``core/adapt/sketch.py``:
 no learning, nothing saved) and played; asked again with the same takes, it plays at once.
-Recording a take cancels a sketch being made: the microphone and the take checks come
-first, and a sketch is only a preview, so nothing is lost.
+While it is made the button reads Cancel. Recording a take, or leaving the step, cancels
+a sketch being made and stops one playing: the microphone and the take checks come first,
+and a sketch is only a preview, so nothing is lost. A sketch finished after that is kept
+but not played.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ log = logging.getLogger(__name__)
 
 Recordings = list[tuple[Path, str]]
 LABEL = "Hear a first sketch"
+CANCEL = "Cancel sketch"
 
 
 class SketchController(QObject):
@@ -48,15 +51,25 @@ class SketchController(QObject):
 
     def refresh(self, allowed: bool) -> None:
         """Offer the sketch when there is a take to make it from, the model is loaded and
-        the caller allows it (not while a take is being recorded)."""
+        the caller allows it (on the recording step, not while a take is recorded); a
+        sketch being made stays cancellable."""
         self._allowed = allowed
-        ready = self.engines.engine is not None and bool(self.recordings())
-        self.button.setEnabled(allowed and ready and self.task is None)
+        recordings = self.recordings()
+        ready = self.engines.engine is not None and bool(recordings)
+        self.button.setEnabled(self.task is not None or (allowed and ready))
+        if self.task is None and self.sketch is not None and _key(recordings) != self._key:
+            self.status.setText(
+                f"The last sketch was from {_takes(self.sketch.takes)}; press "
+                f"\u201c{LABEL}\u201d for one from {_takes(len(recordings))}."
+                if recordings
+                else ""
+            )
 
-    def cancel(self) -> None:
-        """Stop making a sketch, and stop one playing (a take is about to be recorded)."""
+    def cancel(self, why: str = "") -> None:
+        """Stop making a sketch, saying ``why`` in its place, and stop one playing."""
         if self.task is not None:
             self.task.cancel()
+            self.status.setText(why)
         if self.toggle.active:
             self.player.stop()
 
@@ -72,9 +85,12 @@ class SketchController(QObject):
             self.task.wait(10_000)
 
     def _requested(self) -> None:
+        if self.task is not None:  # the button reads Cancel while a sketch is made
+            self.cancel("Sketch cancelled.")
+            return
         recordings = self.recordings()
         engine = self.engines.engine
-        if engine is None or not recordings or self.task is not None:
+        if engine is None or not recordings:
             return
         key = _key(recordings)
         if key is None:
@@ -86,10 +102,9 @@ class SketchController(QObject):
         task = Task(lambda ctx: sketch_voice(engine, recordings, progress=ctx))
         task.succeeded.connect(lambda sketch: self._made(sketch, key))
         task.failed.connect(lambda message, _details: self._failed(message))
-        task.cancelled.connect(lambda: self.status.setText(""))
         task.finished.connect(self._finished)
         self.task = task
-        self.button.setEnabled(False)
+        self.button.setText(CANCEL)
         count = len(recordings)
         self.status.setText(f"Making a first sketch from {_takes(count)}…")
         task.start()
@@ -97,6 +112,8 @@ class SketchController(QObject):
     def _made(self, sketch: object, key: tuple[Recordings, list[int]]) -> None:
         assert isinstance(sketch, Sketch)
         self.sketch, self._key = sketch, key
+        if not self._allowed:  # cancelled too late: a take is being recorded, or gone
+            return
         self.status.setText(
             f"A first sketch from {_takes(sketch.takes)}, before any learning: it grows more "
             "like you with each take, and creating the voice refines it."
@@ -109,6 +126,8 @@ class SketchController(QObject):
 
     def _finished(self) -> None:
         self.task = None
+        if not self.toggle.active:
+            self.button.setText(LABEL)
         self.refresh(self._allowed)
 
     def _play(self) -> None:
