@@ -470,9 +470,15 @@ class CloneController(QObject):
         prompts = self.page.prompts
         self.wizard.checked(report.ok)
         if report.ok:
+            # Past 60 dB the "background" is digital silence (a noise gate, a virtual
+            # device): a number like 106 dB reads as a fault, not as a clean room.
+            background = (
+                "over a silent background"
+                if report.snr_db >= 60
+                else f"{report.snr_db:.0f} dB above the background"
+            )
             prompts.verdict.setText(
-                f"Good take: {report.speech_seconds:.1f} s of speech, "
-                f"{report.snr_db:.0f} dB above the background."
+                f"Good take: {report.speech_seconds:.1f} s of speech, {background}."
             )
             prompts.verdict.setStyleSheet("color: #2a8a2a;")
         else:
