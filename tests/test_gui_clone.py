@@ -648,6 +648,7 @@ def test_a_first_sketch_of_the_voice_is_heard_while_recording(
     assert sketcher.task is not None
     button.click()
     assert status.text() == "Sketch cancelled."
+    assert button.text() == "Hear a first sketch" and not button.isEnabled()  # stopping
     qtbot.waitUntil(lambda: sketcher.task is None, timeout=60_000)
     assert sketcher.sketch is first and not wizard.player.playing
     assert button.text() == "Hear a first sketch" and button.isEnabled()
@@ -656,6 +657,7 @@ def test_a_first_sketch_of_the_voice_is_heard_while_recording(
     microphone.source = flite_speech(session.prompts[2], "awb")
     prompts.record_button.click()
     assert "Sketch stopped for the recording" in status.text()
+    assert button.text() == "Hear a first sketch" and not button.isEnabled()
     qtbot.waitUntil(lambda: sketcher.task is None, timeout=60_000)
     assert sketcher.sketch is first and not wizard.player.playing
     qtbot.waitUntil(

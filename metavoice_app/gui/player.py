@@ -198,9 +198,9 @@ class PlayToggle(QObject):
         super().__init__(button)
         self.button, self.player, self.label = button, player, label
         button.clicked.connect(self._clicked)
-        player.started.connect(self._update)
-        player.stopped.connect(self._update)
-        self._update()
+        player.started.connect(self.show_state)
+        player.stopped.connect(self.show_state)
+        self.show_state()
 
     def failure_reporter(self, report: Callable[[str], None]) -> Callable[[str], None]:
         """``report``, called only for failures of this toggle's own plays: the player is
@@ -222,7 +222,9 @@ class PlayToggle(QObject):
         else:
             self.requested.emit()
 
-    def _update(self) -> None:
+    def show_state(self) -> None:
+        """Play or Stop, as the player stands (also for a caller that relabelled the
+        button meanwhile)."""
         active = self.active
         self.button.setText("Stop" if active else self.label)
         icon = QStyle.StandardPixmap.SP_MediaStop if active else QStyle.StandardPixmap.SP_MediaPlay

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject
-from PySide6.QtWidgets import QLabel, QPushButton
+from PySide6.QtWidgets import QLabel, QPushButton, QStyle
 
 from metavoice_app.core.adapt.sketch import Sketch, sketch_voice
 from metavoice_app.gui.engine_service import EngineService
@@ -45,6 +45,7 @@ class SketchController(QObject):
         self.sketch: Sketch | None = None
         self._key: tuple[Recordings, list[int]] | None = None
         self._allowed = False
+        self._cancelling = False  # asked to stop; the work ends at its next check
         self.toggle = PlayToggle(button, player, LABEL)
         self.toggle.requested.connect(self._requested)
         player.failed.connect(self.toggle.failure_reporter(status.setText))
@@ -56,7 +57,8 @@ class SketchController(QObject):
         self._allowed = allowed
         recordings = self.recordings()
         ready = self.engines.engine is not None and bool(recordings)
-        self.button.setEnabled(self.task is not None or (allowed and ready))
+        making = self.task is not None and not self._cancelling
+        self.button.setEnabled(making or (self.task is None and allowed and ready))
         if self.task is None and self.sketch is not None and _key(recordings) != self._key:
             self.status.setText(
                 f"The last sketch was from {_takes(self.sketch.takes)}; press "
@@ -67,9 +69,12 @@ class SketchController(QObject):
 
     def cancel(self, why: str = "") -> None:
         """Stop making a sketch, saying ``why`` in its place, and stop one playing."""
-        if self.task is not None:
+        if self.task is not None and not self._cancelling:
             self.task.cancel()
+            self._cancelling = True
             self.status.setText(why)
+            self.toggle.show_state()  # no longer a Cancel button
+            self.button.setEnabled(False)  # until the work has stopped
         if self.toggle.active:
             self.player.stop()
 
@@ -105,6 +110,9 @@ class SketchController(QObject):
         task.finished.connect(self._finished)
         self.task = task
         self.button.setText(CANCEL)
+        self.button.setIcon(
+            self.button.style().standardIcon(QStyle.StandardPixmap.SP_DialogCancelButton)
+        )
         count = len(recordings)
         self.status.setText(f"Making a first sketch from {_takes(count)}…")
         task.start()
@@ -125,9 +133,8 @@ class SketchController(QObject):
         self.status.setText(f"No sketch this time: {message}")
 
     def _finished(self) -> None:
-        self.task = None
-        if not self.toggle.active:
-            self.button.setText(LABEL)
+        self.task, self._cancelling = None, False
+        self.toggle.show_state()
         self.refresh(self._allowed)
 
     def _play(self) -> None:
