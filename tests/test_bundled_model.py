@@ -88,3 +88,19 @@ def test_the_bundled_voice_memories_leave_the_held_out_speakers_out() -> None:
     assert shared is not None
     for folder in (bundled_model_dir(), bundled_model_dir().parent / "baseline"):
         assert seen_speakers(folder, shared, "test-other").memory == ()
+
+
+def test_the_bundled_memory_starts_every_voice_among_known_voices() -> None:
+    """Whatever the takes sound like (a band-limited microphone, a voice unlike any
+    trained one), the start is a blend of real voices, never beyond the largest of them:
+    a memory whose values had drifted started such voices far outside and they whistled."""
+    engine = SpeechEngine(bundled_model_dir(), device="cpu")
+    tools = engine.speaker_tools
+    assert tools is not None
+    largest = engine.model.speaker_embedding.weight.detach().norm(dim=-1).max()
+    rng = np.random.default_rng(0)
+    queries = rng.standard_normal((200, tools.memory.keys.shape[1])).astype(np.float32)
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    prints = list(tools.voice_prints.values())[:50]
+    for query in [*queries, *prints]:
+        assert tools.starting_vector(query).norm() <= largest + 1e-5

@@ -45,6 +45,11 @@ def test_voice_memory_maps_embeddings_to_speaker_vectors() -> None:
     with torch.no_grad():
         assert torch.allclose(memory.attention(embeddings).sum(-1), torch.ones(12))
         error = F.mse_loss(memory(embeddings), vectors)
+        # every value is a real voice, so any query, however unlike the training voices,
+        # starts from a blend of them: never beyond the largest of them
+        assert all(any(torch.equal(v, w) for w in vectors) for v in memory.values)
+        far = F.normalize(torch.randn(50, 16, generator=rng), dim=-1) * 3
+        assert memory(far).norm(dim=-1).max() <= vectors.norm(dim=-1).max() + 1e-5
     assert error < 0.5 * vectors.var()
 
 
