@@ -23,8 +23,8 @@ def test_the_default_model_speaks_and_maps_its_voices() -> None:
     assert len(audio) > 4000 and np.abs(audio).max() > 0.01
     tools = engine.speaker_tools
     assert tools is not None and len(tools.voice_prints) > 100
-    # new voices start from the memory's blend (docs/benchmarks.md, adapt-start)
-    assert tools.memory_start
+    # the memory's start was not clearly better (docs/benchmarks.md, adapt-start)
+    assert not tools.memory_start
     assert len(layout(tools.voice_prints)) == len(tools.voice_prints)
 
 

@@ -43,7 +43,7 @@ def test_the_bundled_config_is_rewritten_as_it_was(tmp_path: Path) -> None:
     (tmp_path / CONFIG).write_bytes((bundled_model_dir() / CONFIG).read_bytes())
     folder = ModelFolder(tmp_path)
     info = folder.read()
-    assert info.voice_memory is not None and info.voice_memory.start
+    assert info.voice_memory is not None and not info.voice_memory.start
     assert info.voice_memory.speakers == 517  # the held-out dev speakers left out
     assert info.speaker_encoder == {"input_dim": 41, "channels": 256, "embedding": 128}
     assert info.training.init == "meta:fomaml" and info.postfilter_fit["sentences"] == 200
