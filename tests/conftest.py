@@ -118,6 +118,29 @@ def shared_data() -> Path | None:
     return default_shared_data()
 
 
+def librispeech_tree(root: Path) -> Path:
+    """A shared data folder holding two LibriSpeech speakers: 7 in test-other (held out of
+    training) and 8 in a training split; the model voices made from them are libri-7 and
+    libri-8."""
+    folder = root / "speech" / "librispeech_untranscribed"
+    folder.mkdir(parents=True)
+    rows = [
+        "librispeech_test-other/7/1.flac\t7\tsome words\n",
+        "librispeech_train-clean/8/1.flac\t8\tother words\n",
+    ]
+    (folder / "metadata.whisper_base.tsv").write_text("".join(rows), encoding="utf-8")
+    return root
+
+
+def rename_voices(model_dir: Path, names: dict[str, str]) -> None:
+    """Give a model folder's voices other ids, everywhere its config names them."""
+    config = model_dir / "config.json"
+    text = config.read_text(encoding="utf-8")
+    for old, new in names.items():
+        text = text.replace(f'"{old}"', f'"{new}"')
+    config.write_text(text, encoding="utf-8")
+
+
 TINY_SENTENCES = [
     "Please call Stella and ask her to bring these things with her.",
     "The rainbow is a division of white light into many beautiful colors.",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import shared_data
+from conftest import librispeech_tree, rename_voices, shared_data
 
 from metavoice_app.cli import main
 from metavoice_app.core.bench.report import update_section
@@ -104,21 +104,12 @@ def test_adapt_report_says_where_a_dev_set_is_not_held_out(
 
     model_dir = tmp_path / "model"
     shutil.copytree(tiny_model_dir, model_dir)
-    root = tmp_path / "shared" / "speech" / "librispeech_untranscribed"
-    root.mkdir(parents=True)
-    rows = [
-        "librispeech_test-other/7/1.flac\t7\tsome words\n",
-        "librispeech_train-clean/8/1.flac\t8\tother words\n",
-    ]
-    (root / "metadata.whisper_base.tsv").write_text("".join(rows), encoding="utf-8")
-    shared = tmp_path / "shared"
+    shared = librispeech_tree(tmp_path / "shared")
     assert seen_speakers(model_dir, shared, "test-other") == SeenSpeakers((), ())
-    # name the tiny model's first two voices after the held-out and the training speaker
+    # name the tiny model's two voices after the held-out and the training speaker
     config = model_dir / "config.json"
     first, second = (v["id"] for v in json.loads(config.read_text(encoding="utf-8"))["voices"])
-    text = config.read_text(encoding="utf-8")
-    text = text.replace(f'"{first}"', '"libri-7"').replace(f'"{second}"', '"libri-8"')
-    config.write_text(text, encoding="utf-8")
+    rename_voices(model_dir, {first: "libri-7", second: "libri-8"})
     seen = seen_speakers(model_dir, shared, "test-other")
     assert seen == SeenSpeakers(("7",), ())
     assert seen_speakers(model_dir, shared, "vctk") == SeenSpeakers((), ())

@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import librispeech_tree, rename_voices
 from torch.nn import functional as F
 
 from metavoice_app.cli import main
@@ -255,28 +256,19 @@ def test_refitting_finds_the_held_out_speakers_in_the_shared_data(
 
     model_dir = tmp_path / "model"
     shutil.copytree(tiny_model_with_encoder, model_dir)
-    root = tmp_path / "shared" / "speech" / "librispeech_untranscribed"
-    root.mkdir(parents=True)
-    rows = [
-        "librispeech_test-other/7/1.flac\t7\tsome words\n",
-        "librispeech_train-clean/8/1.flac\t8\tother words\n",
-    ]
-    (root / "metadata.whisper_base.tsv").write_text("".join(rows), encoding="utf-8")
+    shared = librispeech_tree(tmp_path / "shared")
     command = ["train", "refit-memory", "--model", str(model_dir), "--held-out"]
-    command += ["--shared", str(tmp_path / "shared")]
+    command += ["--shared", str(shared)]
     memory_bytes = (model_dir / MEMORY_FILE).read_bytes()
     assert main(command) == 0
     assert "left as it was" in capsys.readouterr().out  # no voice of the tiny model is libri-7
     assert (model_dir / MEMORY_FILE).read_bytes() == memory_bytes
 
     # Name two of the tiny model's voices after the two LibriSpeech speakers.
-    config = model_dir / "config.json"
     record = ModelFolder(model_dir).read().voice_memory
     assert record is not None and len(record.voices) == 2
-    held, trained = record.voices[0], record.voices[1]
-    text = config.read_text(encoding="utf-8")
-    text = text.replace(f'"{held}"', '"libri-7"').replace(f'"{trained}"', '"libri-8"')
-    config.write_text(text, encoding="utf-8")
+    held, trained = record.voices
+    rename_voices(model_dir, {held: "libri-7", trained: "libri-8"})
     assert main(command) == 0
     assert "1 left out (libri-7)" in capsys.readouterr().out
     record = ModelFolder(model_dir).read().voice_memory

@@ -236,7 +236,7 @@ def _attach_encoder(args: argparse.Namespace, _paths: AppPaths) -> int:
 
 
 def _refit_memory(args: argparse.Namespace, _paths: AppPaths) -> int:
-    from metavoice_app.core.train.corpus.real import is_held_out, librispeech_speakers, voice_id
+    from metavoice_app.core.train.corpus.real import held_out_voices
     from metavoice_app.core.train.speaker_tools import refit_memory
 
     leave_out = set(args.leave_out)
@@ -244,7 +244,7 @@ def _refit_memory(args: argparse.Namespace, _paths: AppPaths) -> int:
         shared = shared_data_or_say(args, "train refit-memory", " to find the held-out speakers")
         if shared is None:
             return 2
-        leave_out |= {voice_id(s) for s in librispeech_speakers(shared) if is_held_out(s)}
+        leave_out |= set(held_out_voices(shared))
     if not leave_out:
         print(
             "metavoice train refit-memory: nothing to leave out: give --leave-out VOICE "

@@ -40,7 +40,11 @@ from metavoice_app.core.features.warping import warping_path
 from metavoice_app.core.model.folder import ModelFolder
 from metavoice_app.core.synth.engine import SpeechEngine, VoiceHandle
 from metavoice_app.core.text.frontend import TextFrontend
-from metavoice_app.core.train.corpus.real import is_held_out, librispeech_speakers, voice_id
+from metavoice_app.core.train.corpus.real import (
+    held_out_voices,
+    is_held_out,
+    librispeech_speakers,
+)
 
 STEPS = (0, 5, 10, 20, 50, 100)
 MCD_SCALE = 10.0 / np.log(10.0) * np.sqrt(2.0)
@@ -141,7 +145,7 @@ def seen_speakers(model_dir: Path, shared: Path, dev_set: str) -> SeenSpeakers:
     """
     if dev_set != "test-other":
         return SeenSpeakers((), ())
-    ids = {voice_id(p): p.name for p in librispeech_speakers(shared) if is_held_out(p)}
+    ids = held_out_voices(shared)
     info = ModelFolder(model_dir).read()
     memory = info.voice_memory.voices if info.voice_memory is not None else ()
     return SeenSpeakers(

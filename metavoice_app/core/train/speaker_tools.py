@@ -85,7 +85,7 @@ def refit_memory(
     kept = [v for v in tools.voice_prints if v not in leave_out and v in index]
     if not kept:
         raise ValueError("no voice would remain in the voice memory")
-    prints = [torch.from_numpy(tools.voice_prints[v]).float() for v in kept]
+    prints = [tools.voice_prints[v] for v in kept]
     vectors = [model.speaker_embedding.weight[index[v]].detach() for v in kept]
     prototypes = int(tools.memory.keys.shape[0])
     encoder = tools.encoder.config.to_dict()
@@ -96,14 +96,14 @@ def refit_memory(
 def _store_memory(
     model_dir: Path,
     encoder: dict[str, int],
-    embeddings: Sequence[np.ndarray | torch.Tensor],
+    embeddings: Sequence[np.ndarray],
     vectors: list[torch.Tensor],
     ids: list[str],
     prototypes: int,
     memory_start: bool,
 ) -> VoiceMemoryRecord:
     """Fit the memory to these voices and write it, with their prints, into the folder."""
-    stacked = torch.stack([torch.as_tensor(e).float() for e in embeddings])
+    stacked = torch.from_numpy(np.stack(embeddings)).float()
     memory = VoiceMemory.fit(stacked, torch.stack(vectors).float(), prototypes=prototypes)
     state = {k: v.detach().contiguous() for k, v in memory.state_dict().items()}
     state[VOICE_PRINTS] = stacked.contiguous()

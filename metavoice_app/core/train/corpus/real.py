@@ -89,6 +89,12 @@ def is_held_out(speaker: RealSpeaker) -> bool:
     return any(TEST_OTHER in clip.path.parts for clip in speaker.clips)
 
 
+def held_out_voices(shared: Path) -> dict[str, str]:
+    """The model voice each held-out speaker would have (:func:`voice_id`) -> the
+    speaker's name: what to look for in a model built before the hold-out."""
+    return {voice_id(s): s.name for s in librispeech_speakers(shared) if is_held_out(s)}
+
+
 def training_speakers(shared: Path) -> list[RealSpeaker]:
     """The real speakers training may use: VCC2016 and LibriSpeech without the held-out
     test-other speakers."""
